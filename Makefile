@@ -1,0 +1,56 @@
+# vpbx.hardened: developer entry points. Everything runs as root on a Debian/Ubuntu machine.
+SHELL := /bin/bash
+VENV ?= $(CURDIR)/.venv
+export PATH := $(VENV)/bin:$(PATH)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+COLLECTION_LINK := .ansible/collections/ansible_collections/vpbx/hardened
+SCENARIOS ?= $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))
+
+.PHONY: help bootstrap collection demo demo-clean test lint yamllint ansible-lint unit molecule docs clean
+
+help:
+	@echo "make demo    - bootstrap, then build a hardened PBX in a throwaway local container"
+	@echo "make test    - yamllint, ansible-lint, unit tests and every Molecule scenario"
+	@echo "make unit | lint | molecule [SCENARIOS='default'] | docs | demo-clean"
+
+bootstrap:
+	@scripts/bootstrap.sh
+	@$(MAKE) --no-print-directory collection
+
+collection:
+	@mkdir -p $(dir $(COLLECTION_LINK))
+	@ln -sfn $(CURDIR) $(COLLECTION_LINK)
+
+demo: bootstrap
+	@scripts/demo.sh
+
+demo-clean:
+	@scripts/demo.sh --clean
+
+test: bootstrap lint unit molecule
+
+lint: yamllint ansible-lint
+
+yamllint:
+	@echo "==> yamllint"
+	yamllint --strict .
+
+ansible-lint: collection
+	@echo "==> ansible-lint (production profile)"
+	ansible-lint --offline
+
+unit: collection
+	@echo "==> unit tests"
+	python -m pytest -q -p no:cacheprovider tests/unit
+
+molecule: collection
+	@set -e; for s in $(SCENARIOS); do \
+	  echo "==> molecule test -s $$s"; \
+	  molecule test -s $$s; \
+	done
+
+docs: collection
+	@scripts/gen-docs.py
+
+clean:
+	rm -rf .ansible $(VENV)

@@ -1,0 +1,157 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Behaviour of a freshly converged vpbx.hardened.asterisk host (Asterisk 16 and 22).
+
+Each test asserts on what the running system does (process, CLI, sockets, systemd), not on
+the files the role rendered."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+EXPECTED_MAJOR = {"pbx16": 16, "pbx22": 22}
+
+
+def cli(host, command):
+    result = host.run("asterisk -rx %s", command)
+    assert result.rc == 0, result.stderr
+    return result.stdout
+
+
+def asterisk_pid(host):
+    return host.check_output("systemctl show -p MainPID --value asterisk").strip()
+
+
+def test_installed_major_version(host):
+    out = host.check_output("asterisk -V")
+    major = int(re.match(r"Asterisk (\d+)\.", out).group(1))
+    assert major == EXPECTED_MAJOR[host.check_output("hostname").strip()]
+
+
+def test_service_active_and_enabled(host):
+    service = host.service("asterisk")
+    assert service.is_running
+    assert service.is_enabled
+
+
+def test_process_runs_as_asterisk_without_privileges(host):
+    pid = asterisk_pid(host)
+    assert pid != "0"
+    assert host.check_output("ps -o user= -p %s", pid).strip() == "asterisk"
+    status = host.file("/proc/%s/status" % pid).content_string
+    assert re.search(r"^NoNewPrivs:\s+1$", status, re.M)
+    assert re.search(r"^CapEff:\s+0+$", status, re.M)
+    assert re.search(r"^CapBnd:\s+0+$", status, re.M)
+
+
+def test_demo_dialplan_gone(host):
+    out = cli(host, "dialplan show demo")
+    assert "Context 'demo'" not in out
+    assert "pbx_lua" not in cli(host, "module show like pbx_")
+    assert "pbx_ael" not in cli(host, "module show like pbx_")
+
+
+def test_no_package_sample_left(host):
+    # Every conffile the asterisk packages ship under /etc/asterisk is either gone (moved to the
+    # dated backup) or has been replaced by the collection's own rendering.
+    conffiles = host.check_output(r"dpkg-query -W -f='${Conffiles}\n' 'asterisk*'")
+    samples = [line.split() for line in conffiles.splitlines() if line.strip().startswith("/etc/asterisk/")]
+    assert len(samples) > 90
+    for path, md5 in (entry[:2] for entry in samples):
+        f = host.file(path)
+        if not f.exists:
+            continue
+        assert f.md5sum != md5, "%s is still the package sample" % path
+        assert "vpbx.hardened" in f.content_string, "%s is not rendered by the collection" % path
+    remaining = host.check_output("ls -A /etc/asterisk").split()
+    assert sorted(remaining) == sorted(
+        ["ari.conf", "asterisk.conf", "http.conf", "logger.conf", "manager.conf", "manager.d",
+         "modules.conf", "rtp.conf"])
+    backups = host.check_output("ls /var/backups/vpbx-asterisk").split()
+    assert len(backups) == 1 and backups[0].startswith("etc-asterisk-")
+    assert host.file("/var/backups/vpbx-asterisk/%s/extensions.conf" % backups[0]).exists
+    assert host.file("/var/backups/vpbx-asterisk").mode == 0o700
+
+
+def test_nothing_world_readable(host):
+    assert host.check_output("find /etc/asterisk -perm /o=rwx") == ""
+    confdir = host.file("/etc/asterisk")
+    assert (confdir.user, confdir.group, confdir.mode) == ("root", "asterisk", 0o750)
+    for name in host.check_output("find /etc/asterisk -type f").split():
+        f = host.file(name)
+        assert f.group == "asterisk"
+
+
+def test_security_log_channel_active(host):
+    out = cli(host, "logger show channels")
+    line = next(line for line in out.splitlines() if "/security.log" in line)
+    assert "Enabled" in line and "SECURITY" in line.upper()
+    assert "security" in cli(host, "module show like res_security_log").lower()
+    assert "Running" in cli(host, "module show like res_security_log")
+
+
+def test_rtp_settings_effective(host):
+    out = cli(host, "rtp show settings")
+    assert re.search(r"Port start:\s+10000", out)
+    assert re.search(r"Port end:\s+20000", out)
+    assert re.search(r"Strict RTP:\s+Yes", out)
+
+
+@pytest.mark.parametrize("port", [5038, 5039, 8088, 8089])
+def test_management_ports_closed(host, port):
+    listening = host.check_output("ss -Hltn")
+    assert not re.search(r":%d\s" % port, listening), listening
+
+
+def test_management_interfaces_off(host):
+    assert re.search(r"Manager \(AMI\):\s+No", cli(host, "manager show settings"))
+    assert "Server Disabled" in cli(host, "http show status")
+
+
+def test_remote_console_shell_disabled_where_supported(host):
+    settings = cli(host, "core show settings")
+    match = re.search(r"Shell on remote consoles:\s+(\S+)", settings)
+    major = int(re.match(r"Asterisk (\d+)\.", host.check_output("asterisk -V")).group(1))
+    if major >= 22:
+        assert match and match.group(1) == "Disabled", settings
+    else:
+        assert match is None  # Asterisk 16 has no such option
+
+
+def test_systemd_sandbox_in_effect(host):
+    props = dict(
+        line.split("=", 1)
+        for line in host.check_output(
+            "systemctl show asterisk -p User -p NoNewPrivileges -p ProtectSystem -p ProtectHome "
+            "-p PrivateTmp -p PrivateDevices -p Restart -p CapabilityBoundingSet").splitlines())
+    assert props["User"] == "asterisk"
+    assert props["NoNewPrivileges"] == "yes"
+    assert props["ProtectSystem"] == "strict"
+    assert props["ProtectHome"] == "yes"
+    assert props["PrivateTmp"] == "yes"
+    assert props["PrivateDevices"] == "yes"
+    assert props["Restart"] == "on-failure"
+    assert props["CapabilityBoundingSet"] == ""
+    # ProtectSystem=strict really applies to the running process: its mount namespace has /etc
+    # read-only while /var/lib/asterisk stays writable.
+    pid = asterisk_pid(host)
+    denied = host.run("nsenter -t %s -m -- touch /etc/vpbx-sandbox-probe", pid)
+    assert denied.rc != 0 and "Read-only file system" in denied.stderr
+    allowed = host.run("nsenter -t %s -m -- sh -c 'touch /var/lib/asterisk/.probe && rm /var/lib/asterisk/.probe'", pid)
+    assert allowed.rc == 0, allowed.stderr
+
+
+def test_restarted_after_kill_9(host):
+    before = asterisk_pid(host)
+    host.run("kill -9 %s", before)
+    deadline = time.monotonic() + 10
+    after = before
+    while time.monotonic() < deadline:
+        after = asterisk_pid(host)
+        if after not in ("0", before) and host.run("asterisk -rx 'core show uptime'").rc == 0:
+            break
+        time.sleep(0.5)
+    assert after not in ("0", before), "asterisk was not restarted within 10 s"
+    assert host.service("asterisk").is_running

@@ -1,0 +1,67 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright: (c) 2026, vpbx.hardened contributors
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+name: asterisk_settings
+short_description: Parse the C(Key: value) output of Asterisk C(... show settings) commands
+version_added: 0.1.0
+description:
+  - Turns the output of C(core show settings), C(rtp show settings), C(manager show settings)
+    and similar CLI commands into a dictionary.
+  - The same plugin file also provides C(asterisk_module_show) (C(module show) into
+    C({modules: {name: {status, ...}}, count})) and C(asterisk_logger_channels)
+    (C(logger show channels) into a list of C({channel, type, status, levels})).
+options:
+  _input:
+    description: The CLI output.
+    type: str
+    required: true
+"""
+
+EXAMPLES = r"""
+- name: Effective RTP range
+  ansible.builtin.debug:
+    msg: "{{ (rtp.stdout | vpbx.hardened.asterisk_settings)['Port start'] }}"
+"""
+
+RETURN = r"""
+_value:
+  description: The parsed settings.
+  type: dict
+"""
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk import (
+    ParseError,
+    parse_logger_channels,
+    parse_module_show,
+    parse_settings,
+)
+
+
+def asterisk_settings(text):
+    return parse_settings(text)
+
+
+def asterisk_module_show(text):
+    try:
+        return parse_module_show(text)
+    except ParseError as exc:
+        raise AnsibleFilterError(str(exc)) from exc
+
+
+def asterisk_logger_channels(text):
+    return parse_logger_channels(text)
+
+
+class FilterModule:
+    def filters(self):
+        return {
+            "asterisk_settings": asterisk_settings,
+            "asterisk_module_show": asterisk_module_show,
+            "asterisk_logger_channels": asterisk_logger_channels,
+        }

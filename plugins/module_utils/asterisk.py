@@ -1,0 +1,207 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright: (c) 2026, vpbx.hardened contributors
+"""Parsers for Asterisk and dpkg/apt command output, shared by the collection's modules.
+
+Everything here is pure (text in, data out) so it can be unit-tested on output captured from
+each supported Asterisk version (tests/unit/plugins/module_utils/fixtures).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+
+VERSION_RE = re.compile(
+    r"^Asterisk\s+(?:certified[/-])?(?P<major>\d+)\.(?P<minor>\d+)(?:\.(?P<patch>\d+))?(?P<suffix>\S*)",
+    re.MULTILINE,
+)
+
+# First release of each branch that has asterisk.conf's `disable_remote_console_shell`
+# (AST-2025-xxx hardening, see SECURITY-CONTROLS.md #4). Branches absent here never got it;
+# branches above the highest key have it from their first release.
+_REMOTE_SHELL_OPTION_SINCE = {18: (18, 26, 2), 20: (20, 14, 1), 21: (21, 9, 1), 22: (22, 4, 1)}
+
+# Phrases `asterisk -rx` prints (with exit code 0) when the command did not do its job.
+CLI_ERROR_PATTERNS = (
+    (re.compile(r"^No such command ", re.MULTILINE), "unknown CLI command"),
+    (re.compile(r"Unable to connect to remote asterisk", re.IGNORECASE), "Asterisk is not running"),
+    (re.compile(r"^Unable to (?:reload|load|unload) ", re.MULTILINE), "module operation failed"),
+    (re.compile(r"^The module '.*' (?:was not properly initialized|could not be reloaded)", re.MULTILINE),
+     "module operation failed"),
+    (re.compile(r"^No such module ", re.MULTILINE), "no such module"),
+    (re.compile(r"^Module '.*' (?:does not support reload|not found|could not be reloaded)", re.MULTILINE),
+     "module operation failed"),
+)
+
+
+class ParseError(ValueError):
+    """Raised when command output does not have the expected shape."""
+
+
+def parse_version(text):
+    """Parse `asterisk -V` or `core show version` output.
+
+    Returns a dict with `version` (the full string as printed, e.g. `16.28.0~dfsg-0+deb11u4`),
+    `upstream` (`16.28.0`), `major`, `minor`, `patch` (ints) and `suffix` (distribution part).
+    """
+    match = VERSION_RE.search(text or "")
+    if not match:
+        raise ParseError("no Asterisk version found in: %r" % (text or "")[:200])
+    major, minor = int(match.group("major")), int(match.group("minor"))
+    patch = int(match.group("patch") or 0)
+    suffix = match.group("suffix") or ""
+    upstream = "%d.%d.%d" % (major, minor, patch)
+    return {
+        "version": upstream + suffix if match.group("patch") else "%d.%d%s" % (major, minor, suffix),
+        "upstream": upstream,
+        "major": major,
+        "minor": minor,
+        "patch": patch,
+        "suffix": suffix,
+    }
+
+
+def supports_disable_remote_console_shell(major, minor, patch):
+    """True when this Asterisk release knows asterisk.conf's `disable_remote_console_shell`."""
+    version = (int(major), int(minor), int(patch))
+    if version[0] in _REMOTE_SHELL_OPTION_SINCE:
+        return version >= _REMOTE_SHELL_OPTION_SINCE[version[0]]
+    return version[0] > max(_REMOTE_SHELL_OPTION_SINCE)
+
+
+def has_chan_sip(major):
+    """chan_sip was removed upstream in Asterisk 21."""
+    return int(major) < 21
+
+
+def parse_settings(text):
+    """Parse the `Key:   value` lines of `core show settings`, `rtp show settings`,
+    `manager show settings` and similar commands into a dict (keys stripped, last one wins)."""
+    settings = {}
+    for line in (text or "").splitlines():
+        if not line.startswith(" ") or ":" not in line:
+            continue
+        key, _, value = line.strip().partition(":")
+        key = key.strip().rstrip(":")
+        if key:
+            settings[key] = value.strip().lstrip(":").strip()
+    return settings
+
+
+_MODULE_LINE_RE = re.compile(
+    r"^(?P<module>\S+)\s+(?P<description>.*?)\s+(?P<use_count>-?\d+)\s+"
+    r"(?P<status>Running|Not Running|Declined|Failed|Unknown|Initialized|Stopped)\s+(?P<support>\S+)\s*$"
+)
+_MODULE_COUNT_RE = re.compile(r"^(\d+) modules? loaded", re.MULTILINE)
+
+
+def parse_module_show(text):
+    """Parse `module show` / `module show like X`.
+
+    Returns {"modules": {name: {description, use_count, status, support_level}}, "count": int}.
+    """
+    modules = {}
+    for line in (text or "").splitlines():
+        match = _MODULE_LINE_RE.match(line)
+        if match and match.group("module") != "Module":
+            modules[match.group("module")] = {
+                "description": match.group("description"),
+                "use_count": int(match.group("use_count")),
+                "status": match.group("status"),
+                "support_level": match.group("support"),
+            }
+    count = _MODULE_COUNT_RE.search(text or "")
+    if count is None:
+        raise ParseError("not `module show` output: %r" % (text or "")[:200])
+    return {"modules": modules, "count": int(count.group(1))}
+
+
+def parse_logger_channels(text):
+    """Parse `logger show channels` into a list of {channel, type, status, levels}."""
+    channels = []
+    started = False
+    for line in (text or "").splitlines():
+        if line.startswith("-------"):
+            started = True
+            continue
+        if not started or not line.strip():
+            continue
+        parts = line.split()
+        # Channel Type [Formatter] Status - LEVELS...
+        if "-" not in parts:
+            continue
+        dash = parts.index("-")
+        head = parts[:dash]
+        if len(head) < 3:
+            continue
+        channels.append({
+            "channel": head[0],
+            "type": head[1],
+            "status": head[-1],
+            "levels": [level.lower() for level in parts[dash + 1:]],
+        })
+    return channels
+
+
+def cli_error(text):
+    """Return a short reason when `asterisk -rx` output reports a failure, else None."""
+    for pattern, reason in CLI_ERROR_PATTERNS:
+        if pattern.search(text or ""):
+            return reason
+    return None
+
+
+def parse_conffiles(text):
+    """Parse `dpkg-query -W -f='${Package}\\n${Conffiles}\\n' PKGS`.
+
+    Returns {path: {"package": name, "md5": md5}}; conffiles marked obsolete are skipped.
+    """
+    result = {}
+    package = None
+    for line in (text or "").splitlines():
+        if not line.strip():
+            continue
+        if not line.startswith(" "):
+            package = line.strip()
+            continue
+        fields = line.split()
+        if len(fields) < 2 or package is None:
+            continue
+        if len(fields) > 2 and "obsolete" in fields[2:]:
+            continue
+        result[fields[0]] = {"package": package, "md5": fields[1]}
+    return result
+
+
+def parse_madison(text):
+    """Parse `apt-cache madison PKG` into a list of unique versions, in apt's order (newest first)."""
+    versions = []
+    for line in (text or "").splitlines():
+        fields = [field.strip() for field in line.split("|")]
+        if len(fields) >= 3 and fields[1] and fields[1] not in versions:
+            versions.append(fields[1])
+    return versions
+
+
+def strip_epoch(version):
+    return version.split(":", 1)[1] if re.match(r"^\d+:", version) else version
+
+
+def match_version(pin, versions):
+    """Return the first (newest) of `versions` matching `pin`, or None.
+
+    `pin` is an exact Debian version (`1:16.28.0~dfsg-0+deb11u4`), the same without epoch,
+    a shell glob (`1:16.28.*`, `16.*`) or an upstream prefix (`16`, `16.28`, `16.28.0`).
+    """
+    pin = str(pin).strip()
+    if not pin:
+        return None
+    for version in versions:
+        bare = strip_epoch(version)
+        if pin in (version, bare):
+            return version
+        if any(ch in pin for ch in "*?[") and (fnmatch.fnmatchcase(version, pin) or fnmatch.fnmatchcase(bare, pin)):
+            return version
+        if re.match(r"^\d+(\.\d+){0,2}$", pin) and re.match(re.escape(pin) + r"(?:[.~+-]|$)", bare):
+            return version
+    return None

@@ -1,0 +1,116 @@
+#!/usr/bin/python
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright: (c) 2026, vpbx.hardened contributors
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: asterisk_cli
+short_description: Run an Asterisk CLI command and fail when Asterisk reports an error
+version_added: 0.1.0
+description:
+  - Runs C(asterisk -rx COMMAND) against the running Asterisk. C(asterisk -rx) exits 0 even when
+    the command is unknown, the module cannot be reloaded or Asterisk is not running; this module
+    reads the output and fails with the reason instead.
+  - Waits up to O(wait) seconds for the CLI to answer (Asterisk may still be starting).
+  - Used by the collection's handlers for C(module reload ...), C(logger reload) and
+    C(dialplan reload), and as a read-only probe (O(readonly=true)).
+author:
+  - vpbx.hardened contributors
+attributes:
+  check_mode:
+    support: full
+    details: A read-only command runs in check mode; any other is only reported as a change.
+  diff_mode:
+    support: none
+options:
+  command:
+    description: The CLI command.
+    type: str
+    required: true
+  readonly:
+    description: The command only reads state; it never reports a change and runs in check mode.
+    type: bool
+    default: false
+  expect:
+    description: A regular expression the output must match, else the module fails.
+    type: str
+  wait:
+    description: Seconds to wait for the CLI to answer.
+    type: int
+    default: 30
+  binary:
+    description: Path of the asterisk executable.
+    type: path
+    default: /usr/sbin/asterisk
+"""
+
+EXAMPLES = r"""
+- name: Reload the RTP module
+  vpbx.hardened.asterisk_cli:
+    command: module reload res_rtp_asterisk.so
+
+- name: Read the effective RTP settings
+  vpbx.hardened.asterisk_cli:
+    command: rtp show settings
+    readonly: true
+  register: rtp
+"""
+
+RETURN = r"""
+stdout:
+  description: What the CLI printed.
+  returned: success
+  type: str
+stdout_lines:
+  description: The same, as lines.
+  returned: success
+  type: list
+  elements: str
+"""
+
+import re
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk import cli_error
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            command=dict(type="str", required=True),
+            readonly=dict(type="bool", default=False),
+            expect=dict(type="str"),
+            wait=dict(type="int", default=30),
+            binary=dict(type="path", default="/usr/sbin/asterisk"),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    if module.check_mode and not params["readonly"]:
+        module.exit_json(changed=True, stdout="", stdout_lines=[])
+
+    deadline = time.monotonic() + max(params["wait"], 0)
+    while True:
+        rc, out, err = module.run_command([params["binary"], "-rx", params["command"]])
+        text = (out or "") + (err or "")
+        reason = cli_error(text)
+        if reason != "Asterisk is not running" or time.monotonic() >= deadline:
+            break
+        time.sleep(1)
+
+    if rc != 0 or reason:
+        module.fail_json(
+            msg="Asterisk CLI command %r failed: %s. Output: %s" % (params["command"], reason or "rc=%d" % rc, text.strip()[:2000]),
+            stdout=out, rc=rc)
+    if params["expect"] and not re.search(params["expect"], text, re.MULTILINE):
+        module.fail_json(msg="Asterisk CLI command %r did not print what was expected (%s). Output: %s"
+                         % (params["command"], params["expect"], text.strip()[:2000]), stdout=out)
+    module.exit_json(changed=not params["readonly"], stdout=out, stdout_lines=out.splitlines())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,184 @@
+#!/usr/bin/python
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright: (c) 2026, vpbx.hardened contributors
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: asterisk_facts
+short_description: Facts about the installed Asterisk (version, capabilities, running state)
+version_added: 0.1.0
+description:
+  - Runs C(asterisk -V) and, when Asterisk is running, C(asterisk -rx 'core show settings') and
+    returns what later roles need to know about the installed Asterisk as C(ansible_facts.asterisk).
+  - Read-only: never changes the host, so it runs in check mode too.
+author:
+  - vpbx.hardened contributors
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+  facts:
+    support: full
+options:
+  binary:
+    description: Path of the asterisk executable.
+    type: path
+    default: /usr/sbin/asterisk
+  module_dirs:
+    description:
+      - Directories searched for loadable modules when Asterisk is not running (the running
+        Asterisk reports its own). The first that exists wins.
+    type: list
+    elements: path
+    default:
+      - /usr/lib/x86_64-linux-gnu/asterisk/modules
+      - /usr/lib/aarch64-linux-gnu/asterisk/modules
+      - /usr/lib/asterisk/modules
+      - /usr/lib64/asterisk/modules
+notes:
+  - When the executable is missing the facts say C(installed=false) instead of failing, so the
+    module can be used as a probe before installation.
+"""
+
+EXAMPLES = r"""
+- name: Gather Asterisk facts
+  vpbx.hardened.asterisk_facts:
+
+- name: Use them
+  ansible.builtin.debug:
+    msg: "Asterisk {{ ansible_facts.asterisk.major }} (chan_sip: {{ ansible_facts.asterisk.has_chan_sip }})"
+"""
+
+RETURN = r"""
+ansible_facts:
+  description: Facts to add to ansible_facts.
+  returned: always
+  type: dict
+  contains:
+    asterisk:
+      description: Facts about the installed Asterisk.
+      returned: always
+      type: dict
+      contains:
+        installed:
+          description: Whether the executable exists.
+          type: bool
+        version:
+          description: Full version as printed by C(asterisk -V), distribution suffix included.
+          type: str
+          sample: 16.28.0~dfsg-0+deb11u4
+        upstream:
+          description: Upstream version C(major.minor.patch).
+          type: str
+          sample: 16.28.0
+        major:
+          description: Major version.
+          type: int
+          sample: 16
+        minor:
+          description: Minor version.
+          type: int
+          sample: 28
+        patch:
+          description: Patch level.
+          type: int
+          sample: 0
+        has_chan_sip:
+          description: Whether chan_sip.so is installed (it never is on Asterisk 21 and later).
+          type: bool
+        chan_sip_supported:
+          description: Whether this major version still has chan_sip upstream.
+          type: bool
+        supports_disable_remote_console_shell:
+          description: Whether asterisk.conf accepts C(disable_remote_console_shell).
+          type: bool
+        module_dir:
+          description: Directory of loadable modules.
+          type: str
+          sample: /usr/lib/asterisk/modules
+        running:
+          description: Whether the CLI of a running Asterisk answered.
+          type: bool
+        settings:
+          description: C(core show settings) as a dict (empty when not running).
+          type: dict
+"""
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk import (
+    ParseError,
+    has_chan_sip,
+    parse_settings,
+    parse_version,
+    supports_disable_remote_console_shell,
+)
+
+
+def gather(module):
+    binary = module.params["binary"]
+    facts = {
+        "installed": False,
+        "version": None,
+        "upstream": None,
+        "major": None,
+        "minor": None,
+        "patch": None,
+        "has_chan_sip": False,
+        "chan_sip_supported": False,
+        "supports_disable_remote_console_shell": False,
+        "module_dir": None,
+        "running": False,
+        "settings": {},
+    }
+    if not os.path.exists(binary):
+        return facts
+    rc, out, err = module.run_command([binary, "-V"])
+    if rc != 0:
+        module.fail_json(msg="'%s -V' failed (rc=%d): %s" % (binary, rc, (err or out).strip()))
+    try:
+        version = parse_version(out)
+    except ParseError as exc:
+        module.fail_json(msg="Cannot read the Asterisk version: %s" % exc)
+    facts.update(version)
+    facts["installed"] = True
+    facts["chan_sip_supported"] = has_chan_sip(version["major"])
+    facts["supports_disable_remote_console_shell"] = supports_disable_remote_console_shell(
+        version["major"], version["minor"], version["patch"])
+
+    rc, out, err = module.run_command([binary, "-rx", "core show settings"])
+    settings = parse_settings(out) if rc == 0 else {}
+    if settings.get("Version"):
+        facts["running"] = True
+        facts["settings"] = settings
+        facts["module_dir"] = settings.get("Module directory")
+    if not facts["module_dir"]:
+        facts["module_dir"] = next((d for d in module.params["module_dirs"] if os.path.isdir(d)), None)
+    if facts["module_dir"]:
+        facts["has_chan_sip"] = os.path.exists(os.path.join(facts["module_dir"], "chan_sip.so"))
+    return facts
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            binary=dict(type="path", default="/usr/sbin/asterisk"),
+            module_dirs=dict(type="list", elements="path", default=[
+                "/usr/lib/x86_64-linux-gnu/asterisk/modules",
+                "/usr/lib/aarch64-linux-gnu/asterisk/modules",
+                "/usr/lib/asterisk/modules",
+                "/usr/lib64/asterisk/modules",
+            ]),
+        ),
+        supports_check_mode=True,
+    )
+    module.exit_json(changed=False, ansible_facts={"asterisk": gather(module)})
+
+
+if __name__ == "__main__":
+    main()

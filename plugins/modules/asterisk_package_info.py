@@ -1,0 +1,103 @@
+#!/usr/bin/python
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright: (c) 2026, vpbx.hardened contributors
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: asterisk_package_info
+short_description: Available and installed versions of the Asterisk package; resolve a version pin
+version_added: 0.1.0
+description:
+  - Reads C(apt-cache madison) and C(dpkg-query) (read-only, runs in check mode) and resolves
+    O(version) to one exact package version, failing with the list of available versions when
+    the pin matches none.
+author:
+  - vpbx.hardened contributors
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+options:
+  name:
+    description: Package name.
+    type: str
+    default: asterisk
+  version:
+    description:
+      - Version pin. An exact Debian version (C(1:16.28.0~dfsg-0+deb11u4)), the same without
+        epoch, a shell glob (C(1:16.28.*)) or an upstream prefix (C(16), C(16.28)).
+      - Empty means no pin.
+    type: str
+    default: ''
+"""
+
+EXAMPLES = r"""
+- name: Resolve the pin
+  vpbx.hardened.asterisk_package_info:
+    version: "16.28"
+  register: pkg
+"""
+
+RETURN = r"""
+available:
+  description: Versions apt can install, newest first.
+  returned: always
+  type: list
+  elements: str
+installed:
+  description: Whether the package is installed.
+  returned: always
+  type: bool
+installed_version:
+  description: The installed version, empty when not installed.
+  returned: always
+  type: str
+resolved:
+  description: The exact version the pin selects (empty without pin).
+  returned: always
+  type: str
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk import match_version, parse_madison
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            name=dict(type="str", default="asterisk"),
+            version=dict(type="str", default=""),
+        ),
+        supports_check_mode=True,
+    )
+    name, pin = module.params["name"], (module.params["version"] or "").strip()
+    rc, out, err = module.run_command(["apt-cache", "madison", name])
+    if rc != 0:
+        module.fail_json(msg="apt-cache madison %s failed: %s" % (name, err.strip()))
+    available = parse_madison(out)
+    rc, status, err = module.run_command(["dpkg-query", "-W", "-f=${Status} ${Version}", name])
+    installed = status.split()[-1] if rc == 0 and status.startswith("install ok installed") else ""
+
+    resolved = ""
+    if pin:
+        resolved = match_version(pin, available) or ""
+        if not resolved:
+            module.fail_json(
+                msg="asterisk_version %r matches no %s package this host can install. Available: %s. "
+                    "Set asterisk_version to one of them (or a prefix such as %r), or leave it empty."
+                    % (pin, name, ", ".join(available) or "none (is the package archive configured?)",
+                       available[0].split(":", 1)[-1].split(".")[0] if available else "16"),
+                available=available, installed=bool(installed), installed_version=installed)
+    elif not available and not installed:
+        module.fail_json(msg="No %s package is available to apt on this host. Check its package sources "
+                             "(Ubuntu needs 'universe')." % name, available=available, installed=bool(installed), installed_version=installed)
+    module.exit_json(changed=False, available=available, installed=bool(installed),
+                     installed_version=installed, resolved=resolved)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Builds the local systemd test images that Molecule uses (no container registry is reachable):
+#   debootstrap --variant=minbase SUITE -> tar -> docker import
+# An image that already exists is skipped. The image names/tags are the ones in
+# .config/molecule/config.yml; bump the tag there and here together when the recipe changes.
+# Debootstrap uses its default mirror (or VPBX_DEBOOTSTRAP_MIRROR when set).
+set -euo pipefail
+
+# name:tag  suite   extra apt configuration
+images=(
+  "vpbx-test/debian:11-r1 bullseye"
+  "vpbx-test/debian:testing-r1 testing"
+)
+cache=${VPBX_CACHE_DIR:-/var/cache/vpbx}
+include=systemd,systemd-sysv,python3,ca-certificates,iproute2,procps,dbus
+
+step() { printf '\n==> [images] %s\n' "$*"; }
+
+command -v debootstrap >/dev/null 2>&1 || {
+  step "apt-get install debootstrap"
+  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q debootstrap
+}
+
+build() {
+  local ref=$1 suite=$2 root log
+  root=$(mktemp -d "/tmp/vpbx-rootfs-${suite}.XXXXXX")
+  log="$cache/logs/debootstrap-$suite.log"
+  mkdir -p "$cache/debootstrap/$suite" "$cache/logs"
+  step "$ref: debootstrap $suite (about a minute; log: $log)"
+  # shellcheck disable=SC2086
+  if ! debootstrap --variant=minbase --include="$include" --cache-dir="$cache/debootstrap/$suite" \
+      "$suite" "$root" ${VPBX_DEBOOTSTRAP_MIRROR:-} >"$log" 2>&1; then
+    tail -n 20 "$log" >&2
+    echo "images: debootstrap of $suite failed (full log: $log)" >&2
+    rm -rf "$root"
+    return 1
+  fi
+  # Test-image properties (not the roles' business):
+  # - the archive's Release files of testing can be past Valid-Until on a snapshot mirror
+  # - no docs/man pages, keeps the image small
+  cat >"$root/etc/apt/apt.conf.d/99vpbx-test-image" <<'APT'
+Acquire::Check-Valid-Until "false";
+Acquire::Languages "none";
+APT
+  cat >"$root/etc/dpkg/dpkg.cfg.d/99vpbx-test-image" <<'DPKG'
+path-exclude /usr/share/doc/*
+path-exclude /usr/share/man/*
+path-exclude /usr/share/locale/*
+DPKG
+  # Units that cannot work in an unprivileged container.
+  for unit in systemd-udevd.service systemd-udevd-control.socket systemd-udevd-kernel.socket \
+              getty@tty1.service systemd-remount-fs.service sys-kernel-debug.mount; do
+    ln -sf /dev/null "$root/etc/systemd/system/$unit"
+  done
+  : >"$root/etc/machine-id"
+  rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*_Packages
+  step "$ref: docker import"
+  tar -C "$root" -c . | docker import \
+    --change 'CMD ["/lib/systemd/systemd"]' --change 'ENV container=docker' - "$ref" >/dev/null
+  rm -rf "$root"
+  step "$ref: built"
+}
+
+pids=()
+for spec in "${images[@]}"; do
+  read -r ref suite <<<"$spec"
+  if docker image inspect "$ref" >/dev/null 2>&1; then
+    step "$ref already built (skipped)"
+    continue
+  fi
+  build "$ref" "$suite" &
+  pids+=($!)
+done
+rc=0
+for pid in "${pids[@]}"; do wait "$pid" || rc=1; done
+exit $rc
