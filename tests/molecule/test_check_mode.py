@@ -19,7 +19,8 @@ def test_check_mode_after_converge_changes_nothing():
     scenario = os.environ["MOLECULE_SCENARIO_DIRECTORY"]
     cmd = ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], "--check", "--diff",
            os.path.join(scenario, "converge.yml")]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900, check=False)
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900, check=False, env=env)
     output = proc.stdout + proc.stderr
     recap = RECAP.findall(output)
     assert proc.returncode == 0, output[-6000:]
