@@ -11,6 +11,7 @@ set -euo pipefail
 images=(
   "vpbx-test/debian:11-r1 bullseye"
   "vpbx-test/debian:testing-r1 testing"
+  "vpbx-test/debian:12-r1 bookworm"  # no asterisk package: the unsupported-platform test
 )
 cache=${VPBX_CACHE_DIR:-/var/cache/vpbx}
 include=systemd,systemd-sysv,python3,ca-certificates,iproute2,procps,dbus

@@ -6,14 +6,14 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 name: asterisk_settings
-short_description: Parse the C(Key: value) output of Asterisk C(... show settings) commands
+short_description: Parse the key/value output of Asterisk C(... show settings) commands
 version_added: 0.1.0
 description:
   - Turns the output of C(core show settings), C(rtp show settings), C(manager show settings)
     and similar CLI commands into a dictionary.
-  - The same plugin file also provides C(asterisk_module_show) (C(module show) into
-    C({modules: {name: {status, ...}}, count})) and C(asterisk_logger_channels)
-    (C(logger show channels) into a list of C({channel, type, status, levels})).
+  - The same plugin file also provides C(asterisk_module_show) (C(module show) into a dict with
+    C(modules) by name, each with its C(status), and C(count)) and C(asterisk_logger_channels)
+    (C(logger show channels) into a list of dicts with C(channel), C(type), C(status), C(levels)).
 options:
   _input:
     description: The CLI output.

@@ -17,7 +17,7 @@ description:
     them the Asterisk group, so that no configuration (secrets included) is world-readable.
   - A file is the collection's when its name is in O(keep) or when it carries O(marker) (every
     template of the collection does). A package file whose content is still the pristine sample
-    (same MD5 as dpkg recorded) is always moved, even when its name is in O(keep): the role renders
+    (same MD5 as dpkg recorded) is always moved, even when its name is in O(keep); the role renders
     its own version next.
 author:
   - vpbx.hardened contributors

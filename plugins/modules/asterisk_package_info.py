@@ -10,17 +10,28 @@ module: asterisk_package_info
 short_description: Available and installed versions of the Asterisk package; resolve a version pin
 version_added: 0.1.0
 description:
-  - Reads C(apt-cache madison) and C(dpkg-query) (read-only, runs in check mode) and resolves
-    O(version) to one exact package version, failing with the list of available versions when
-    the pin matches none.
+  - Reads C(apt-cache madison) and C(dpkg-query) and resolves O(version) to one exact package
+    version, failing with the list of available versions when the pin matches none.
+  - With O(update_cache), first refreshes the package lists (C(apt-get update)) when they are
+    older than O(cache_valid_time). Nothing else is changed, not even python3-apt, so a role can
+    refuse a bad pin before it touches the host.
 author:
   - vpbx.hardened contributors
 attributes:
   check_mode:
     support: full
+    details: In check mode the package lists are not refreshed.
   diff_mode:
     support: none
 options:
+  update_cache:
+    description: Refresh the package lists when they are older than O(cache_valid_time).
+    type: bool
+    default: false
+  cache_valid_time:
+    description: Seconds the package lists stay fresh.
+    type: int
+    default: 3600
   name:
     description: Package name.
     type: str
@@ -42,6 +53,10 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+cache_updated:
+  description: Whether the package lists were refreshed.
+  returned: always
+  type: bool
 available:
   description: Versions apt can install, newest first.
   returned: always
@@ -61,9 +76,19 @@ resolved:
   type: str
 """
 
+import glob
+import os
+import time
+
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk import match_version, parse_madison
+
+
+def lists_age(lists_dir="/var/lib/apt/lists"):
+    """Seconds since the newest package index was fetched (None when there is none)."""
+    stamps = [os.path.getmtime(path) for path in glob.glob(os.path.join(lists_dir, "*_Packages*"))]
+    return time.time() - max(stamps) if stamps else None
 
 
 def main():
@@ -71,10 +96,23 @@ def main():
         argument_spec=dict(
             name=dict(type="str", default="asterisk"),
             version=dict(type="str", default=""),
+            update_cache=dict(type="bool", default=False),
+            cache_valid_time=dict(type="int", default=3600),
         ),
         supports_check_mode=True,
     )
     name, pin = module.params["name"], (module.params["version"] or "").strip()
+    cache_updated = False
+    age = lists_age()
+    if module.params["update_cache"] and (age is None or age > module.params["cache_valid_time"]):
+        if module.check_mode:
+            module.warn("check mode: the package lists are %s and were not refreshed"
+                        % ("missing" if age is None else "%d s old" % age))
+        else:
+            rc, out, err = module.run_command(["apt-get", "update", "-q"], environ_update={"LC_ALL": "C"})
+            if rc != 0:
+                module.fail_json(msg="apt-get update failed: %s" % (err or out).strip()[-2000:])
+            cache_updated = True
     rc, out, err = module.run_command(["apt-cache", "madison", name])
     if rc != 0:
         module.fail_json(msg="apt-cache madison %s failed: %s" % (name, err.strip()))
@@ -85,6 +123,9 @@ def main():
     resolved = ""
     if pin:
         resolved = match_version(pin, available) or ""
+        if not resolved and module.check_mode and not available:
+            module.exit_json(changed=False, cache_updated=False, available=[], installed=bool(installed),
+                             installed_version=installed, resolved="")
         if not resolved:
             module.fail_json(
                 msg="asterisk_version %r matches no %s package this host can install. Available: %s. "
@@ -92,11 +133,12 @@ def main():
                     % (pin, name, ", ".join(available) or "none (is the package archive configured?)",
                        available[0].split(":", 1)[-1].split(".")[0] if available else "16"),
                 available=available, installed=bool(installed), installed_version=installed)
-    elif not available and not installed:
+    elif not available and not installed and not module.check_mode:
         module.fail_json(msg="No %s package is available to apt on this host. Check its package sources "
                              "(Ubuntu needs 'universe')." % name, available=available, installed=bool(installed), installed_version=installed)
-    module.exit_json(changed=False, available=available, installed=bool(installed),
-                     installed_version=installed, resolved=resolved)
+    # Refreshing the lists is housekeeping, not a change of the host's configuration.
+    module.exit_json(changed=False, cache_updated=cache_updated, available=available,
+                     installed=bool(installed), installed_version=installed, resolved=resolved)
 
 
 if __name__ == "__main__":

@@ -30,6 +30,15 @@ def test_installed_major_version(host):
     assert major == EXPECTED_MAJOR[host.check_output("hostname").strip()]
 
 
+def test_version_pin_and_hold(host):
+    hostname = host.check_output("hostname").strip()
+    selection = host.check_output("dpkg --get-selections asterisk asterisk-modules asterisk-config")
+    expected = "hold" if hostname == "pbx16" else "install"  # pinned and held in molecule.yml
+    assert [line.split()[1] for line in selection.splitlines()] == [expected] * 3
+    if hostname == "pbx16":
+        assert host.package("asterisk").version.startswith("1:16.28.")
+
+
 def test_service_active_and_enabled(host):
     service = host.service("asterisk")
     assert service.is_running
