@@ -6,7 +6,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 COLLECTION_LINK := .ansible/collections/ansible_collections/vpbx/hardened
 SCENARIOS ?= $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))
 
-.PHONY: help bootstrap collection demo demo-clean test lint yamllint ansible-lint unit molecule docs clean
+.PHONY: help bootstrap collection demo demo-clean test lint yamllint ansible-lint docs-check unit molecule docs clean
 
 help:
 	@echo "make demo    - bootstrap, then build a hardened PBX in a throwaway local container"
@@ -29,7 +29,11 @@ demo-clean:
 
 test: bootstrap lint unit molecule
 
-lint: yamllint ansible-lint
+lint: yamllint ansible-lint docs-check
+
+docs-check:
+	@echo "==> role READMEs up to date with meta/argument_specs.yml"
+	python scripts/gen-docs.py --check
 
 yamllint:
 	@echo "==> yamllint"
@@ -49,8 +53,8 @@ molecule: collection
 	  molecule test -s $$s; \
 	done
 
-docs: collection
-	@scripts/gen-docs.py
+docs:
+	python scripts/gen-docs.py
 
 clean:
 	rm -rf .ansible $(VENV)

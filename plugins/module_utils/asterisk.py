@@ -183,6 +183,17 @@ def parse_madison(text):
     return versions
 
 
+def parse_dpkg_status(text):
+    """Parse `dpkg-query -W -f='${Status} ${Version}' PKG` into the installed version, or "".
+
+    The first word of the status is the selection (install, hold, deinstall...), the third the
+    package state: only `installed` counts (a held package is `hold ok installed`)."""
+    fields = (text or "").split()
+    if len(fields) >= 4 and fields[2] == "installed":
+        return fields[3]
+    return ""
+
+
 def strip_epoch(version):
     return version.split(":", 1)[1] if re.match(r"^\d+:", version) else version
 

@@ -82,7 +82,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk import match_version, parse_madison
+from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk import match_version, parse_dpkg_status, parse_madison
 
 
 def lists_age(lists_dir="/var/lib/apt/lists"):
@@ -118,7 +118,7 @@ def main():
         module.fail_json(msg="apt-cache madison %s failed: %s" % (name, err.strip()))
     available = parse_madison(out)
     rc, status, err = module.run_command(["dpkg-query", "-W", "-f=${Status} ${Version}", name])
-    installed = status.split()[-1] if rc == 0 and status.startswith("install ok installed") else ""
+    installed = parse_dpkg_status(status) if rc == 0 else ""
 
     resolved = ""
     if pin:

@@ -178,3 +178,15 @@ VERSIONS = ["1:16.28.0~dfsg-0+deb11u5", "1:16.28.0~dfsg-0+deb11u4", "1:16.2.1~df
 ])
 def test_match_version(pin, expected):
     assert ast.match_version(pin, VERSIONS) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("install ok installed 1:16.28.0~dfsg-0+deb11u4", "1:16.28.0~dfsg-0+deb11u4"),
+    ("hold ok installed 1:16.28.0~dfsg-0+deb11u4", "1:16.28.0~dfsg-0+deb11u4"),
+    ("deinstall ok config-files 1:16.28.0~dfsg-0+deb11u4", ""),
+    ("unknown ok not-installed", ""),
+    ("install ok half-configured 1:22.10.1", ""),
+    ("", ""),
+])
+def test_parse_dpkg_status(text, expected):
+    assert ast.parse_dpkg_status(text) == expected

@@ -1,0 +1,135 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""AMI, HTTP and ARI switched on: loopback only, per-user ACLs, no shell functions from AMI,
+no status page, crypt-only ARI passwords, failed logins in the security log."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+
+AMI_CLIENT = r"""
+import socket, sys, time
+user, secret = sys.argv[1], sys.argv[2]
+actions = sys.argv[3:]
+s = socket.create_connection(("127.0.0.1", 5038), timeout=5)
+s.sendall(("Action: Login\r\nUsername: %s\r\nSecret: %s\r\n\r\n" % (user, secret)).encode())
+for action in actions:
+    s.sendall(action.replace("|", "\r\n").encode() + b"\r\n\r\n")
+s.sendall(b"Action: Logoff\r\n\r\n")
+data, deadline = b"", time.time() + 5
+while time.time() < deadline:
+    try:
+        chunk = s.recv(65536)
+    except socket.timeout:
+        break
+    if not chunk:
+        break
+    data += chunk
+print(data.decode(errors="replace"))
+"""
+
+HTTP_CLIENT = r"""
+import base64, sys, urllib.request, urllib.error
+url, auth = sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else ""
+req = urllib.request.Request(url)
+if auth:
+    req.add_header("Authorization", "Basic " + base64.b64encode(auth.encode()).decode())
+try:
+    with urllib.request.urlopen(req, timeout=5) as r:
+        print(r.status, r.headers.get("Server"))
+except urllib.error.HTTPError as e:
+    print(e.code, e.headers.get("Server"))
+"""
+
+
+def ami(host, user, secret, *actions):
+    return host.check_output("python3 -c %s %s %s %s" % (
+        _q(AMI_CLIENT), _q(user), _q(secret), " ".join(_q(a) for a in actions)))
+
+
+def http(host, url, auth=""):
+    return host.check_output("python3 -c %s %s %s" % (_q(HTTP_CLIENT), _q(url), _q(auth))).strip()
+
+
+def _q(text):
+    return "'" + text.replace("'", "'\"'\"'") + "'"
+
+
+def listeners(host):
+    return host.check_output("ss -Hltn")
+
+
+def test_ami_and_http_listen_on_loopback_only(host):
+    sockets = listeners(host)
+    for port in (5038, 8088):
+        bound = re.findall(r"\s(\S+):%d\s" % port, sockets)
+        assert bound == ["127.0.0.1"], (port, sockets)
+    assert ":8089 " not in sockets and ":5039 " not in sockets  # no TLS variants
+
+
+def test_ami_login_allowed_from_permitted_network(host):
+    out = ami(host, "monitor", "Zq7-monitor-test-secret-4f9", "Action: CoreStatus")
+    assert "Message: Authentication accepted" in out, out
+    assert "CoreStartupTime" in out
+
+
+def test_ami_user_outside_its_permit_refused(host):
+    # `faraway` may only log in from 192.0.2.0/24: the right secret from loopback is refused.
+    out = ami(host, "faraway", "Zq7-faraway-test-secret-8c2")
+    assert "Authentication failed" in out, out
+
+
+def test_ami_user_without_system_permission_cannot_run_shell(host):
+    # The role refuses `system`/`command`/`all` write permissions for AMI users, so SHELL() and
+    # friends stay out of reach of AMI clients; a harmless function still works.
+    out = ami(host, "monitor", "Zq7-monitor-test-secret-4f9",
+              "Action: Getvar|Variable: SHELL(id)", "Action: Getvar|Variable: EPOCH")
+    assert "GetVar Access Forbidden" in out, out
+    assert "uid=" not in out
+    assert re.search(r"Variable: EPOCH\r?\nValue: \d+", out), out
+
+
+def test_failed_login_written_to_security_log(host):
+    ami(host, "monitor", "definitely-the-wrong-secret")
+    log = host.file("/var/log/asterisk/security.log")
+    assert log.exists
+    assert re.search(r'SecurityEvent="(InvalidPassword|ChallengeResponseFailed)".*AccountID="monitor"',
+                     log.content_string), log.content_string[-2000:]
+
+
+def test_http_status_page_off_and_no_version_banner(host):
+    code, server = http(host, "http://127.0.0.1:8088/httpstatus").split(" ", 1)
+    assert code == "404"
+    assert not re.search(r"\d+\.\d+", server or ""), server
+
+
+def test_ari_crypt_password(host):
+    ok = http(host, "http://127.0.0.1:8088/ari/asterisk/info", "app:ari-test-password-123")
+    assert ok.startswith("200"), ok
+    denied = http(host, "http://127.0.0.1:8088/ari/asterisk/info", "app:wrong-password")
+    assert denied.startswith("401"), denied
+
+
+def _converge(*extra):
+    cmd = ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"],
+           os.path.join(os.environ["MOLECULE_SCENARIO_DIRECTORY"], "converge.yml"), *extra]
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False, env=env)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
+    return proc.stdout
+
+
+def test_rtp_change_applied_by_module_reload_not_restart(host):
+    pid = host.check_output("systemctl show -p MainPID --value asterisk").strip()
+    try:
+        out = _converge("-e", "asterisk_rtp_port_start=12000", "-e", "asterisk_rtp_port_end=12999")
+        assert "RUNNING HANDLER [vpbx.hardened.asterisk : Reload asterisk rtp]" in out
+        assert "RUNNING HANDLER [vpbx.hardened.asterisk : Restart asterisk]" not in out
+        settings = host.check_output("asterisk -rx 'rtp show settings'")
+        assert re.search(r"Port start:\s+12000", settings) and re.search(r"Port end:\s+12999", settings)
+        assert host.check_output("systemctl show -p MainPID --value asterisk").strip() == pid
+    finally:
+        _converge()
+    settings = host.check_output("asterisk -rx 'rtp show settings'")
+    assert re.search(r"Port start:\s+10000", settings)
