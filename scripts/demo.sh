@@ -44,5 +44,5 @@ export ANSIBLE_CONFIG="$here/ansible.cfg"
 step "converging the site playbook (first run installs Asterisk: a few minutes)"
 ansible-playbook -i inventories/demo vpbx.hardened.site
 step "summary (read-only)"
-ANSIBLE_CALLBACKS_ENABLED= ansible-playbook -i inventories/demo vpbx.hardened.status | sed -n '/Show the summary/,/PLAY RECAP/p'
+ANSIBLE_CALLBACK_RESULT_FORMAT=yaml ansible-playbook -i inventories/demo vpbx.hardened.status | sed -n '/Show the summary/,/PLAY RECAP/p'
 step "done: docker exec -it $name asterisk -r  opens the CLI; make demo-clean removes the container"
