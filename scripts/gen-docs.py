@@ -55,6 +55,9 @@ def render(role, specs):
     for entry, spec in specs["argument_specs"].items():
         if entry != "main":
             out.append("\n## Entry point `%s`\n" % entry)
+            if spec.get("options") is specs["argument_specs"].get("main", {}).get("options"):
+                out.append(text(spec.get("short_description")) + " Same variables as `main`.\n")
+                continue
         out.append(text(spec.get("short_description")) + "\n")
         for para in spec.get("description", []) or []:
             out.append("- " + text(para))

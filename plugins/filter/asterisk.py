@@ -11,7 +11,8 @@ version_added: 0.1.0
 description:
   - Turns the output of C(core show settings), C(rtp show settings), C(manager show settings)
     and similar CLI commands into a dictionary.
-  - The same plugin file also provides C(asterisk_module_show) (C(module show) into a dict with
+  - The same plugin file also provides C(asterisk_features) (validates and expands a list of
+    module features, failing with the variable name and the known features), C(asterisk_module_show) (C(module show) into a dict with
     C(modules) by name, each with its C(status), and C(count)) and C(asterisk_logger_channels)
     (C(logger show channels) into a list of dicts with C(channel), C(type), C(status), C(levels)).
 options:
@@ -35,6 +36,7 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk_features import PlanError, expand_features
 from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk import (
     ParseError,
     parse_logger_channels,
@@ -54,6 +56,13 @@ def asterisk_module_show(text):
         raise AnsibleFilterError(str(exc)) from exc
 
 
+def asterisk_features(features, var="asterisk_modules_features"):
+    try:
+        return expand_features(features, var)
+    except PlanError as exc:
+        raise AnsibleFilterError(str(exc)) from exc
+
+
 def asterisk_logger_channels(text):
     return parse_logger_channels(text)
 
@@ -64,4 +73,5 @@ class FilterModule:
             "asterisk_settings": asterisk_settings,
             "asterisk_module_show": asterisk_module_show,
             "asterisk_logger_channels": asterisk_logger_channels,
+            "asterisk_features": asterisk_features,
         }

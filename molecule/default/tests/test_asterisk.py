@@ -76,8 +76,8 @@ def test_no_package_sample_left(host):
         assert "vpbx.hardened" in f.content_string, "%s is not rendered by the collection" % path
     remaining = host.check_output("ls -A /etc/asterisk").split()
     assert sorted(remaining) == sorted(
-        ["ari.conf", "asterisk.conf", "http.conf", "logger.conf", "manager.conf", "manager.d",
-         "modules.conf", "rtp.conf"])
+        ["ari.conf", "asterisk.conf", "extensions.conf", "http.conf", "logger.conf", "manager.conf",
+         "manager.d", "modules.conf", "rtp.conf"])
     backups = host.check_output("ls /var/backups/vpbx-asterisk").split()
     assert len(backups) == 1 and backups[0].startswith("etc-asterisk-")
     assert host.file("/var/backups/vpbx-asterisk/%s/extensions.conf" % backups[0]).exists

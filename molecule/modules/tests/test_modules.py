@@ -1,0 +1,125 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""asterisk_modules: the computed load list is exactly what runs; unused drivers are gone; the
+set changes at runtime without a restart; requests of other roles persist; bad input fails
+before anything changes."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+
+import pytest
+
+NEVER = ["chan_iax2.so", "chan_skinny.so", "chan_mgcp.so", "chan_unistim.so", "pbx_dundi.so", "pbx_lua.so",
+         "pbx_ael.so", "app_system.so", "res_pjsip_endpoint_identifier_anonymous.so"]
+
+
+def name(host):
+    return host.check_output("hostname").strip()
+
+
+def load_list(host):
+    conf = host.file("/etc/asterisk/modules.conf").content_string
+    assert re.search(r"^autoload = no$", conf, re.M)
+    return re.findall(r"^load => (\S+)", conf, re.M)
+
+
+def loaded(host):
+    out = host.check_output("asterisk -rx 'module show'")
+    return {m: s for m, s in re.findall(r"^(\S+\.so)\s.*?\s(Running|Not Running|Declined|Failed)\s+\S+\s*$", out, re.M)}
+
+
+def pid(host):
+    return host.check_output("systemctl show -p MainPID --value asterisk").strip()
+
+
+def run_playbook(playbook, limit, *extra):
+    cmd = ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], "--limit", limit, playbook, *extra]
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False, env=env)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def test_exactly_the_load_list_runs(host):
+    wanted = load_list(host)
+    running = loaded(host)
+    assert set(running) == set(wanted), (set(running) ^ set(wanted))
+    assert all(status == "Running" for status in running.values()), running
+
+
+def test_unused_drivers_and_demos_not_loaded(host):
+    running = loaded(host)
+    for module in NEVER:
+        assert module not in running
+    sockets = host.check_output("ss -Hlnut")
+    for port in (4569, 2000, 2727, 5038):  # IAX2, SCCP, MGCP, AMI
+        assert not re.search(r":%d\s" % port, sockets), sockets
+
+
+def test_feature_sets(host):
+    running = loaded(host)
+    if name(host) == "mod16":
+        # The reference how-to's modules.conf as one feature set, well under 70 modules.
+        for module in ("chan_sip.so", "app_voicemail.so", "app_queue.so", "app_confbridge.so",
+                       "app_mixmonitor.so", "res_parking.so", "res_musiconhold.so", "codec_gsm.so"):
+            assert module in running
+        assert "chan_pjsip.so" not in running
+        assert len(running) <= 70, len(running)
+        # app_voicemail ships in asterisk-voicemail on Debian 11: the role installed it
+        # (asterisk_modules_install_packages: true in molecule.yml).
+        assert host.package("asterisk-voicemail").is_installed
+    else:
+        for module in ("chan_pjsip.so", "res_pjsip.so", "res_pjproject.so", "res_pjsip_refer.so",
+                       "res_pjsip_mwi.so", "app_voicemail.so", "app_echo.so"):
+            assert module in running
+        assert "chan_sip.so" not in host.check_output("ls %s" % "/usr/lib/x86_64-linux-gnu/asterisk/modules")
+
+
+def test_request_of_another_role_is_stored_and_kept(host):
+    stored = json.loads(host.file("/etc/ansible/facts.d/vpbx_asterisk_modules.fact").content_string)
+    assert stored["requests"]["vpbx_test"] == ["directory"]
+    assert "app_directory.so" in loaded(host)
+    # The modules playbook alone (no request this time) keeps what vpbx_test asked for.
+    rc, out = run_playbook("vpbx.hardened.modules", host.backend.host)
+    assert rc == 0, out[-3000:]
+    assert "app_directory.so" in loaded(host)
+
+
+def only_on_mod22(host):
+    if name(host) != "mod22":
+        pytest.skip("playbook-driven checks run on one host to keep the suite fast (same code path)")
+
+
+def test_runtime_change_without_restart(host):
+    only_on_mod22(host)
+    before = pid(host)
+    rc, out = run_playbook("vpbx.hardened.modules", host.backend.host,
+                           "-e", json.dumps({"asterisk_modules_extra": ["app_morsecode.so"]}))
+    assert rc == 0, out[-3000:]
+    assert loaded(host).get("app_morsecode.so") == "Running"
+    assert "load => app_morsecode.so" in host.file("/etc/asterisk/modules.conf").content_string
+    rc, out = run_playbook("vpbx.hardened.modules", host.backend.host)
+    assert rc == 0, out[-3000:]
+    assert "app_morsecode.so" not in loaded(host)
+    assert pid(host) == before, "the module set changed by restart instead of load/unload"
+
+
+SNAPSHOT = "find /etc/asterisk -type f -printf '%p %s %m %T@\\n' | sort | sha256sum; asterisk -rx 'module show' | sort | sha256sum"
+
+
+@pytest.mark.parametrize("extra, message", [
+    ({"asterisk_modules_features": ["pjsip", "voicmail"]},
+     "asterisk_modules_features[1]: 'voicmail' is not a known feature (did you mean 'voicemail'?)"),
+    ({"asterisk_modules_extra": ["app_doesnotexist.so"]}, "asterisk_modules_extra[0]: 'app_doesnotexist.so' is not an installed"),
+    ({"asterisk_modules_features": ["mp3"]}, "format_mp3. Install asterisk-mp3"),
+])
+def test_bad_input_fails_before_any_change(host, extra, message):
+    only_on_mod22(host)
+    before = host.check_output(SNAPSHOT)
+    extra = dict(extra, asterisk_modules_install_packages=False)
+    rc, out = run_playbook("vpbx.hardened.site", host.backend.host, "-e", json.dumps(extra))
+    assert rc != 0, out[-3000:]
+    assert message in " ".join(out.split()), out[-3000:]
+    assert host.check_output(SNAPSHOT) == before

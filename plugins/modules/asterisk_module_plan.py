@@ -1,0 +1,251 @@
+#!/usr/bin/python
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright: (c) 2026, vpbx.hardened contributors
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: asterisk_module_plan
+short_description: Turn Asterisk features into a module load list, dependencies resolved from the installed modules
+version_added: 0.1.0
+description:
+  - Reads the dependency declarations (C(requires), C(optional_modules), C(enhances)) of every
+    installed module straight from its C(.so) file (the C(AST_MODULE_INFO) block Asterisk's own
+    loader reads), expands the requested features into modules and returns the dependency
+    closure in load order.
+  - Compares it with the modules the running Asterisk has loaded (when it runs) and returns what
+    to load and what to unload.
+  - Also merges the feature requests other roles stored on the host (O(requests_file)) with
+    O(request), so that a playbook running one role never drops what another role needs.
+  - Read-only; runs in check mode.
+author:
+  - vpbx.hardened contributors
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+options:
+  features:
+    description: Features the user selected (the C(core) feature is always added).
+    type: list
+    elements: str
+    default: []
+  extra:
+    description: Further modules by file name (C(app_echo.so)); their dependencies are added too.
+    type: list
+    elements: str
+    default: []
+  exclude:
+    description: Modules never loaded. A module another one requires cannot be excluded.
+    type: list
+    elements: str
+    default: []
+  request:
+    description: Features requested by the role calling, stored under O(requester).
+    type: list
+    elements: str
+    default: []
+  requester:
+    description: Name under which O(request) is stored (a role name).
+    type: str
+  requests_file:
+    description: JSON file holding the stored requests (an Ansible local fact file).
+    type: path
+    default: /etc/ansible/facts.d/vpbx_asterisk_modules.fact
+  mode:
+    description:
+      - C(explicit) (modules.conf C(autoload=no)) wants exactly the load list loaded.
+      - C(autoload) (C(autoload=yes)) only wants O(exclude) unloaded.
+    type: str
+    choices: [explicit, autoload]
+    default: explicit
+  module_dir:
+    description: Directory of the installed modules.
+    type: path
+    required: true
+  major:
+    description: Asterisk major version (for messages about removed modules).
+    type: int
+  binary:
+    description: Path of the asterisk executable (to read the loaded modules).
+    type: path
+    default: /usr/sbin/asterisk
+"""
+
+EXAMPLES = r"""
+- name: Plan the module set
+  vpbx.hardened.asterisk_module_plan:
+    features: [pjsip, voicemail]
+    module_dir: "{{ ansible_facts.asterisk.module_dir }}"
+  register: plan
+"""
+
+RETURN = r"""
+modules:
+  description: The load list, dependencies first.
+  returned: always
+  type: list
+  elements: str
+  sample: [res_pjproject.so, res_pjsip.so, chan_pjsip.so]
+stubs:
+  description: Configuration files the listed modules need to load (rendered as stubs when absent).
+  returned: always
+  type: list
+  elements: str
+features:
+  description: The selected features, includes resolved.
+  returned: always
+  type: list
+  elements: str
+reasons:
+  description: Why each module is in the list (feature, or the module that requires it).
+  returned: always
+  type: dict
+missing:
+  description: Modules that are needed but not installed, with the package that provides each.
+  returned: always
+  type: dict
+  sample: {format_mp3: asterisk-mp3}
+packages:
+  description: The packages that would provide the missing modules.
+  returned: always
+  type: list
+  elements: str
+requests:
+  description: All stored feature requests after merging O(request), by requester.
+  returned: always
+  type: dict
+running:
+  description: Whether a running Asterisk answered.
+  returned: always
+  type: bool
+loaded:
+  description: Loadable (.so) modules the running Asterisk has loaded.
+  returned: always
+  type: list
+  elements: str
+to_load:
+  description: Modules of the list that are not loaded, in load order.
+  returned: always
+  type: list
+  elements: str
+to_unload:
+  description: Loaded modules that are not in the list, dependents first.
+  returned: always
+  type: list
+  elements: str
+catalog_size:
+  description: Number of installed modules read.
+  returned: always
+  type: int
+"""
+
+import json
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk import ParseError, parse_module_show
+from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk_elf import ElfError, read_module_file
+from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk_features import PlanError, load_order, plan
+
+
+def read_catalog(module, module_dir):
+    catalog = {}
+    if not os.path.isdir(module_dir):
+        module.fail_json(msg="Asterisk module directory %s does not exist: is Asterisk installed?" % module_dir)
+    for name in sorted(os.listdir(module_dir)):
+        if not name.endswith(".so"):
+            continue
+        try:
+            info = read_module_file(os.path.join(module_dir, name))
+        except (ElfError, OSError) as exc:
+            module.warn("cannot read %s: %s" % (name, exc))
+            continue
+        if info:
+            catalog[name[:-3]] = {k: info[k] for k in ("requires", "optional", "enhances")}
+    return catalog
+
+
+def read_requests(path):
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError):
+        return {}
+    requests = data.get("requests", {}) if isinstance(data, dict) else {}
+    return {str(k): [str(f) for f in v] for k, v in requests.items() if isinstance(v, list)}
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            features=dict(type="list", elements="str", default=[]),
+            extra=dict(type="list", elements="str", default=[]),
+            exclude=dict(type="list", elements="str", default=[]),
+            request=dict(type="list", elements="str", default=[]),
+            requester=dict(type="str"),
+            requests_file=dict(type="path", default="/etc/ansible/facts.d/vpbx_asterisk_modules.fact"),
+            mode=dict(type="str", choices=["explicit", "autoload"], default="explicit"),
+            module_dir=dict(type="path", required=True),
+            major=dict(type="int"),
+            binary=dict(type="path", default="/usr/sbin/asterisk"),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    if params["request"] and not params["requester"]:
+        module.fail_json(msg="request needs requester (the name of the role asking)")
+    requests = read_requests(params["requests_file"])
+    if params["requester"]:
+        requests[params["requester"]] = sorted(set(params["request"]))
+    features = list(params["features"])
+    for requester in sorted(requests):
+        features.extend(f for f in requests[requester] if f not in features)
+
+    catalog = read_catalog(module, params["module_dir"])
+    try:
+        result = plan(features, params["extra"], params["exclude"], catalog, major=params["major"])
+    except PlanError as exc:
+        module.fail_json(msg=str(exc))
+
+    loaded, running = [], False
+    if os.path.exists(params["binary"]):
+        rc, out, _err = module.run_command([params["binary"], "-rx", "module show"])
+        try:
+            shown = parse_module_show(out) if rc == 0 else None
+        except ParseError:
+            shown = None
+        if shown is not None:
+            running = True
+            loaded = sorted(m for m in shown["modules"] if m.endswith(".so"))
+    wanted = set(result["modules"])
+    to_load = [m for m in result["modules"] if m not in loaded] if running else []
+    if params["mode"] == "autoload":
+        unwanted = {m if m.endswith(".so") else m + ".so" for m in params["exclude"]}
+        extras = [m[:-3] for m in loaded if m in unwanted]
+    else:
+        extras = [m[:-3] for m in loaded if m not in wanted]
+    to_unload = [m + ".so" for m in reversed(load_order(extras, catalog))] if running else []
+
+    module.exit_json(
+        changed=False,
+        modules=result["modules"],
+        features=result["features"],
+        stubs=result["stubs"],
+        reasons=result["reasons"],
+        missing=result["missing"],
+        packages=sorted(set(result["missing"].values())),
+        requests=requests,
+        running=running,
+        loaded=loaded,
+        to_load=to_load,
+        to_unload=to_unload,
+        catalog_size=len(catalog),
+    )
+
+
+if __name__ == "__main__":
+    main()

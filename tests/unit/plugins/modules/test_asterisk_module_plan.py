@@ -1,0 +1,84 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+from __future__ import annotations
+
+import json
+import os
+import shutil
+
+import pytest
+
+from ansible_collections.vpbx.hardened.plugins.modules import asterisk_module_plan
+
+from .moduletest import run_module
+from .test_asterisk_module import FakeAsterisk
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    """A module directory whose modules 'declare' the dependencies of the captured 22 catalog."""
+    fixtures = os.path.join(os.path.dirname(__file__), "..", "module_utils", "fixtures")
+    with open(os.path.join(fixtures, "asterisk22-module-deps.json"), encoding="utf-8") as handle:
+        deps = json.load(handle)
+    moddir = tmp_path / "modules"
+    moddir.mkdir()
+    for name in deps:
+        (moddir / (name + ".so")).write_text("")
+    monkeypatch.setattr(asterisk_module_plan, "read_module_file",
+                        lambda path: dict(deps[os.path.basename(path)[:-3]], name="x", description=""))
+    binary = tmp_path / "asterisk"
+    binary.write_text("")
+    return dict(moddir=str(moddir), binary=str(binary), requests=str(tmp_path / "facts.d" / "requests.fact"))
+
+
+def plan(capsys, env, fake, **params):
+    args = dict(module_dir=env["moddir"], binary=env["binary"], requests_file=env["requests"], major=22, **params)
+    return run_module(asterisk_module_plan.main, args, capsys, fake)
+
+
+def test_to_load_and_to_unload(capsys, env):
+    fake = FakeAsterisk(["pbx_config.so", "chan_iax2.so", "res_pjsip.so"])
+    result, failed = plan(capsys, env, fake, features=["echo_test"])
+    assert not failed and not result["changed"] and result["running"]
+    assert "app_echo.so" in result["to_load"] and "pbx_config.so" not in result["to_load"]
+    assert result["to_unload"] == ["res_pjsip.so", "chan_iax2.so"]  # not in the set
+
+
+def test_autoload_mode_only_unloads_the_excluded(capsys, env):
+    fake = FakeAsterisk(["pbx_config.so", "chan_iax2.so", "res_pjsip.so"])
+    result, _ = plan(capsys, env, fake, mode="autoload", exclude=["chan_iax2.so"])
+    assert result["to_unload"] == ["chan_iax2.so"]
+
+
+def test_stored_requests_are_merged(capsys, env):
+    os.makedirs(os.path.dirname(env["requests"]))
+    with open(env["requests"], "w", encoding="utf-8") as handle:
+        json.dump({"requests": {"asterisk_dialplan": ["voicemail"]}}, handle)
+    fake = FakeAsterisk([])
+    result, _ = plan(capsys, env, fake, features=["pjsip"], requester="asterisk_sip", request=["srtp"])
+    assert result["requests"] == {"asterisk_dialplan": ["voicemail"], "asterisk_sip": ["srtp"]}
+    assert {"app_voicemail.so", "res_srtp.so", "chan_pjsip.so"} <= set(result["modules"])
+    # the module itself never writes: the role stores result.requests (check mode aware)
+    with open(env["requests"], encoding="utf-8") as handle:
+        assert json.load(handle) == {"requests": {"asterisk_dialplan": ["voicemail"]}}
+
+
+def test_bad_feature_fails_naming_the_variable(capsys, env):
+    result, failed = plan(capsys, env, FakeAsterisk([]), features=["queus"])
+    assert failed and "asterisk_modules_features[0]: 'queus' is not a known feature" in result["msg"]
+
+
+def test_request_needs_requester(capsys, env):
+    result, failed = plan(capsys, env, FakeAsterisk([]), request=["srtp"])
+    assert failed and "requester" in result["msg"]
+
+
+def test_not_running(capsys, env):
+    os.remove(env["binary"])
+    result, failed = plan(capsys, env, FakeAsterisk([]), features=["pjsip"])
+    assert not failed and not result["running"] and result["to_load"] == [] and result["to_unload"] == []
+
+
+def test_missing_module_dir(capsys, env):
+    shutil.rmtree(env["moddir"])
+    result, failed = plan(capsys, env, FakeAsterisk([]))
+    assert failed and "does not exist" in result["msg"]
