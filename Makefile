@@ -6,7 +6,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 COLLECTION_LINK := .ansible/collections/ansible_collections/vpbx/hardened
 SCENARIOS ?= $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))
 
-.PHONY: help bootstrap collection demo demo-clean test lint yamllint ansible-lint docs-check unit molecule docs clean
+.PHONY: help bootstrap collection demo demo-clean test lint yamllint ansible-lint docs-check plugin-docs unit molecule docs clean
 
 help:
 	@echo "make demo    - bootstrap, then build a hardened PBX in a throwaway local container"
@@ -29,7 +29,14 @@ demo-clean:
 
 test: bootstrap lint unit molecule
 
-lint: yamllint ansible-lint docs-check
+lint: yamllint ansible-lint docs-check plugin-docs
+
+plugin-docs: collection
+	@echo "==> plugin documentation parses (ansible-doc)"
+	@set -e; for f in plugins/modules/*.py; do m=$$(basename $$f .py); \
+	  ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/.ansible/collections ansible-doc vpbx.hardened.$$m >/dev/null; done; \
+	for f in plugins/filter/*.py; do m=$$(basename $$f .py); [ $$m = asterisk ] && m=asterisk_settings; \
+	  ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/.ansible/collections ansible-doc -t filter vpbx.hardened.$$m >/dev/null; done
 
 docs-check:
 	@echo "==> role READMEs up to date with meta/argument_specs.yml"

@@ -16,8 +16,8 @@ description:
   - Waits up to O(wait) seconds for the CLI to answer (Asterisk may still be starting).
   - Used by the collection's handlers for C(module reload ...), C(logger reload) and
     C(dialplan reload), and as a read-only probe (O(readonly=true)).
-author:
-  - vpbx.hardened contributors
+extends_documentation_fragment:
+  - vpbx.hardened.asterisk
 attributes:
   check_mode:
     support: full
@@ -40,10 +40,6 @@ options:
     description: Seconds to wait for the CLI to answer.
     type: int
     default: 30
-  binary:
-    description: Path of the asterisk executable.
-    type: path
-    default: /usr/sbin/asterisk
 """
 
 EXAMPLES = r"""

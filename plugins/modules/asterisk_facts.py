@@ -12,9 +12,9 @@ version_added: 0.1.0
 description:
   - Runs C(asterisk -V) and, when Asterisk is running, C(asterisk -rx 'core show settings') and
     returns what later roles need to know about the installed Asterisk as C(ansible_facts.asterisk).
-  - Read-only: never changes the host, so it runs in check mode too.
-author:
-  - vpbx.hardened contributors
+  - Read-only (never changes the host), so it runs in check mode too.
+extends_documentation_fragment:
+  - vpbx.hardened.asterisk
 attributes:
   check_mode:
     support: full
@@ -23,10 +23,6 @@ attributes:
   facts:
     support: full
 options:
-  binary:
-    description: Path of the asterisk executable.
-    type: path
-    default: /usr/sbin/asterisk
   module_dirs:
     description:
       - Directories searched for loadable modules when Asterisk is not running (the running

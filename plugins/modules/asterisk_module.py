@@ -16,8 +16,8 @@ description:
     M(vpbx.hardened.asterisk_module_plan) returns them).
   - After loading, every module must be C(Running); otherwise the module fails naming the module
     and the lines Asterisk logged about it.
-author:
-  - vpbx.hardened contributors
+extends_documentation_fragment:
+  - vpbx.hardened.asterisk
 attributes:
   check_mode:
     support: full
@@ -34,7 +34,7 @@ options:
       - C(loaded) loads those not loaded. C(unloaded) unloads those loaded.
       - C(reloaded) reloads those loaded (a module that is not loaded reads its configuration
         when it loads, so it is skipped).
-      - C(running) changes nothing: it fails unless every module is loaded and C(Running),
+      - C(running) changes nothing; it fails unless every module is loaded and C(Running),
         naming each one that is not and what Asterisk logged about it (a verification probe).
     type: str
     choices: [loaded, unloaded, reloaded, running]
@@ -50,10 +50,6 @@ options:
     description: Asterisk log searched for the reason when a module does not run.
     type: path
     default: /var/log/asterisk/messages.log
-  binary:
-    description: Path of the asterisk executable.
-    type: path
-    default: /usr/sbin/asterisk
 """
 
 EXAMPLES = r"""

@@ -19,8 +19,8 @@ description:
   - Also merges the feature requests other roles stored on the host (O(requests_file)) with
     O(request), so that a playbook running one role never drops what another role needs.
   - Read-only; runs in check mode.
-author:
-  - vpbx.hardened contributors
+extends_documentation_fragment:
+  - vpbx.hardened.asterisk
 attributes:
   check_mode:
     support: full
@@ -68,10 +68,6 @@ options:
   major:
     description: Asterisk major version (for messages about removed modules).
     type: int
-  binary:
-    description: Path of the asterisk executable (to read the loaded modules).
-    type: path
-    default: /usr/sbin/asterisk
 """
 
 EXAMPLES = r"""

@@ -1,0 +1,17 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright: (c) 2026, vpbx.hardened contributors
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    # Options shared by the modules that talk to the Asterisk executable.
+    DOCUMENTATION = r"""
+options:
+  binary:
+    description: Path of the asterisk executable.
+    type: path
+    default: /usr/sbin/asterisk
+author:
+  - vpbx.hardened contributors
+"""
