@@ -43,6 +43,16 @@ def test_unsupported_platform_refused_before_any_change():
     assert not host.file("/etc/asterisk").exists
 
 
+def test_check_mode_on_a_fresh_host_changes_nothing():
+    host = host_of("vpbx-pin16")
+    before = host.check_output(SNAPSHOT)
+    rc, output = run_site("vpbx-pin16", "--check", "--diff")
+    assert rc == 0, output
+    assert "Asterisk would be installed" in output
+    assert host.check_output(SNAPSHOT) == before
+    assert not host.package("asterisk").is_installed
+
+
 def test_version_pin_without_package_refused_before_any_change():
     host = host_of("vpbx-pin16")
     before = host.check_output(SNAPSHOT)
