@@ -111,8 +111,8 @@ def test_ari_crypt_password(host):
     assert denied.startswith("401"), denied
 
 
-def _converge(*extra):
-    cmd = ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"],
+def _converge(host, *extra):
+    cmd = ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], "--limit", host.backend.host,
            os.path.join(os.environ["MOLECULE_SCENARIO_DIRECTORY"], "converge.yml"), *extra]
     env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False, env=env)
@@ -123,13 +123,13 @@ def _converge(*extra):
 def test_rtp_change_applied_by_module_reload_not_restart(host):
     pid = host.check_output("systemctl show -p MainPID --value asterisk").strip()
     try:
-        out = _converge("-e", "asterisk_rtp_port_start=12000", "-e", "asterisk_rtp_port_end=12999")
+        out = _converge(host, "-e", "asterisk_rtp_port_start=12000", "-e", "asterisk_rtp_port_end=12999")
         assert "RUNNING HANDLER [vpbx.hardened.asterisk : Reload asterisk rtp]" in out
         assert "RUNNING HANDLER [vpbx.hardened.asterisk : Restart asterisk]" not in out
         settings = host.check_output("asterisk -rx 'rtp show settings'")
         assert re.search(r"Port start:\s+12000", settings) and re.search(r"Port end:\s+12999", settings)
         assert host.check_output("systemctl show -p MainPID --value asterisk").strip() == pid
     finally:
-        _converge()
+        _converge(host)
     settings = host.check_output("asterisk -rx 'rtp show settings'")
     assert re.search(r"Port start:\s+10000", settings)

@@ -60,7 +60,7 @@ def test_unused_drivers_and_demos_not_loaded(host):
 
 def test_feature_sets(host):
     running = loaded(host)
-    if name(host) == "mod16":
+    if name(host) == "pbx16":
         # The reference how-to's modules.conf as one feature set, well under 70 modules.
         for module in ("chan_sip.so", "app_voicemail.so", "app_queue.so", "app_confbridge.so",
                        "app_mixmonitor.so", "res_parking.so", "res_musiconhold.so", "codec_gsm.so"):
@@ -87,13 +87,13 @@ def test_request_of_another_role_is_stored_and_kept(host):
     assert "app_directory.so" in loaded(host)
 
 
-def only_on_mod22(host):
-    if name(host) != "mod22":
+def only_on_pbx22(host):
+    if name(host) != "pbx22":
         pytest.skip("playbook-driven checks run on one host to keep the suite fast (same code path)")
 
 
 def test_runtime_change_without_restart(host):
-    only_on_mod22(host)
+    only_on_pbx22(host)
     before = pid(host)
     rc, out = run_playbook("vpbx.hardened.modules", host.backend.host,
                            "-e", json.dumps({"asterisk_modules_extra": ["app_morsecode.so"]}))
@@ -116,7 +116,7 @@ SNAPSHOT = "find /etc/asterisk -type f -printf '%p %s %m %T@\\n' | sort | sha256
     ({"asterisk_modules_features": ["mp3"]}, "format_mp3. Install asterisk-mp3"),
 ])
 def test_bad_input_fails_before_any_change(host, extra, message):
-    only_on_mod22(host)
+    only_on_pbx22(host)
     before = host.check_output(SNAPSHOT)
     extra = dict(extra, asterisk_modules_install_packages=False)
     rc, out = run_playbook("vpbx.hardened.site", host.backend.host, "-e", json.dumps(extra))
