@@ -133,3 +133,25 @@ def test_rtp_change_applied_by_module_reload_not_restart(host):
         _converge(host)
     settings = host.check_output("asterisk -rx 'rtp show settings'")
     assert re.search(r"Port start:\s+10000", settings)
+
+
+def test_live_dangerously_blocks_shell_from_ami(host):
+    # asterisk.conf `live_dangerously = no` is what stops SHELL() from an external source even for
+    # an AMI user holding every permission. Such a user cannot come from the role (it refuses
+    # `system`/`all`), so the test adds one by hand, loads func_shell (pruned by default), and
+    # converges again afterwards to put the host back (the check-mode test then proves it).
+    user = "\n[dangertest]\nsecret = dangertest-secret-0123456789\ndeny = 0.0.0.0/0.0.0.0\n" \
+           "permit = 127.0.0.1/255.255.255.255\nread = all\nwrite = all\n"
+    try:
+        host.run_expect([0], "printf %s >> /etc/asterisk/manager.conf", user)
+        host.run_expect([0], "asterisk -rx 'module reload manager'")
+        assert "Loaded func_shell.so" in host.check_output("asterisk -rx 'module load func_shell.so'")
+        out = ami(host, "dangertest", "dangertest-secret-0123456789", "Action: Getvar|Variable: SHELL(id)")
+        assert "Message: Authentication accepted" in out, out
+        assert "uid=" not in out, out
+        log = host.file("/var/log/asterisk/messages.log").content_string
+        assert "Dangerous function SHELL read blocked" in log, log[-2000:]
+    finally:
+        _converge(host)
+    assert "dangertest" not in host.file("/etc/asterisk/manager.conf").content_string
+    assert "func_shell.so" not in host.check_output("asterisk -rx 'module show like func_shell'")
