@@ -7,14 +7,16 @@
 # Debootstrap uses its default mirror (or VPBX_DEBOOTSTRAP_MIRROR when set).
 set -euo pipefail
 
-# name:tag  suite   extra apt configuration
+# name:tag  suite  kind (systemd: a Molecule platform; sipclient: SIP test peer, no init)
 images=(
-  "vpbx-test/debian:11-r1 bullseye"
-  "vpbx-test/debian:testing-r1 testing"
-  "vpbx-test/debian:12-r1 bookworm"  # no asterisk package: the unsupported-platform test
+  "vpbx-test/debian:11-r1 bullseye systemd"
+  "vpbx-test/debian:testing-r1 testing systemd"
+  "vpbx-test/debian:12-r1 bookworm systemd"  # no asterisk package: the unsupported-platform test
+  "vpbx-test/sipclient:12-r1 bookworm sipclient"  # sipp, sipvicious, sipsak, nmap
 )
 cache=${VPBX_CACHE_DIR:-/var/cache/vpbx}
-include=systemd,systemd-sysv,python3,ca-certificates,iproute2,procps,dbus
+include_systemd=systemd,systemd-sysv,python3,ca-certificates,iproute2,procps,dbus
+include_sipclient=python3,iproute2,procps,sip-tester,sipvicious,sipsak,nmap,ca-certificates
 
 step() { printf '\n==> [images] %s\n' "$*"; }
 
@@ -24,13 +26,19 @@ command -v debootstrap >/dev/null 2>&1 || {
 }
 
 build() {
-  local ref=$1 suite=$2 root log
-  root=$(mktemp -d "/tmp/vpbx-rootfs-${suite}.XXXXXX")
-  log="$cache/logs/debootstrap-$suite.log"
-  mkdir -p "$cache/debootstrap/$suite" "$cache/logs"
+  local ref=$1 suite=$2 kind=$3 root log include debs
+  # Separate .deb caches per kind: two parallel debootstraps of one suite must not share one.
+  case $kind in
+    systemd) include=$include_systemd debs="$cache/debootstrap/$suite" ;;
+    sipclient) include=$include_sipclient debs="$cache/debootstrap/$suite-$kind" ;;
+    *) echo "images: unknown image kind $kind" >&2; return 1 ;;
+  esac
+  root=$(mktemp -d "/tmp/vpbx-rootfs-${suite}-${kind}.XXXXXX")
+  log="$cache/logs/debootstrap-$suite-$kind.log"
+  mkdir -p "$debs" "$cache/logs"
   step "$ref: debootstrap $suite (about a minute; log: $log)"
   # shellcheck disable=SC2086
-  if ! debootstrap --variant=minbase --include="$include" --cache-dir="$cache/debootstrap/$suite" \
+  if ! debootstrap --variant=minbase --include="$include" --cache-dir="$debs" \
       "$suite" "$root" ${VPBX_DEBOOTSTRAP_MIRROR:-} >"$log" 2>&1; then
     tail -n 20 "$log" >&2
     echo "images: debootstrap of $suite failed (full log: $log)" >&2
@@ -49,28 +57,33 @@ path-exclude /usr/share/doc/*
 path-exclude /usr/share/man/*
 path-exclude /usr/share/locale/*
 DPKG
-  # Units that cannot work in an unprivileged container.
-  for unit in systemd-udevd.service systemd-udevd-control.socket systemd-udevd-kernel.socket \
-              getty@tty1.service systemd-remount-fs.service sys-kernel-debug.mount; do
-    ln -sf /dev/null "$root/etc/systemd/system/$unit"
-  done
-  : >"$root/etc/machine-id"
+  local -a changes
+  if [[ $kind == systemd ]]; then
+    # Units that cannot work in an unprivileged container.
+    for unit in systemd-udevd.service systemd-udevd-control.socket systemd-udevd-kernel.socket \
+                getty@tty1.service systemd-remount-fs.service sys-kernel-debug.mount; do
+      ln -sf /dev/null "$root/etc/systemd/system/$unit"
+    done
+    : >"$root/etc/machine-id"
+    changes=(--change 'CMD ["/lib/systemd/systemd"]' --change 'ENV container=docker')
+  else
+    changes=(--change 'CMD ["sleep", "infinity"]')
+  fi
   rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*_Packages
   step "$ref: docker import"
-  tar -C "$root" -c . | docker import \
-    --change 'CMD ["/lib/systemd/systemd"]' --change 'ENV container=docker' - "$ref" >/dev/null
+  tar -C "$root" -c . | docker import "${changes[@]}" - "$ref" >/dev/null
   rm -rf "$root"
   step "$ref: built"
 }
 
 pids=()
 for spec in "${images[@]}"; do
-  read -r ref suite <<<"$spec"
+  read -r ref suite kind <<<"$spec"
   if docker image inspect "$ref" >/dev/null 2>&1; then
     step "$ref already built (skipped)"
     continue
   fi
-  build "$ref" "$suite" &
+  build "$ref" "$suite" "$kind" &
   pids+=($!)
 done
 rc=0

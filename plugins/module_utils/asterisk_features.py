@@ -47,6 +47,13 @@ FEATURES = {
     },
     "codecs_g711": {"description": "G.711 u-law and a-law", "modules": ["codec_ulaw", "codec_alaw", "codec_a_mu"]},
     "codecs_all": {"description": "every installed codec translator", "patterns": ["codec_*"]},
+    "codec_g722": {"description": "G.722 wideband translator", "modules": ["codec_g722"]},
+    "codec_gsm": {"description": "GSM translator", "modules": ["codec_gsm"]},
+    "codec_g726": {"description": "G.726 translator", "modules": ["codec_g726"]},
+    "codec_ilbc": {"description": "iLBC translator", "modules": ["codec_ilbc"]},
+    "codec_speex": {"description": "Speex translator", "modules": ["codec_speex"]},
+    "codec_lpc10": {"description": "LPC-10 translator", "modules": ["codec_lpc10"]},
+    "codec_adpcm": {"description": "ADPCM translator", "modules": ["codec_adpcm"]},
     "formats": {
         "description": "the sound file formats of the prompts and recordings (wav, gsm, pcm, sln)",
         "modules": ["format_wav", "format_gsm", "format_wav_gsm", "format_pcm", "format_sln", "codec_gsm"],

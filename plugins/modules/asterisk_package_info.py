@@ -74,6 +74,12 @@ resolved:
   description: The exact version the pin selects (empty without pin).
   returned: always
   type: str
+major:
+  description:
+    - Asterisk major version of the installed package, else of the version the pin selects, else of
+      the newest available one (what an install would bring); 0 when none is known.
+  returned: always
+  type: int
 """
 
 import glob
@@ -89,6 +95,13 @@ def lists_age(lists_dir="/var/lib/apt/lists"):
     """Seconds since the newest package index was fetched (None when there is none)."""
     stamps = [os.path.getmtime(path) for path in glob.glob(os.path.join(lists_dir, "*_Packages*"))]
     return time.time() - max(stamps) if stamps else None
+
+
+def major_of(version):
+    """Major version of a Debian package version such as 1:16.28.0~dfsg-0+deb11u4 (0 if unknown)."""
+    upstream = (version or "").split(":", 1)[-1]
+    head = upstream.split(".", 1)[0]
+    return int(head) if head.isdigit() else 0
 
 
 def main():
@@ -125,7 +138,7 @@ def main():
         resolved = match_version(pin, available) or ""
         if not resolved and module.check_mode and not available:
             module.exit_json(changed=False, cache_updated=False, available=[], installed=bool(installed),
-                             installed_version=installed, resolved="")
+                             installed_version=installed, resolved="", major=major_of(installed))
         if not resolved:
             module.fail_json(
                 msg="asterisk_version %r matches no %s package this host can install. Available: %s. "
@@ -138,7 +151,8 @@ def main():
                              "(Ubuntu needs 'universe')." % name, available=available, installed=bool(installed), installed_version=installed)
     # Refreshing the lists is housekeeping, not a change of the host's configuration.
     module.exit_json(changed=False, cache_updated=cache_updated, available=available,
-                     installed=bool(installed), installed_version=installed, resolved=resolved)
+                     installed=bool(installed), installed_version=installed, resolved=resolved,
+                     major=major_of(installed or resolved or (available[0] if available else "")))
 
 
 if __name__ == "__main__":

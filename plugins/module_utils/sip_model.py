@@ -1,0 +1,845 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright: (c) 2026, vpbx.hardened contributors
+"""The one subscriber/trunk model of the collection.
+
+``normalize()`` validates the user's ``asterisk_sip_*`` variables and returns the model every
+role reads (SIP driver, dialplan, firewall): defaults applied, networks canonical, codecs and
+DTMF modes in one spelling. ``render()`` turns the model into the sections of pjsip.conf or
+sip.conf, split into a public part and a secrets part (so that ``--diff`` can show the first and
+never the second). Error messages name the variable path and the fix and never contain a secret.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import re
+
+DRIVERS = ("pjsip", "chan_sip")
+TRANSPORTS = ("udp", "tcp", "tls")
+MEDIA_ENCRYPTION = ("none", "sdes", "dtls")
+DTMF_MODES = {"rfc4733": "rfc4733", "rfc2833": "rfc4733", "inband": "inband", "info": "info", "auto": "auto"}
+# codec -> the module feature (asterisk_modules) that provides its translator; None: built in
+# (G.711) or pass-through only (no translator in Debian's packages).
+CODECS = {
+    "ulaw": "codecs_g711", "alaw": "codecs_g711", "g722": "codec_g722", "gsm": "codec_gsm",
+    "g726": "codec_g726", "g726aal2": "codec_g726", "ilbc": "codec_ilbc", "speex": "codec_speex",
+    "lpc10": "codec_lpc10", "adpcm": "codec_adpcm", "slin": None, "g729": None, "opus": None,
+    "h264": None, "vp8": None,
+}
+CHAN_SIP_MAX_MAJOR = 20  # chan_sip was removed in Asterisk 21
+
+# Words no secret may be made of (after removing digits and punctuation, case-insensitive).
+WEAK_WORDS = frozenset("""
+password passw0rd pass secret secrets asterisk admin administrator root user guest test testing
+qwerty qwertyuiop asdf asdfgh asdfghjkl zxcvbn letmein welcome changeme default voip sip pbx phone
+telephone office trunk provider sipnet monkey dragon master iloveyou abc abcdef abcdefgh
+""".split())
+
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
+CONTEXT_RE = re.compile(r"^[A-Za-z0-9_-]{1,79}$")
+EXTENSION_RE = re.compile(r"^[0-9]{2,10}$")
+HOST_RE = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
+SIP_USER_RE = re.compile(r"^[A-Za-z0-9_.+!~*'()&=$,;?/-]{1,64}$")
+RAW_KEY_RE = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
+
+SUBSCRIBER_FIELDS = {
+    "extension": "dialable number and SIP user name (digits)",
+    "username": "SIP user name when it differs from the extension",
+    "name": "caller ID name",
+    "secret": "digest password",
+    "context": "dialplan context of the phone's calls",
+    "permit": "networks the phone may register and call from",
+    "deny": "networks refused inside the permitted ones",
+    "contact_permit": "networks the Contact address may be in (default: permit)",
+    "max_calls": "concurrent calls",
+    "codecs": "codecs in order of preference",
+    "transport": "udp, tcp or tls",
+    "media_encryption": "none, sdes or dtls",
+    "nat": "the phone is behind NAT",
+    "dtmf_mode": "rfc4733 (rfc2833), inband, info or auto",
+    "qualify": "seconds between OPTIONS pings (0/false: off)",
+    "max_contacts": "registrations kept at once",
+    "voicemail": "the subscriber has a voicemail box",
+    "voicemail_email": "address voicemail notifications go to",
+    "options": "raw driver options (escape hatch)",
+}
+TRUNK_FIELDS = {
+    "name": "trunk name",
+    "host": "provider host name or address",
+    "port": "provider SIP port",
+    "transport": "udp, tcp or tls",
+    "username": "authentication user name",
+    "secret": "authentication password",
+    "from_user": "user part of the From header",
+    "from_domain": "domain of the From header",
+    "register": "send an outbound REGISTER",
+    "context": "dialplan context of inbound calls",
+    "codecs": "codecs in order of preference",
+    "identify": "provider addresses inbound calls are accepted from",
+    "dtmf_mode": "rfc4733 (rfc2833), inband, info or auto",
+    "qualify": "seconds between OPTIONS pings (0/false: off)",
+    "max_calls": "concurrent calls",
+    "options": "raw driver options (escape hatch)",
+}
+SUBSCRIBER_DEFAULTS = {
+    "context": "internal", "permit": [], "deny": [], "max_calls": 2, "codecs": ["alaw", "ulaw"],
+    "transport": "udp", "media_encryption": "none", "nat": False, "dtmf_mode": "rfc4733", "qualify": 60,
+    "max_contacts": 1, "voicemail": False, "voicemail_email": "", "options": {},
+}
+TRUNK_DEFAULTS = {
+    "port": None, "transport": "udp", "username": "", "secret": "", "from_user": "", "from_domain": "",
+    "register": None, "context": None, "codecs": ["alaw", "ulaw"], "identify": None, "dtmf_mode": "rfc4733",
+    "qualify": 60, "max_calls": 10, "options": {},
+}
+
+
+class ModelError(ValueError):
+    """Bad input. ``errors`` lists every problem found (variable path: problem — fix)."""
+
+    def __init__(self, errors):
+        self.errors = list(errors)
+        super().__init__("\n".join(self.errors))
+
+
+def _text(value):
+    """Plain text of a value; vault-encrypted strings are decrypted by str()."""
+    if value is None:
+        return ""
+    return str(value)
+
+
+def _is_bool(value):
+    return isinstance(value, bool)
+
+
+class _Checker:
+    def __init__(self):
+        self.errors = []
+
+    def err(self, path, message):
+        self.errors.append("%s: %s" % (path, message))
+
+    # --- scalar checks ----------------------------------------------------------------------
+    def boolean(self, path, value):
+        if _is_bool(value):
+            return value
+        if isinstance(value, str) and value.lower() in ("yes", "true", "no", "false"):
+            return value.lower() in ("yes", "true")
+        self.err(path, "must be true or false, got %r" % (value,))
+        return False
+
+    def integer(self, path, value, low, high, allow_false=False):
+        if allow_false and (value is False or value is None):
+            return 0
+        if _is_bool(value):
+            if allow_false:
+                return 60 if value else 0
+            self.err(path, "must be a number from %d to %d, got %r" % (low, high, value))
+            return low
+        try:
+            number = int(str(value).strip())
+        except ValueError:
+            self.err(path, "must be a number from %d to %d, got %r" % (low, high, value))
+            return low
+        if not low <= number <= high and not (allow_false and number == 0):
+            self.err(path, "must be from %d to %d, got %d" % (low, high, number))
+        return number
+
+    def choice(self, path, value, choices):
+        text = _text(value).strip().lower()
+        if text not in choices:
+            hint = difflib.get_close_matches(text, list(choices), n=1)
+            self.err(path, "%r is not one of %s%s" % (
+                _text(value), ", ".join(sorted(set(choices))), " (did you mean %r?)" % hint[0] if hint else ""))
+            return None
+        return choices[text] if isinstance(choices, dict) else text
+
+    def networks(self, path, value):
+        if value is None:
+            return []
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, (list, tuple)):
+            self.err(path, "must be a list of networks such as 192.0.2.0/24, got %r" % (value,))
+            return []
+        result = []
+        for index, item in enumerate(value):
+            net = self.network("%s[%d]" % (path, index), item)
+            if net and net not in result:
+                result.append(net)
+        return result
+
+    def network(self, path, value):
+        text = _text(value).strip()
+        try:
+            return str(ipaddress.ip_network(text, strict=True))
+        except ValueError as exc:
+            try:
+                loose = ipaddress.ip_network(text, strict=False)
+            except ValueError:
+                self.err(path, "%r is not an IPv4/IPv6 address or network (write 192.0.2.10 or "
+                               "192.0.2.0/24): %s" % (text, exc))
+                return None
+            self.err(path, "%r has host bits set: write %s" % (text, loose))
+            return None
+
+    def codecs(self, path, value):
+        if isinstance(value, str):
+            value = [v.strip() for v in value.split(",")]
+        if not isinstance(value, (list, tuple)) or not value:
+            self.err(path, "must be a non-empty list of codecs such as [alaw, ulaw]")
+            return []
+        result = []
+        for index, item in enumerate(value):
+            name = _text(item).strip().lower()
+            if name not in CODECS:
+                hint = difflib.get_close_matches(name, CODECS, n=1)
+                self.err("%s[%d]" % (path, index), "%r is not a known codec%s. Known codecs: %s" % (
+                    _text(item), " (did you mean %r?)" % hint[0] if hint else "", ", ".join(sorted(CODECS))))
+            elif name not in result:
+                result.append(name)
+        return result
+
+    def raw_options(self, path, value):
+        if not value:
+            return []
+        if not isinstance(value, dict):
+            self.err(path, "must be a mapping of option: value (a list value repeats the option)")
+            return []
+        result = []
+        for key in value:
+            text_key = _text(key).strip()
+            if not RAW_KEY_RE.match(text_key):
+                self.err("%s.%s" % (path, text_key), "not a valid option name (lower case letters, digits, _ and -)")
+                continue
+            values = value[key] if isinstance(value[key], (list, tuple)) else [value[key]]
+            for item in values:
+                if _is_bool(item):
+                    item = "yes" if item else "no"
+                text = _text(item)
+                if any(c in text for c in "\r\n[];") or text.startswith("#"):
+                    self.err("%s.%s" % (path, text_key), "value must be one line without [ ] ; or a leading #")
+                    continue
+                result.append([text_key, text])
+        return result
+
+    def secret(self, path, value, forbidden, policy):
+        text = _text(value)
+        if not text:
+            self.err(path, "is empty: set a password (e.g. the output of `openssl rand -base64 18`), "
+                           "ideally vault-encrypted")
+            return text
+        if any(c in text for c in "\r\n;[]\"") or text != text.strip():
+            self.err(path, "contains a line break, ; [ ] \" or surrounding spaces, which the Asterisk "
+                           "configuration cannot carry: use letters, digits and other punctuation")
+            return text
+        if policy is None:
+            return text
+        low = text.lower()
+        min_length = policy.get("min_length", 16)
+        if len(text) < min_length:
+            self.err(path, "is %d characters long, the policy wants at least %d "
+                           "(asterisk_sip_secret_min_length): use a longer random secret"
+                     % (len(text), min_length))
+        for word in forbidden:
+            if word and word.lower() in low:
+                self.err(path, "contains the user name or extension %r: use a random secret" % word)
+                break
+        letters = re.sub(r"[^a-z]", "", low)
+        weak = set(WEAK_WORDS) | {w.lower() for w in policy.get("weak_words", [])}
+        if letters in weak or not letters or any(
+                letters == word * (len(letters) // len(word)) for word in weak if word and len(letters) % len(word) == 0):
+            self.err(path, "is made of a known weak word or only digits and punctuation: use a random secret")
+        elif len(set(low)) < min(8, max(1, len(text) // 2)):
+            self.err(path, "repeats too few different characters (%d): use a random secret" % len(set(low)))
+        return text
+
+
+def _unknown_fields(check, path, item, fields):
+    for key in item:
+        if key not in fields:
+            hint = difflib.get_close_matches(str(key), fields, n=1)
+            check.err("%s.%s" % (path, key), "unknown field%s. Known fields: %s" % (
+                " (did you mean %r?)" % hint[0] if hint else "", ", ".join(fields)))
+
+
+def _merged(defaults, item):
+    result = dict(defaults)
+    result.update({k: v for k, v in item.items() if v is not None or k not in defaults})
+    return result
+
+
+def normalize(subscribers, trunks=None, subscriber_defaults=None, trunk_defaults=None, settings=None,
+              variables=None):
+    """Validate and normalise. Raises ModelError listing every problem.
+
+    settings: driver, transports (list), major (Asterisk major or None), secret_min_length,
+    weak_words. variables: the names to use in messages (subscribers, trunks, defaults...).
+    """
+    settings = settings or {}
+    names = {"subscribers": "asterisk_sip_subscribers", "trunks": "asterisk_sip_trunks",
+             "subscriber_defaults": "asterisk_sip_subscriber_defaults",
+             "trunk_defaults": "asterisk_sip_trunk_defaults", "driver": "asterisk_sip_driver",
+             "transports": "asterisk_sip_transports"}
+    names.update(variables or {})
+    check = _Checker()
+    policy = {"min_length": int(settings.get("secret_min_length", 16)),
+              "weak_words": list(settings.get("weak_words") or [])}
+
+    driver = check.choice(names["driver"], settings.get("driver", "pjsip"), DRIVERS) or "pjsip"
+    major = settings.get("major")
+    if driver == "chan_sip" and major not in (None, "") and int(major) > CHAN_SIP_MAX_MAJOR:
+        check.err(names["driver"], "chan_sip was removed in Asterisk 21 and this host has Asterisk %s: "
+                                   "use pjsip (the same subscribers and trunks render to PJSIP)" % major)
+    transports = settings.get("transports", ["udp"])
+    if isinstance(transports, str):
+        transports = [transports]
+    enabled = []
+    for index, item in enumerate(transports or []):
+        name = check.choice("%s[%d]" % (names["transports"], index), item, TRANSPORTS)
+        if name and name not in enabled:
+            enabled.append(name)
+    if not enabled:
+        check.err(names["transports"], "enable at least one of udp, tcp, tls")
+    check.networks(names.get("local_networks", "asterisk_sip_local_networks"), settings.get("local_networks"))
+    external = _text(settings.get("external_address")).strip()
+    if external:
+        try:
+            ipaddress.ip_address(external)
+        except ValueError:
+            if not HOST_RE.match(external):
+                check.err(names.get("external_address", "asterisk_sip_external_address"),
+                          "%r is not an address or host name" % external)
+
+    sdefaults = dict(SUBSCRIBER_DEFAULTS)
+    if subscriber_defaults:
+        if not isinstance(subscriber_defaults, dict):
+            check.err(names["subscriber_defaults"], "must be a mapping of subscriber fields")
+        else:
+            _unknown_fields(check, names["subscriber_defaults"], subscriber_defaults,
+                            [f for f in SUBSCRIBER_FIELDS if f not in ("extension", "username", "name", "secret")])
+            sdefaults.update(subscriber_defaults)
+    tdefaults = dict(TRUNK_DEFAULTS)
+    if trunk_defaults:
+        if not isinstance(trunk_defaults, dict):
+            check.err(names["trunk_defaults"], "must be a mapping of trunk fields")
+        else:
+            _unknown_fields(check, names["trunk_defaults"], trunk_defaults,
+                            [f for f in TRUNK_FIELDS if f not in ("name", "host", "username", "secret")])
+            tdefaults.update(trunk_defaults)
+
+    out_subscribers, seen_ext, seen_user = [], {}, {}
+    if subscribers is None:
+        subscribers = []
+    if not isinstance(subscribers, (list, tuple)):
+        check.err(names["subscribers"], "must be a list of subscribers")
+        subscribers = []
+    for index, raw in enumerate(subscribers):
+        base = "%s[%d]" % (names["subscribers"], index)
+        if not isinstance(raw, dict):
+            check.err(base, "must be a mapping with at least extension and secret")
+            continue
+        _unknown_fields(check, base, raw, list(SUBSCRIBER_FIELDS))
+        item = _merged(sdefaults, raw)
+        ext = _text(item.get("extension")).strip()
+        if not EXTENSION_RE.match(ext):
+            check.err(base + ".extension", "%r must be 2 to 10 digits" % ext if ext else
+                      "is missing: every subscriber needs an extension number")
+        path = "%s (extension %s)" % (base, ext) if ext else base
+        if ext in seen_ext:
+            check.err(path + ".extension", "duplicate: %s is already %s" % (ext, seen_ext[ext]))
+        seen_ext.setdefault(ext, base)
+        username = _text(item.get("username") or ext).strip()
+        if not NAME_RE.match(username):
+            check.err(path + ".username", "%r: use 1-40 letters, digits, _ . - (starting with a letter or digit)"
+                      % username)
+        if username in seen_user and username != ext:
+            check.err(path + ".username", "duplicate: %r is already %s" % (username, seen_user[username]))
+        seen_user.setdefault(username, base)
+        name = _text(item.get("name")).strip()
+        if any(c in name for c in "\"<>\r\n;[]\\"):
+            check.err(path + ".name", "must not contain quotes, < >, ; [ ] \\ or line breaks")
+        secret = check.secret(path + ".secret", item.get("secret"), [ext, username], policy)
+        context = _text(item.get("context")).strip()
+        if not CONTEXT_RE.match(context):
+            check.err(path + ".context", "%r: use letters, digits, _ and - only" % context)
+        before = len(check.errors)
+        permit = check.networks(path + ".permit", item.get("permit"))
+        if not permit and len(check.errors) == before:
+            check.err(path + ".permit", "is empty: list the networks the phone registers from "
+                                        "(or 0.0.0.0/0 and ::/0 for a roaming phone, then rely on fail2ban), "
+                                        "here or in %s.permit" % names["subscriber_defaults"])
+        deny = check.networks(path + ".deny", item.get("deny"))
+        contact_permit = check.networks(path + ".contact_permit", item.get("contact_permit")) \
+            if item.get("contact_permit") not in (None, []) else list(permit)
+        transport = check.choice(path + ".transport", item.get("transport"), TRANSPORTS)
+        if transport and transport not in enabled:
+            check.err(path + ".transport", "%r is not enabled: add it to %s" % (transport, names["transports"]))
+        media = check.choice(path + ".media_encryption", item.get("media_encryption"), MEDIA_ENCRYPTION)
+        if media == "sdes" and transport != "tls":
+            check.err(path + ".media_encryption", "sdes sends the media keys in the SDP: it needs transport tls")
+        voicemail = check.boolean(path + ".voicemail", item.get("voicemail"))
+        email = _text(item.get("voicemail_email")).strip()
+        if email and not re.match(r"^[^@\s,|]+@[^@\s,|]+$", email):
+            check.err(path + ".voicemail_email", "%r is not an e-mail address" % email)
+        out_subscribers.append({
+            "extension": ext, "username": username, "name": name, "secret": secret, "context": context,
+            "permit": permit, "deny": deny, "contact_permit": contact_permit,
+            "max_calls": check.integer(path + ".max_calls", item.get("max_calls"), 1, 100),
+            "codecs": check.codecs(path + ".codecs", item.get("codecs")),
+            "transport": transport, "media_encryption": media,
+            "nat": check.boolean(path + ".nat", item.get("nat")),
+            "dtmf_mode": check.choice(path + ".dtmf_mode", item.get("dtmf_mode"), DTMF_MODES),
+            "qualify": check.integer(path + ".qualify", item.get("qualify"), 10, 3600, allow_false=True),
+            "max_contacts": check.integer(path + ".max_contacts", item.get("max_contacts"), 1, 10),
+            "voicemail": voicemail, "voicemail_email": email,
+            "mailbox": "%s@default" % ext if voicemail else "",
+            "options": check.raw_options(path + ".options", item.get("options")),
+        })
+
+    out_trunks, seen_trunk = [], {}
+    if trunks is None:
+        trunks = []
+    if not isinstance(trunks, (list, tuple)):
+        check.err(names["trunks"], "must be a list of trunks")
+        trunks = []
+    for index, raw in enumerate(trunks):
+        base = "%s[%d]" % (names["trunks"], index)
+        if not isinstance(raw, dict):
+            check.err(base, "must be a mapping with at least name and host")
+            continue
+        _unknown_fields(check, base, raw, list(TRUNK_FIELDS))
+        item = _merged(tdefaults, raw)
+        tname = _text(item.get("name")).strip()
+        if not NAME_RE.match(tname):
+            check.err(base + ".name", "%r: use 1-40 letters, digits, _ . - (starting with a letter or digit)"
+                      % tname if tname else "is missing: every trunk needs a name")
+        path = "%s (%s)" % (base, tname) if tname else base
+        if tname in seen_trunk:
+            check.err(path + ".name", "duplicate: %r is already %s" % (tname, seen_trunk[tname]))
+        if tname in seen_user:
+            check.err(path + ".name", "%r is also a subscriber's user name (%s): names share one namespace"
+                      % (tname, seen_user[tname]))
+        seen_trunk.setdefault(tname, base)
+        host = _text(item.get("host")).strip()
+        host_ip = None
+        if not host:
+            check.err(path + ".host", "is missing: set the provider's host name or address")
+        else:
+            try:
+                host_ip = ipaddress.ip_address(host)
+            except ValueError:
+                if ":" in host:
+                    check.err(path + ".host", "%r: put the port in %s.port, not in host" % (host, path))
+                elif not HOST_RE.match(host):
+                    check.err(path + ".host", "%r is not a valid host name or address" % host)
+        transport = check.choice(path + ".transport", item.get("transport"), TRANSPORTS)
+        if transport and transport not in enabled:
+            check.err(path + ".transport", "%r is not enabled: add it to %s" % (transport, names["transports"]))
+        port = item.get("port")
+        port = check.integer(path + ".port", port, 1, 65535) if port not in (None, "") else (
+            5061 if transport == "tls" else 5060)
+        username = _text(item.get("username")).strip()
+        if username and not SIP_USER_RE.match(username):
+            check.err(path + ".username", "%r contains characters a SIP URI cannot carry" % username)
+        # Provider credentials are the provider's: no length policy, but they must be usable.
+        secret = check.secret(path + ".secret", item.get("secret"), [], None) if username or item.get("secret") \
+            else ""
+        if secret and not username:
+            check.err(path + ".username", "is missing while a secret is set")
+        register = item.get("register")
+        register = bool(username and secret) if register is None else check.boolean(path + ".register", register)
+        if register and not (username and secret):
+            check.err(path + ".register", "registration needs username and secret")
+        for field in ("from_user", "from_domain"):
+            value = _text(item.get(field)).strip()
+            if value and not (SIP_USER_RE.match(value) if field == "from_user" else HOST_RE.match(value)):
+                check.err("%s.%s" % (path, field), "%r is not valid here" % value)
+        context = _text(item.get("context") or "from-%s" % tname).strip()
+        if not CONTEXT_RE.match(context):
+            check.err(path + ".context", "%r: use letters, digits, _ and - only" % context)
+        identify = item.get("identify")
+        if identify in (None, []):
+            identify = [str(ipaddress.ip_network(host_ip))] if host_ip else []
+            identify_hosts = [] if host_ip or not host else [host]
+        else:
+            identify = check.networks(path + ".identify", identify)
+            identify_hosts = []
+        out_trunks.append({
+            "name": tname, "host": host, "port": port, "transport": transport, "username": username,
+            "secret": secret, "from_user": _text(item.get("from_user")).strip(),
+            "from_domain": _text(item.get("from_domain")).strip(), "register": register, "context": context,
+            "codecs": check.codecs(path + ".codecs", item.get("codecs")),
+            "identify": identify, "identify_hosts": identify_hosts,
+            "dtmf_mode": check.choice(path + ".dtmf_mode", item.get("dtmf_mode"), DTMF_MODES),
+            "qualify": check.integer(path + ".qualify", item.get("qualify"), 10, 3600, allow_false=True),
+            "max_calls": check.integer(path + ".max_calls", item.get("max_calls"), 1, 1000),
+            "options": check.raw_options(path + ".options", item.get("options")),
+        })
+
+    if check.errors:
+        raise ModelError(check.errors)
+    return {"driver": driver, "transports": enabled, "subscribers": out_subscribers, "trunks": out_trunks}
+
+
+def features(model):
+    """Module features (asterisk_modules) the model needs: the driver, codec translators, SRTP.
+
+    Voicemail boxes are the dialplan role's to request (it renders voicemail.conf)."""
+    wanted = [model["driver"]]
+    for item in model["subscribers"] + model["trunks"]:
+        for codec in item["codecs"]:
+            feature = CODECS.get(codec)
+            if feature and feature not in wanted:
+                wanted.append(feature)
+    if any(s["media_encryption"] != "none" for s in model["subscribers"]) and "srtp" not in wanted:
+        wanted.append("srtp")
+    return wanted
+
+
+def names(model):
+    """What the driver must show after a reload: endpoint/peer names and registrations."""
+    return {
+        "endpoints": sorted([s["username"] for s in model["subscribers"]] + [t["name"] for t in model["trunks"]]),
+        # PJSIP lists registrations by name, chan_sip by the user name they register.
+        "registrations": sorted((t["name"] if model["driver"] == "pjsip" else t["username"])
+                                for t in model["trunks"] if t["register"]),
+    }
+
+
+# --- rendering --------------------------------------------------------------------------------
+
+def _acl(prefix, deny_all, permit, deny):
+    """Asterisk ACLs are evaluated in order, the last match wins: deny all, permit, then deny."""
+    lines = []
+    if deny_all:
+        lines += [[prefix + "deny", "0.0.0.0/0.0.0.0"], [prefix + "deny", "::/0"]]
+    lines += [[prefix + "permit", _acl_net(n)] for n in permit]
+    lines += [[prefix + "deny", _acl_net(n)] for n in deny]
+    return lines
+
+
+def _acl_net(network):
+    net = ipaddress.ip_network(network)
+    if net.version == 4:
+        return "%s/%s" % (net.network_address, net.netmask)
+    return str(net)
+
+
+def _callerid(item):
+    return '"%s" <%s>' % (item["name"], item["extension"]) if item["name"] else "<%s>" % item["extension"]
+
+
+def _section(name, options, comment="", suffix=""):
+    return {"name": name, "suffix": suffix, "comment": comment, "options": options}
+
+
+def render(model, settings):
+    """Return {"file", "secrets_file", "sections", "secret_sections"} for the model's driver.
+
+    settings: bind_address, port, tls_port, tls_cert_file, tls_key_file, tls_ca_file, user_agent,
+    external_address, local_networks, secrets_file.
+    """
+    if model["driver"] == "chan_sip":
+        return _render_chan_sip(model, settings)
+    return _render_pjsip(model, settings)
+
+
+def _transport_name(kind):
+    return "transport-%s" % kind
+
+
+def _render_pjsip(model, settings):
+    ua = settings.get("user_agent", "PBX")
+    sections = [_section("global", [
+        ["type", "global"],
+        ["user_agent", ua],
+        # Trunks are recognised by their address first, subscribers by the user name they
+        # authenticate with; nothing else (no anonymous endpoint) can match.
+        ["endpoint_identifier_order", "ip,username"],
+        ["max_forwards", "20"],
+    ], "Neutral identity: no version in User-Agent/Server headers.")]
+    bind = settings.get("bind_address", "0.0.0.0")
+    for kind in model["transports"]:
+        port = settings.get("tls_port", 5061) if kind == "tls" else settings.get("port", 5060)
+        options = [["type", "transport"], ["protocol", kind], ["bind", _hostport(bind, port)]]
+        if kind == "tls":
+            options += [["cert_file", settings.get("tls_cert_file", "")],
+                        ["priv_key_file", settings.get("tls_key_file", "")]]
+            if settings.get("tls_ca_file"):
+                options.append(["ca_list_file", settings["tls_ca_file"]])
+            options += [["method", "tlsv1_2"], ["verify_server", "yes"], ["verify_client", "no"]]
+        if settings.get("external_address"):
+            options += [["external_media_address", settings["external_address"]],
+                        ["external_signaling_address", settings["external_address"]]]
+            options += [["local_net", n] for n in settings.get("local_networks", [])]
+        sections.append(_section(_transport_name(kind), options))
+
+    secret_sections = []
+    for sub in model["subscribers"]:
+        user = sub["username"]
+        options = [
+            ["type", "endpoint"],
+            ["transport", _transport_name(sub["transport"])],
+            ["context", sub["context"]],
+            ["aors", user],
+            ["auth", "%s-auth" % user],
+            ["callerid", _callerid(sub)],
+            ["disallow", "all"],
+            ["allow", ",".join(sub["codecs"])],
+            ["dtmf_mode", sub["dtmf_mode"]],
+            ["direct_media", "no"],
+            ["allow_unauthenticated_options", "no"],
+            ["trust_id_inbound", "no"],
+            ["send_pai", "no"],
+            ["device_state_busy_at", str(sub["max_calls"])],
+        ]
+        if sub["nat"]:
+            options += [["rtp_symmetric", "yes"], ["force_rport", "yes"], ["rewrite_contact", "yes"]]
+        if sub["media_encryption"] != "none":
+            options.append(["media_encryption", sub["media_encryption"]])
+            if sub["media_encryption"] == "dtls":
+                options += [["dtls_auto_generate_cert", "yes"], ["dtls_verify", "fingerprint"]]
+        if sub["mailbox"]:
+            options.append(["mailboxes", sub["mailbox"]])
+        options += _acl("", True, sub["permit"], sub["deny"])
+        options += _acl("contact_", True, sub["contact_permit"], sub["deny"])
+        options += sub["options"]
+        sections.append(_section(user, options, "Subscriber %s %s" % (sub["extension"], sub["name"])))
+        aor = [["type", "aor"], ["max_contacts", str(sub["max_contacts"])], ["remove_existing", "yes"]]
+        if sub["qualify"]:
+            aor.append(["qualify_frequency", str(sub["qualify"])])
+        if sub["mailbox"]:
+            aor.append(["mailboxes", sub["mailbox"]])
+        sections.append(_section(user, aor))
+        secret_sections.append(_section("%s-auth" % user, [
+            ["type", "auth"], ["auth_type", "userpass"], ["username", user], ["password", sub["secret"]]]))
+
+    for trunk in model["trunks"]:
+        name = trunk["name"]
+        uri = "sip:%s" % _hostport(trunk["host"], trunk["port"], brackets=True)
+        options = [
+            ["type", "endpoint"],
+            ["transport", _transport_name(trunk["transport"])],
+            ["context", trunk["context"]],
+            ["aors", name],
+            ["disallow", "all"],
+            ["allow", ",".join(trunk["codecs"])],
+            ["dtmf_mode", trunk["dtmf_mode"]],
+            ["direct_media", "no"],
+            ["allow_unauthenticated_options", "no"],
+            ["trust_id_inbound", "no"],
+            ["device_state_busy_at", str(trunk["max_calls"])],
+        ]
+        if trunk["secret"]:
+            options.append(["outbound_auth", "%s-auth" % name])
+        if trunk["from_user"]:
+            options.append(["from_user", trunk["from_user"]])
+        if trunk["from_domain"]:
+            options.append(["from_domain", trunk["from_domain"]])
+        if trunk["identify"]:
+            options += _acl("", True, trunk["identify"], [])
+        options += trunk["options"]
+        sections.append(_section(name, options, "Trunk %s" % name))
+        aor = [["type", "aor"], ["contact", uri]]
+        if trunk["qualify"]:
+            aor.append(["qualify_frequency", str(trunk["qualify"])])
+        sections.append(_section(name, aor))
+        matches = trunk["identify"] + trunk["identify_hosts"]
+        if matches:
+            sections.append(_section(name, [["type", "identify"], ["endpoint", name]]
+                                     + [["match", m] for m in matches]))
+        if trunk["register"]:
+            sections.append(_section(name, [
+                ["type", "registration"],
+                ["transport", _transport_name(trunk["transport"])],
+                ["outbound_auth", "%s-auth" % name],
+                ["server_uri", uri],
+                ["client_uri", "sip:%s@%s" % (trunk["username"], _hostport(trunk["host"], trunk["port"], True))],
+                ["contact_user", trunk["username"]],
+                ["retry_interval", "60"],
+                ["forbidden_retry_interval", "600"],
+                ["max_retries", "10000"],
+                ["expiration", "3600"],
+            ]))
+        if trunk["secret"]:
+            secret_sections.append(_section("%s-auth" % name, [
+                ["type", "auth"], ["auth_type", "userpass"], ["username", trunk["username"]],
+                ["password", trunk["secret"]]]))
+
+    return {"file": "pjsip.conf", "secrets_file": settings.get("secrets_file", "pjsip_secrets.conf"),
+            "include_at": "end", "sections": sections, "secret_sections": secret_sections}
+
+
+def _hostport(host, port, brackets=True):
+    try:
+        if ipaddress.ip_address(host).version == 6 and brackets:
+            host = "[%s]" % host
+    except ValueError:
+        pass
+    return "%s:%s" % (host, port)
+
+
+CHAN_SIP_DTMF = {"rfc4733": "rfc2833", "inband": "inband", "info": "info", "auto": "auto"}
+
+
+def _render_chan_sip(model, settings):
+    ua = settings.get("user_agent", "PBX")
+    bind = settings.get("bind_address", "0.0.0.0")
+    general = [
+        ["context", "default"],
+        ["allowguest", "no"],
+        ["alwaysauthreject", "yes"],
+        ["auth_options_requests", "yes"],
+        ["autocreatepeer", "no"],
+        ["allowoverlap", "no"],
+        ["allowsubscribe", "yes"],
+        ["udpbindaddr", _hostport(bind, settings.get("port", 5060))],
+        ["tcpenable", "yes" if "tcp" in model["transports"] else "no"],
+    ]
+    if "tcp" in model["transports"]:
+        general.append(["tcpbindaddr", _hostport(bind, settings.get("port", 5060))])
+    if "tls" in model["transports"]:
+        general += [["tlsenable", "yes"], ["tlsbindaddr", _hostport(bind, settings.get("tls_port", 5061))],
+                    ["tlscertfile", settings.get("tls_cert_file", "")],
+                    ["tlsprivatekey", settings.get("tls_key_file", "")]]
+        if settings.get("tls_ca_file"):
+            general.append(["tlscafile", settings["tls_ca_file"]])
+        general += [["tlsclientmethod", "tlsv1"], ["tlsdontverifyserver", "no"]]
+    else:
+        general.append(["tlsenable", "no"])
+    general += [
+        # Hidden identity: no version in User-Agent/Server headers or the SDP origin.
+        ["useragent", ua], ["sdpowner", ua.replace(" ", "")], ["sdpsession", ua.replace(" ", "")],
+        ["callcounter", "yes"],
+        ["disallow", "all"], ["allow", "alaw,ulaw"],
+        ["trustrpid", "no"], ["sendrpid", "no"],
+        ["srvlookup", "yes"],
+        ["directmedia", "no"],
+        ["nat", "no"],
+    ]
+    if settings.get("external_address"):
+        general.append(["externaddr", settings["external_address"]])
+        general += [["localnet", _acl_net(n)] for n in settings.get("local_networks", [])]
+    sections = [_section("general", general)]
+    # The how-to's template: closed ACLs first, every subscriber peer inherits them.
+    sections.append(_section("vpbx-subscriber", [
+        ["type", "friend"], ["host", "dynamic"], ["deny", "0.0.0.0/0.0.0.0"], ["contactdeny", "0.0.0.0/0.0.0.0"],
+        ["directmedia", "no"], ["trustrpid", "no"], ["sendrpid", "no"], ["insecure", "no"],
+    ], "Template shared by all subscribers", "(!)"))
+    secret_sections = []
+    for sub in model["subscribers"]:
+        user = sub["username"]
+        options = [
+            ["defaultuser", user],
+            ["callerid", _callerid(sub)],
+            ["context", sub["context"]],
+            ["transport", sub["transport"]],
+            ["call-limit", str(sub["max_calls"])],
+            ["qualify", "yes" if sub["qualify"] else "no"],
+        ]
+        if sub["qualify"]:
+            options.append(["qualifyfreq", str(sub["qualify"])])
+        options += [["dtmfmode", CHAN_SIP_DTMF[sub["dtmf_mode"]]], ["disallow", "all"],
+                    ["allow", ",".join(sub["codecs"])]]
+        options.append(["nat", "force_rport,comedia" if sub["nat"] else "no"])
+        if sub["media_encryption"] == "sdes":
+            options.append(["encryption", "yes"])
+        elif sub["media_encryption"] == "dtls":
+            options += [["dtlsenable", "yes"], ["dtlsverify", "fingerprint"], ["dtlsautogeneratecert", "yes"]]
+        if sub["mailbox"]:
+            options.append(["mailbox", sub["mailbox"]])
+        options += [o for o in _acl("", False, sub["permit"], sub["deny"])]
+        options += [o for o in _acl("contact", False, sub["contact_permit"], sub["deny"])]
+        options += sub["options"]
+        sections.append(_section(user, options, "Subscriber %s %s" % (sub["extension"], sub["name"]),
+                                 "(vpbx-subscriber)"))
+        secret_sections.append(_section(user, [["secret", sub["secret"]]], suffix="(+)"))
+    registers = []
+    for trunk in model["trunks"]:
+        name = trunk["name"]
+        options = [
+            ["type", "peer"],
+            ["host", trunk["host"]],
+            ["port", str(trunk["port"])],
+            ["transport", trunk["transport"]],
+            ["context", trunk["context"]],
+            ["insecure", "invite"],
+            ["call-limit", str(trunk["max_calls"])],
+            ["qualify", "yes" if trunk["qualify"] else "no"],
+            ["dtmfmode", CHAN_SIP_DTMF[trunk["dtmf_mode"]]],
+            ["disallow", "all"],
+            ["allow", ",".join(trunk["codecs"])],
+            ["directmedia", "no"],
+            ["trustrpid", "no"],
+            ["nat", "no"],
+        ]
+        if trunk["username"]:
+            options += [["defaultuser", trunk["username"]], ["username", trunk["username"]]]
+        if trunk["from_user"]:
+            options.append(["fromuser", trunk["from_user"]])
+        if trunk["from_domain"]:
+            options.append(["fromdomain", trunk["from_domain"]])
+        if trunk["identify"]:
+            options += [["deny", "0.0.0.0/0.0.0.0"]] + [["permit", _acl_net(n)] for n in trunk["identify"]]
+        options += trunk["options"]
+        sections.append(_section(name, options, "Trunk %s" % name))
+        if trunk["secret"]:
+            secret_sections.append(_section(name, [["secret", trunk["secret"]],
+                                                   ["remotesecret", trunk["secret"]]], suffix="(+)"))
+        if trunk["register"]:
+            registers.append(["register", "%s:%s@%s/%s" % (
+                trunk["username"], trunk["secret"], _hostport(trunk["host"], trunk["port"]), trunk["username"])])
+    if registers:
+        secret_sections.insert(0, _section("general", registers, suffix="(+)"))
+    return {"file": "sip.conf", "secrets_file": settings.get("secrets_file", "sip_secrets.conf"),
+            "include_at": "end", "sections": sections, "secret_sections": secret_sections}
+
+
+# --- reading the driver back ------------------------------------------------------------------
+
+def parse_pjsip_endpoints(text):
+    """Endpoint names from ``pjsip show endpoints``."""
+    result = []
+    for line in text.splitlines():
+        match = re.match(r"^\s*Endpoint:\s+(\S+)", line)
+        if match and not match.group(1).startswith("<"):
+            name = match.group(1).split("/")[0]
+            if name not in result:
+                result.append(name)
+    return sorted(result)
+
+
+def parse_pjsip_registrations(text):
+    """Registration names from ``pjsip show registrations``."""
+    result = []
+    for line in text.splitlines():
+        match = re.match(r"^\s*(\S+?)/sip:\S+\s+\S+\s+\S+", line)
+        if match and not match.group(1).startswith("<"):
+            result.append(match.group(1))
+    return sorted(set(result))
+
+
+def parse_sip_peers(text):
+    """Peer names from ``sip show peers``."""
+    result = []
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("Name/username") or re.match(r"^\d+ sip peers", line):
+            continue
+        name = line.split()[0].split("/")[0]
+        if name not in result:
+            result.append(name)
+    return sorted(result)
+
+
+def parse_sip_registry(text):
+    """Registrations (user@host) from ``sip show registry``: the trunks' user names."""
+    result = []
+    for line in text.splitlines():
+        if line.startswith("Host") or re.match(r"^\d+ SIP registrations", line) or not line.strip():
+            continue
+        parts = line.split()
+        if len(parts) >= 3:
+            result.append(parts[2])
+    return sorted(set(result))
