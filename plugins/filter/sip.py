@@ -17,7 +17,7 @@ description:
   - The same plugin file provides C(sip_model_errors) (the list of problems instead of failing),
     C(sip_features) (module features the model needs), C(sip_names) (endpoint and registration names
     the driver must show), C(sip_render) (the configuration sections for the model's driver),
-    C(pjsip_endpoints), C(pjsip_registrations), C(sip_peers) and C(sip_registry) (names read back
+    C(pjsip_endpoints), C(pjsip_registrations), C(pjsip_transports), C(sip_peers) and C(sip_registry) (names read back
     from the Asterisk CLI).
 options:
   _input:
@@ -112,6 +112,7 @@ class FilterModule:
             "sip_render": sip_render,
             "pjsip_endpoints": model_utils.parse_pjsip_endpoints,
             "pjsip_registrations": model_utils.parse_pjsip_registrations,
+            "pjsip_transports": model_utils.parse_pjsip_transports,
             "sip_peers": model_utils.parse_sip_peers,
             "sip_registry": model_utils.parse_sip_registry,
         }

@@ -50,7 +50,6 @@ FEATURES = {
     "codec_g722": {"description": "G.722 wideband translator", "modules": ["codec_g722"]},
     "codec_gsm": {"description": "GSM translator", "modules": ["codec_gsm"]},
     "codec_g726": {"description": "G.726 translator", "modules": ["codec_g726"]},
-    "codec_ilbc": {"description": "iLBC translator", "modules": ["codec_ilbc"]},
     "codec_speex": {"description": "Speex translator", "modules": ["codec_speex"]},
     "codec_lpc10": {"description": "LPC-10 translator", "modules": ["codec_lpc10"]},
     "codec_adpcm": {"description": "ADPCM translator", "modules": ["codec_adpcm"]},

@@ -23,7 +23,7 @@ DTMF_MODES = {"rfc4733": "rfc4733", "rfc2833": "rfc4733", "inband": "inband", "i
 # (G.711) or pass-through only (no translator in Debian's packages).
 CODECS = {
     "ulaw": "codecs_g711", "alaw": "codecs_g711", "g722": "codec_g722", "gsm": "codec_gsm",
-    "g726": "codec_g726", "g726aal2": "codec_g726", "ilbc": "codec_ilbc", "speex": "codec_speex",
+    "g726": "codec_g726", "g726aal2": "codec_g726", "ilbc": None, "speex": "codec_speex",
     "lpc10": "codec_lpc10", "adpcm": "codec_adpcm", "slin": None, "g729": None, "opus": None,
     "h264": None, "vp8": None,
 }
@@ -42,6 +42,24 @@ EXTENSION_RE = re.compile(r"^[0-9]{2,10}$")
 HOST_RE = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
 SIP_USER_RE = re.compile(r"^[A-Za-z0-9_.+!~*'()&=$,;?/-]{1,64}$")
 RAW_KEY_RE = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
+# Section names the renderings use themselves.
+RESERVED_NAMES = frozenset(["general", "global", "system", "vpbx-subscriber", "transport-udp", "transport-tcp",
+                            "transport-tls", "authentication"])
+# Raw options that would carry a secret into the public file or undo the hardening the model
+# renders: they have fields of their own (or must not change).
+RAW_FORBIDDEN = {
+    "secret": "use the secret field", "password": "use the secret field", "md5secret": "use the secret field",
+    "remotesecret": "use the secret field", "md5_cred": "use the secret field",
+    "permit": "use the permit field", "deny": "use the deny field", "acl": "use the permit/deny fields",
+    "contact_permit": "use the contact_permit field", "contact_deny": "use the deny field",
+    "contactpermit": "use the contact_permit field", "contactdeny": "use the deny field",
+    "contact_acl": "use the permit/deny fields", "type": "the model sets the section type",
+    "allow_unauthenticated_options": "unauthenticated OPTIONS let scanners enumerate extensions",
+    "allowguest": "guests reach the dialplan without a password", "insecure": "disables authentication",
+    "auth": "the model links the auth section", "outbound_auth": "the model links the auth section",
+}
+# chan_sip splits `register => user:secret@host/contact` on these.
+CHAN_SIP_REGISTER_UNSAFE = "/:@?#; "
 
 SUBSCRIBER_FIELDS = {
     "extension": "dialable number and SIP user name (digits)",
@@ -213,6 +231,9 @@ class _Checker:
             if not RAW_KEY_RE.match(text_key):
                 self.err("%s.%s" % (path, text_key), "not a valid option name (lower case letters, digits, _ and -)")
                 continue
+            if text_key in RAW_FORBIDDEN:
+                self.err("%s.%s" % (path, text_key), "not allowed as a raw option: %s" % RAW_FORBIDDEN[text_key])
+                continue
             values = value[key] if isinstance(value[key], (list, tuple)) else [value[key]]
             for item in values:
                 if _is_bool(item):
@@ -227,7 +248,7 @@ class _Checker:
     def secret(self, path, value, forbidden, policy):
         text = _text(value)
         if not text:
-            self.err(path, "is empty: set a password (e.g. the output of `openssl rand -base64 18`), "
+            self.err(path, "is empty: set a password (e.g. the output of `openssl rand -hex 16`), "
                            "ideally vault-encrypted")
             return text
         if any(c in text for c in "\r\n;[]\"") or text != text.strip():
@@ -243,13 +264,17 @@ class _Checker:
                            "(asterisk_sip_secret_min_length): use a longer random secret"
                      % (len(text), min_length))
         for word in forbidden:
-            if word and word.lower() in low:
+            if word and len(word) >= 3 and word.lower() in low:
                 self.err(path, "contains the user name or extension %r: use a random secret" % word)
                 break
         letters = re.sub(r"[^a-z]", "", low)
-        weak = set(WEAK_WORDS) | {w.lower() for w in policy.get("weak_words", [])}
-        if letters in weak or not letters or any(
-                letters == word * (len(letters) // len(word)) for word in weak if word and len(letters) % len(word) == 0):
+        alnum = re.sub(r"[^a-z0-9]", "", low)
+        weak = set(WEAK_WORDS) | {re.sub(r"[^a-z0-9]", "", w.lower()) for w in policy.get("weak_words", [])}
+        # A weak word, padded with digits/punctuation or repeated, is still that word.
+        candidates = {letters, alnum, alnum.strip("0123456789")}
+        if not letters or any(c in weak or any(
+                c == word * (len(c) // len(word)) for word in weak if word and len(c) % len(word) == 0)
+                for c in candidates if c):
             self.err(path, "is made of a known weak word or only digits and punctuation: use a random secret")
         elif len(set(low)) < min(8, max(1, len(text) // 2)):
             self.err(path, "repeats too few different characters (%d): use a random secret" % len(set(low)))
@@ -288,8 +313,9 @@ def normalize(subscribers, trunks=None, subscriber_defaults=None, trunk_defaults
               "weak_words": list(settings.get("weak_words") or [])}
 
     driver = check.choice(names["driver"], settings.get("driver", "pjsip"), DRIVERS) or "pjsip"
-    major = settings.get("major")
-    if driver == "chan_sip" and major not in (None, "") and int(major) > CHAN_SIP_MAX_MAJOR:
+    major = re.match(r"^\s*(\d+)", _text(settings.get("major")))
+    major = int(major.group(1)) if major else 0
+    if driver == "chan_sip" and major > CHAN_SIP_MAX_MAJOR:
         check.err(names["driver"], "chan_sip was removed in Asterisk 21 and this host has Asterisk %s: "
                                    "use pjsip (the same subscribers and trunks render to PJSIP)" % major)
     transports = settings.get("transports", ["udp"])
@@ -340,23 +366,28 @@ def normalize(subscribers, trunks=None, subscriber_defaults=None, trunk_defaults
         if not isinstance(raw, dict):
             check.err(base, "must be a mapping with at least extension and secret")
             continue
-        _unknown_fields(check, base, raw, list(SUBSCRIBER_FIELDS))
         item = _merged(sdefaults, raw)
         ext = _text(item.get("extension")).strip()
-        if not EXTENSION_RE.match(ext):
-            check.err(base + ".extension", "%r must be 2 to 10 digits" % ext if ext else
-                      "is missing: every subscriber needs an extension number")
         path = "%s (extension %s)" % (base, ext) if ext else base
-        if ext in seen_ext:
+        _unknown_fields(check, path, raw, list(SUBSCRIBER_FIELDS))
+        if not EXTENSION_RE.match(ext):
+            check.err(path + ".extension", "%r must be 2 to 10 digits" % ext if ext else
+                      "is missing: every subscriber needs an extension number")
+        duplicate_ext = ext in seen_ext
+        if duplicate_ext:
             check.err(path + ".extension", "duplicate: %s is already %s" % (ext, seen_ext[ext]))
         seen_ext.setdefault(ext, base)
         username = _text(item.get("username") or ext).strip()
-        if not NAME_RE.match(username):
+        if item.get("username") not in (None, "") and not NAME_RE.match(username):
             check.err(path + ".username", "%r: use 1-40 letters, digits, _ . - (starting with a letter or digit)"
                       % username)
-        if username in seen_user and username != ext:
-            check.err(path + ".username", "duplicate: %r is already %s" % (username, seen_user[username]))
-        seen_user.setdefault(username, base)
+        if username.lower() in RESERVED_NAMES:
+            check.err(path + ".username", "%r is a section name the configuration uses itself: choose another"
+                      % username)
+        if username and username in seen_user and not duplicate_ext:
+            check.err(path + ".username", "duplicate: %r is already the user name of %s" % (username, seen_user[username]))
+        if username:
+            seen_user.setdefault(username, base)
         name = _text(item.get("name")).strip()
         if any(c in name for c in "\"<>\r\n;[]\\"):
             check.err(path + ".name", "must not contain quotes, < >, ; [ ] \\ or line breaks")
@@ -409,13 +440,15 @@ def normalize(subscribers, trunks=None, subscriber_defaults=None, trunk_defaults
         if not isinstance(raw, dict):
             check.err(base, "must be a mapping with at least name and host")
             continue
-        _unknown_fields(check, base, raw, list(TRUNK_FIELDS))
         item = _merged(tdefaults, raw)
         tname = _text(item.get("name")).strip()
-        if not NAME_RE.match(tname):
-            check.err(base + ".name", "%r: use 1-40 letters, digits, _ . - (starting with a letter or digit)"
-                      % tname if tname else "is missing: every trunk needs a name")
         path = "%s (%s)" % (base, tname) if tname else base
+        _unknown_fields(check, path, raw, list(TRUNK_FIELDS))
+        if not NAME_RE.match(tname):
+            check.err(path + ".name", "%r: use 1-40 letters, digits, _ . - (starting with a letter or digit)"
+                      % tname if tname else "is missing: every trunk needs a name")
+        if tname.lower() in RESERVED_NAMES:
+            check.err(path + ".name", "%r is a section name the configuration uses itself: choose another" % tname)
         if tname in seen_trunk:
             check.err(path + ".name", "duplicate: %r is already %s" % (tname, seen_trunk[tname]))
         if tname in seen_user:
@@ -452,11 +485,14 @@ def normalize(subscribers, trunks=None, subscriber_defaults=None, trunk_defaults
         register = bool(username and secret) if register is None else check.boolean(path + ".register", register)
         if register and not (username and secret):
             check.err(path + ".register", "registration needs username and secret")
+        if register and driver == "chan_sip" and any(c in CHAN_SIP_REGISTER_UNSAFE for c in secret + username):
+            check.err(path + ".secret", "chan_sip's register line cannot carry / : @ ? # ; or spaces in the user "
+                                        "name or secret: use pjsip, or ask the provider for another password")
         for field in ("from_user", "from_domain"):
             value = _text(item.get(field)).strip()
             if value and not (SIP_USER_RE.match(value) if field == "from_user" else HOST_RE.match(value)):
                 check.err("%s.%s" % (path, field), "%r is not valid here" % value)
-        context = _text(item.get("context") or "from-%s" % tname).strip()
+        context = _text(item.get("context") or "from-%s" % re.sub(r"[^A-Za-z0-9_-]", "-", tname)).strip()
         if not CONTEXT_RE.match(context):
             check.err(path + ".context", "%r: use letters, digits, _ and - only" % context)
         identify = item.get("identify")
@@ -499,13 +535,16 @@ def features(model):
 
 
 def names(model):
-    """What the driver must show after a reload: endpoint/peer names and registrations."""
-    return {
-        "endpoints": sorted([s["username"] for s in model["subscribers"]] + [t["name"] for t in model["trunks"]]),
+    """What the driver must show after a reload: endpoint/peer names and registrations, as the
+    CLI prints them (chan_sip's `sip show peers`/`sip show registry` cut names at 25 and user
+    names at 12 characters)."""
+    endpoints = [s["username"] for s in model["subscribers"]] + [t["name"] for t in model["trunks"]]
+    if model["driver"] == "pjsip":
         # PJSIP lists registrations by name, chan_sip by the user name they register.
-        "registrations": sorted((t["name"] if model["driver"] == "pjsip" else t["username"])
-                                for t in model["trunks"] if t["register"]),
-    }
+        return {"endpoints": sorted(endpoints),
+                "registrations": sorted(t["name"] for t in model["trunks"] if t["register"])}
+    return {"endpoints": sorted(n[:25] for n in endpoints),
+            "registrations": sorted(set(t["username"][:12] for t in model["trunks"] if t["register"]))}
 
 
 # --- rendering --------------------------------------------------------------------------------
@@ -539,7 +578,8 @@ def render(model, settings):
     """Return {"file", "secrets_file", "sections", "secret_sections"} for the model's driver.
 
     settings: bind_address, port, tls_port, tls_cert_file, tls_key_file, tls_ca_file, user_agent,
-    external_address, local_networks, secrets_file.
+    realm, external_address, local_networks. PJSIP transports come in their own file: PJSIP cannot
+    rebind a transport on reload, so a change there is the one case that needs a restart.
     """
     if model["driver"] == "chan_sip":
         return _render_chan_sip(model, settings)
@@ -558,8 +598,11 @@ def _render_pjsip(model, settings):
         # Trunks are recognised by their address first, subscribers by the user name they
         # authenticate with; nothing else (no anonymous endpoint) can match.
         ["endpoint_identifier_order", "ip,username"],
+        # The challenge's realm would otherwise be "asterisk".
+        ["default_realm", settings.get("realm", "pbx")],
         ["max_forwards", "20"],
-    ], "Neutral identity: no version in User-Agent/Server headers.")]
+    ], "Neutral identity: no product or version in User-Agent/Server headers or the realm.")]
+    transport_sections = []
     bind = settings.get("bind_address", "0.0.0.0")
     for kind in model["transports"]:
         port = settings.get("tls_port", 5061) if kind == "tls" else settings.get("port", 5060)
@@ -574,7 +617,7 @@ def _render_pjsip(model, settings):
             options += [["external_media_address", settings["external_address"]],
                         ["external_signaling_address", settings["external_address"]]]
             options += [["local_net", n] for n in settings.get("local_networks", [])]
-        sections.append(_section(_transport_name(kind), options))
+        transport_sections.append(_section(_transport_name(kind), options))
 
     secret_sections = []
     for sub in model["subscribers"]:
@@ -668,8 +711,12 @@ def _render_pjsip(model, settings):
                 ["type", "auth"], ["auth_type", "userpass"], ["username", trunk["username"]],
                 ["password", trunk["secret"]]]))
 
-    return {"file": "pjsip.conf", "secrets_file": settings.get("secrets_file", "pjsip_secrets.conf"),
-            "include_at": "end", "sections": sections, "secret_sections": secret_sections}
+    return {"file": "pjsip.conf", "secrets_file": "pjsip_secrets.conf", "sections": sections,
+            "secret_sections": secret_sections, "transports_file": "pjsip_transports.conf",
+            "transport_sections": transport_sections,
+            "transports": sorted([{"name": t["name"], "protocol": dict(t["options"])["protocol"],
+                                   "bind": dict(t["options"])["bind"]} for t in transport_sections],
+                                 key=lambda t: t["name"])}
 
 
 def _hostport(host, port, brackets=True):
@@ -693,6 +740,8 @@ def _render_chan_sip(model, settings):
         ["alwaysauthreject", "yes"],
         ["auth_options_requests", "yes"],
         ["autocreatepeer", "no"],
+        # The challenge's realm would otherwise be "asterisk".
+        ["realm", settings.get("realm", "pbx")],
         ["allowoverlap", "no"],
         ["allowsubscribe", "yes"],
         ["udpbindaddr", _hostport(bind, settings.get("port", 5060))],
@@ -706,7 +755,8 @@ def _render_chan_sip(model, settings):
                     ["tlsprivatekey", settings.get("tls_key_file", "")]]
         if settings.get("tls_ca_file"):
             general.append(["tlscafile", settings["tls_ca_file"]])
-        general += [["tlsclientmethod", "tlsv1"], ["tlsdontverifyserver", "no"]]
+        # Default client method negotiates the highest version; TLS 1.0 and 1.1 are switched off.
+        general += [["tlsdisablev1", "yes"], ["tlsdisablev11", "yes"], ["tlsdontverifyserver", "no"]]
     else:
         general.append(["tlsenable", "no"])
     general += [
@@ -725,7 +775,8 @@ def _render_chan_sip(model, settings):
     sections = [_section("general", general)]
     # The how-to's template: closed ACLs first, every subscriber peer inherits them.
     sections.append(_section("vpbx-subscriber", [
-        ["type", "friend"], ["host", "dynamic"], ["deny", "0.0.0.0/0.0.0.0"], ["contactdeny", "0.0.0.0/0.0.0.0"],
+        ["type", "friend"], ["host", "dynamic"], ["deny", "0.0.0.0/0.0.0.0"], ["deny", "::/0"],
+        ["contactdeny", "0.0.0.0/0.0.0.0"], ["contactdeny", "::/0"],
         ["directmedia", "no"], ["trustrpid", "no"], ["sendrpid", "no"], ["insecure", "no"],
     ], "Template shared by all subscribers", "(!)"))
     secret_sections = []
@@ -782,7 +833,7 @@ def _render_chan_sip(model, settings):
         if trunk["from_domain"]:
             options.append(["fromdomain", trunk["from_domain"]])
         if trunk["identify"]:
-            options += [["deny", "0.0.0.0/0.0.0.0"]] + [["permit", _acl_net(n)] for n in trunk["identify"]]
+            options += [["deny", "0.0.0.0/0.0.0.0"], ["deny", "::/0"]] + [["permit", _acl_net(n)] for n in trunk["identify"]]
         options += trunk["options"]
         sections.append(_section(name, options, "Trunk %s" % name))
         if trunk["secret"]:
@@ -793,8 +844,9 @@ def _render_chan_sip(model, settings):
                 trunk["username"], trunk["secret"], _hostport(trunk["host"], trunk["port"]), trunk["username"])])
     if registers:
         secret_sections.insert(0, _section("general", registers, suffix="(+)"))
-    return {"file": "sip.conf", "secrets_file": settings.get("secrets_file", "sip_secrets.conf"),
-            "include_at": "end", "sections": sections, "secret_sections": secret_sections}
+    return {"file": "sip.conf", "secrets_file": "sip_secrets.conf", "sections": sections,
+            "secret_sections": secret_sections, "transports_file": "", "transport_sections": [],
+            "transports": []}
 
 
 # --- reading the driver back ------------------------------------------------------------------
@@ -819,6 +871,16 @@ def parse_pjsip_registrations(text):
         if match and not match.group(1).startswith("<"):
             result.append(match.group(1))
     return sorted(set(result))
+
+
+def parse_pjsip_transports(text):
+    """[{name, protocol, bind}] from ``pjsip show transports``."""
+    result = []
+    for line in text.splitlines():
+        match = re.match(r"^\s*Transport:\s+(\S+)\s+(\S+)\s+\d+\s+\d+\s+(\S+)\s*$", line)
+        if match and not match.group(1).startswith("<"):
+            result.append({"name": match.group(1), "protocol": match.group(2), "bind": match.group(3)})
+    return sorted(result, key=lambda t: t["name"])
 
 
 def parse_sip_peers(text):

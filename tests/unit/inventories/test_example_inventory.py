@@ -1,0 +1,75 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The example inventory is the reference how-to's office: it must validate and render on both
+drivers, with its vault-encrypted secrets."""
+
+from __future__ import annotations
+
+import pathlib
+
+import pytest
+from ansible.parsing.dataloader import DataLoader
+from ansible.parsing.vault import VaultSecret
+from ansible.template import Templar, trust_as_template
+
+from ansible_collections.vpbx.hardened.plugins.module_utils import sip_model
+
+EXAMPLE = pathlib.Path(__file__).resolve().parents[3] / "inventories" / "example"
+
+
+@pytest.fixture(scope="module")
+def example_vars():
+    loader = DataLoader()
+    password = (EXAMPLE / "vault-password.example.txt").read_text().strip().encode()
+    loader.set_vault_secrets([("default", VaultSecret(password))])
+    variables = {}
+    for path in sorted((EXAMPLE / "group_vars" / "pbx").glob("*.yml")):
+        variables.update(loader.load_from_file(str(path)) or {})
+    # ansible-playbook trusts inventory files as templates; do the same here.
+    variables = _trusted(variables)
+    templar = Templar(loader=loader, variables=variables)
+    names = ["asterisk_sip_subscribers", "asterisk_sip_trunks", "asterisk_sip_subscriber_defaults",
+             "asterisk_sip_driver"]
+    return {name: templar.template(variables[name]) for name in names}
+
+
+def _trusted(value):
+    if isinstance(value, dict):
+        return {k: _trusted(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_trusted(v) for v in value]
+    if isinstance(value, str):
+        return trust_as_template(value)
+    return value
+
+
+def test_the_vault_is_encrypted():
+    assert (EXAMPLE / "group_vars" / "pbx" / "vault.yml").read_text().startswith("$ANSIBLE_VAULT;")
+    assert "vault_asterisk_sip_secrets" not in (EXAMPLE / "group_vars" / "pbx" / "vault.yml").read_text()
+
+
+@pytest.mark.parametrize("driver", ["chan_sip", "pjsip"])
+def test_the_office_renders_on_both_drivers(example_vars, driver):
+    model = sip_model.normalize(
+        example_vars["asterisk_sip_subscribers"], example_vars["asterisk_sip_trunks"],
+        example_vars["asterisk_sip_subscriber_defaults"], None, {"driver": driver, "major": 16})
+    assert [(s["extension"], s["name"]) for s in model["subscribers"]] == [("1001", "Director"), ("1002", "Secretary")]
+    assert [t["name"] for t in model["trunks"]] == ["sipnet"]
+    assert model["trunks"][0]["register"] and model["trunks"][0]["from_domain"] == "sipnet.ru"
+    rendered = sip_model.render(model, {"user_agent": "PBX"})
+    names = [s["name"] for s in rendered["sections"]]
+    assert {"1001", "1002", "sipnet"} <= set(names)
+    public = repr(rendered["sections"])
+    for item in model["subscribers"] + model["trunks"]:
+        assert item["secret"] and item["secret"] not in public
+        assert item["secret"] in repr(rendered["secret_sections"])
+
+
+def test_the_example_driver_is_the_how_tos(example_vars):
+    assert example_vars["asterisk_sip_driver"] == "chan_sip"
+
+
+def test_chan_sip_example_refused_on_asterisk_22(example_vars):
+    with pytest.raises(sip_model.ModelError, match="asterisk_sip_driver: chan_sip was removed in Asterisk 21"):
+        sip_model.normalize(example_vars["asterisk_sip_subscribers"], example_vars["asterisk_sip_trunks"],
+                            example_vars["asterisk_sip_subscriber_defaults"], None,
+                            {"driver": "chan_sip", "major": 22})
