@@ -82,8 +82,10 @@ def reached(host):
 def check_unauthenticated_invite_never_reaches_dialplan(host, ip, secrets):
     before = int(reached(host))
     for caller in ("1001", "9999"):
-        # No -au/-ap: sipp answers a challenge with user 1002 and the password "password".
-        result = sipclient.sipp(ip, "invite.xml", "1002", caller=caller)
+        # No -au/-ap: sipp answers a challenge with user 1002 and the password "password". A
+        # source port no phone registered from: chan_sip would otherwise match the INVITE to the
+        # peer registered from that address and challenge it for that reason alone.
+        result = sipclient.sipp(ip, "invite.xml", "1002", caller=caller, port=5072)
         assert result.rc == 0, result
         assert "VPBX-CHALLENGE" in result.log, result
         assert result.final in (401, 403, 407), result
