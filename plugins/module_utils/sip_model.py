@@ -44,7 +44,7 @@ SIP_USER_RE = re.compile(r"^[A-Za-z0-9_.+!~*'()&=$,;?/-]{1,64}$")
 RAW_KEY_RE = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
 # Section names the renderings use themselves.
 RESERVED_NAMES = frozenset(["general", "global", "system", "vpbx-subscriber", "transport-udp", "transport-tcp",
-                            "transport-tls", "authentication"])
+                            "transport-tls", "authentication", "anonymous"])
 # Raw options that would carry a secret into the public file or undo the hardening the model
 # renders: they have fields of their own (or must not change).
 RAW_FORBIDDEN = {
@@ -57,6 +57,9 @@ RAW_FORBIDDEN = {
     "allow_unauthenticated_options": "unauthenticated OPTIONS let scanners enumerate extensions",
     "allowguest": "guests reach the dialplan without a password", "insecure": "disables authentication",
     "auth": "the model links the auth section", "outbound_auth": "the model links the auth section",
+    "identify_by": "subscribers are identified by user name, trunks by address only",
+    "trust_id_inbound": "would trust caller identity headers from the peer", "trustrpid": "would trust caller identity headers",
+    "send_pai": "would send caller identity headers", "sendrpid": "would send caller identity headers",
 }
 # chan_sip splits `register => user:secret@host/contact` on these.
 CHAN_SIP_REGISTER_UNSAFE = "/:@?#; "
@@ -251,9 +254,11 @@ class _Checker:
             self.err(path, "is empty: set a password (e.g. the output of `openssl rand -hex 16`), "
                            "ideally vault-encrypted")
             return text
-        if any(c in text for c in "\r\n;[]\"") or text != text.strip():
-            self.err(path, "contains a line break, ; [ ] \" or surrounding spaces, which the Asterisk "
-                           "configuration cannot carry: use letters, digits and other punctuation")
+        if any(c in text for c in "\r\n;[]\"") or text != text.strip() or text.startswith(">") \
+                or any(m in text for m in ("{{", "{%", "{#")):
+            self.err(path, "contains a line break, ; [ ] \", surrounding spaces, a leading > or a template "
+                           "marker ({{ {% {#), which the Asterisk configuration or Ansible would alter: use "
+                           "letters, digits and other punctuation")
             return text
         if policy is None:
             return text
@@ -264,7 +269,7 @@ class _Checker:
                            "(asterisk_sip_secret_min_length): use a longer random secret"
                      % (len(text), min_length))
         for word in forbidden:
-            if word and len(word) >= 3 and word.lower() in low:
+            if word and len(word) >= 2 and word.lower() in low:
                 self.err(path, "contains the user name or extension %r: use a random secret" % word)
                 break
         letters = re.sub(r"[^a-z]", "", low)
@@ -634,6 +639,8 @@ def _render_pjsip(model, settings):
             ["dtmf_mode", sub["dtmf_mode"]],
             ["direct_media", "no"],
             ["allow_unauthenticated_options", "no"],
+            # Only by the user name it authenticates with, never by source address.
+            ["identify_by", "username"],
             ["trust_id_inbound", "no"],
             ["send_pai", "no"],
             ["device_state_busy_at", str(sub["max_calls"])],
@@ -672,6 +679,9 @@ def _render_pjsip(model, settings):
             ["dtmf_mode", trunk["dtmf_mode"]],
             ["direct_media", "no"],
             ["allow_unauthenticated_options", "no"],
+            # Only by the provider's addresses (the identify section): a request whose From user is
+            # the trunk's name must not select it - the trunk is not challenged.
+            ["identify_by", "ip"],
             ["trust_id_inbound", "no"],
             ["device_state_busy_at", str(trunk["max_calls"])],
         ]

@@ -123,6 +123,11 @@ def test_driver_switch_chan_sip_to_pjsip_on_asterisk16():
     host = pbx_host("vpbx-sip16")
     before = pid(host)
     assert host.file("/etc/asterisk/sip.conf").exists
+    # Check mode first: it must predict the switch without failing or touching anything.
+    files = snapshot(host)
+    rc, output = converge("--check", "--diff", extra={"asterisk_sip_driver": "pjsip"}, limit="vpbx-sip16")
+    assert rc == 0 and changed(output)["vpbx-sip16"] > 0, output[-6000:]
+    assert snapshot(host) == files and pid(host) == before
     rc, output = converge(extra={"asterisk_sip_driver": "pjsip"}, limit="vpbx-sip16,vpbx-sipclient")
     assert rc == 0, output[-6000:]
     assert pid(host) == before, "the driver switch restarted Asterisk"
@@ -133,7 +138,7 @@ def test_driver_switch_chan_sip_to_pjsip_on_asterisk16():
         assert not host.file("/etc/asterisk/" + name).exists
     assert "chan_sip" not in host.file("/etc/ansible/facts.d/vpbx_asterisk_modules.fact").content_string
     # PJSIP on Asterisk 16: the whole client suite again.
-    test_sip.run_client_suite(host, "172.30.77.16", sipclient.secrets())
+    test_sip.run_client_suite(host, "172.30.77.16", "pjsip", sipclient.secrets())
     # And the switched host is stable: a second run changes nothing.
     rc, output = converge(extra={"asterisk_sip_driver": "pjsip"}, limit="vpbx-sip16,vpbx-sipclient")
     assert rc == 0 and changed(output)["vpbx-sip16"] == 0, output[-6000:]
