@@ -72,18 +72,21 @@ BAD_INPUT = [
     ("trunk-without-host", {"asterisk_sip_trunks": [{"name": "sipnet", "username": "0049876543",
                                                      "secret": "trunk-Provider-7Xq2"}]},
      "asterisk_sip_trunks[0] (sipnet).host: is missing"),
+    # Both drivers on one host: refused on the chan_sip PBX before PJSIP is loaded next to it.
+    ("both-drivers", {"asterisk_modules_features": ["pjsip"]},
+     "asterisk_sip_driver is chan_sip, but the module set would also load pjsip", "vpbx-sip16"),
 ]
 
 
-@pytest.mark.parametrize("extra, message", [c[1:] for c in BAD_INPUT], ids=[c[0] for c in BAD_INPUT])
-def test_bad_input_fails_before_any_change(extra, message):
-    host = pbx_host("vpbx-sip22")
+@pytest.mark.parametrize("extra, message, name", [(c + ("vpbx-sip22",))[1:4] for c in BAD_INPUT],
+                         ids=[c[0] for c in BAD_INPUT])
+def test_bad_input_fails_before_any_change(extra, message, name):
+    host = pbx_host(name)
     before, before_pid = snapshot(host), pid(host)
-    rc, output = converge(extra=extra, limit="vpbx-sip22")
+    rc, output = converge(extra=extra, limit=name)
     assert rc != 0, output[-4000:]
     assert message in output, output[-4000:]
-    assert "Invalid subscriber/trunk model - nothing was changed" in output
-    assert changed(output).get("vpbx-sip22") == 0, output[-4000:]
+    assert changed(output).get(name) == 0, output[-4000:]
     assert snapshot(host) == before and pid(host) == before_pid
 
 
