@@ -73,3 +73,32 @@ def test_chan_sip_example_refused_on_asterisk_22(example_vars):
         sip_model.normalize(example_vars["asterisk_sip_subscribers"], example_vars["asterisk_sip_trunks"],
                             example_vars["asterisk_sip_subscriber_defaults"], None,
                             {"driver": "chan_sip", "major": 22})
+
+
+def test_inline_vault_values_reach_the_model(tmp_path):
+    """A secret written inline with !vault (not in a vault file) is decrypted for the model, the
+    way ansible-playbook does it (localhost only, nothing is changed)."""
+    import os
+    import subprocess
+    import sys
+
+    from ansible.parsing.vault import VaultLib
+
+    (tmp_path / "pw").write_text("inline-test-password\n")
+    ciphertext = VaultLib([("default", VaultSecret(b"inline-test-password"))]).encrypt("Zq7#kP2m!Lr9vX4t").decode()
+    vault = "".join("          %s\n" % line for line in ciphertext.splitlines())
+    (tmp_path / "play.yml").write_text(
+        "- hosts: localhost\n  gather_facts: false\n  vars:\n    subs:\n"
+        "      - extension: '1001'\n        permit: [192.0.2.0/24]\n        secret: !vault |\n" + vault
+        + "  tasks:\n    - ansible.builtin.debug:\n"
+        "        msg: \"{{ (subs | vpbx.hardened.sip_model).subscribers[0].secret | length }}"
+        "-{{ (subs | vpbx.hardened.sip_model).subscribers[0].secret == 'Zq7#kP2m!Lr9vX4t' }}\"\n")
+    root = pathlib.Path(__file__).resolve().parents[3]
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(root / ".ansible" / "collections"), ANSIBLE_NOCOLOR="1",
+               ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false")
+    playbook = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
+    proc = subprocess.run([playbook, "--vault-password-file", str(tmp_path / "pw"),
+                           str(tmp_path / "play.yml")], capture_output=True, text=True, env=env, timeout=120,
+                          check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert '"msg": "16-True"' in proc.stdout, proc.stdout
