@@ -60,9 +60,11 @@ class Result:
         return match[-1].strip() if match else ""
 
     def received(self):
-        """Every SIP message sipp received, in order."""
+        """Every SIP response sipp received, in order (requests such as the PBX's qualify OPTIONS
+        to an address a phone registered from are not answers to this call)."""
         blocks = re.split(r"^-{10,}.*$", self.messages, flags=re.MULTILINE)
-        return [b.split("\n", 2)[-1].strip() for b in blocks if "message received" in b]
+        messages = [b.split("\n", 2)[-1].strip() for b in blocks if "message received" in b]
+        return [m for m in messages if m.startswith("SIP/2.0 ")]
 
     def __repr__(self):
         return "rc=%s log=%r\n%s\n%s" % (self.rc, self.log[-2000:], self.stdout[-2000:], self.messages[-3000:])
