@@ -225,3 +225,20 @@ def test_applied_without_restart(pbx):
     started = int(now) - int(elapsed)
     written = int(host.check_output("stat -c %%Y /etc/asterisk/%s" % conf))
     assert started < written, (started, written)
+
+
+def test_tls_transport_refuses_old_tls(pbx):
+    """The TLS transport (Asterisk 22 in this scenario) completes a TLS 1.2 handshake and refuses
+    TLS 1.0/1.1 even from a client willing to use them."""
+    if pbx["name"] != "vpbx-sip22":
+        pytest.skip("TLS is configured on the Asterisk 22 PBX only")
+    client = sipclient.client()
+    target = "%s:5061" % pbx["ip"]
+    sipclient._allowed(target)
+    good = client.run("timeout 15 openssl s_client -connect %s -tls1_2 </dev/null 2>&1" % target)
+    assert re.search(r"Cipher is (?!\(NONE\))\S+", good.stdout), good.stdout
+    assert "TLSv1.2" in good.stdout, good.stdout
+    for flag in ("-tls1", "-tls1_1"):
+        old = client.run("timeout 15 openssl s_client -connect %s %s -cipher DEFAULT@SECLEVEL=0 </dev/null 2>&1"
+                         % (target, flag))
+        assert not re.search(r"Cipher is (?!\(NONE\))\S+", old.stdout), old.stdout
