@@ -294,6 +294,33 @@ def _unknown_fields(check, path, item, fields):
                 " (did you mean %r?)" % hint[0] if hint else "", ", ".join(fields)))
 
 
+def _defaults(check, var, given, builtin, fields, per_item, what):
+    """The built-in defaults updated with the user's defaults variable (checked)."""
+    result = dict(builtin)
+    if given:
+        if not isinstance(given, dict):
+            check.err(var, "must be a mapping of %s fields" % what)
+        else:
+            _unknown_fields(check, var, given, [f for f in fields if f not in per_item])
+            result.update(given)
+    return result
+
+
+def _entries(check, var, value, what, needs):
+    """(path, mapping) for each entry of a list variable; bad shapes are reported and skipped."""
+    if value is None:
+        return
+    if not isinstance(value, (list, tuple)):
+        check.err(var, "must be a list of %s" % what)
+        return
+    for index, raw in enumerate(value):
+        base = "%s[%d]" % (var, index)
+        if not isinstance(raw, dict):
+            check.err(base, "must be a mapping with at least %s" % needs)
+            continue
+        yield base, raw
+
+
 def _merged(defaults, item):
     result = dict(defaults)
     result.update({k: v for k, v in item.items() if v is not None or k not in defaults})
@@ -343,34 +370,13 @@ def normalize(subscribers, trunks=None, subscriber_defaults=None, trunk_defaults
                 check.err(names.get("external_address", "asterisk_sip_external_address"),
                           "%r is not an address or host name" % external)
 
-    sdefaults = dict(SUBSCRIBER_DEFAULTS)
-    if subscriber_defaults:
-        if not isinstance(subscriber_defaults, dict):
-            check.err(names["subscriber_defaults"], "must be a mapping of subscriber fields")
-        else:
-            _unknown_fields(check, names["subscriber_defaults"], subscriber_defaults,
-                            [f for f in SUBSCRIBER_FIELDS if f not in ("extension", "username", "name", "secret")])
-            sdefaults.update(subscriber_defaults)
-    tdefaults = dict(TRUNK_DEFAULTS)
-    if trunk_defaults:
-        if not isinstance(trunk_defaults, dict):
-            check.err(names["trunk_defaults"], "must be a mapping of trunk fields")
-        else:
-            _unknown_fields(check, names["trunk_defaults"], trunk_defaults,
-                            [f for f in TRUNK_FIELDS if f not in ("name", "host", "username", "secret")])
-            tdefaults.update(trunk_defaults)
+    sdefaults = _defaults(check, names["subscriber_defaults"], subscriber_defaults, SUBSCRIBER_DEFAULTS,
+                          SUBSCRIBER_FIELDS, ("extension", "username", "name", "secret"), "subscriber")
+    tdefaults = _defaults(check, names["trunk_defaults"], trunk_defaults, TRUNK_DEFAULTS,
+                          TRUNK_FIELDS, ("name", "host", "username", "secret"), "trunk")
 
     out_subscribers, seen_ext, seen_user = [], {}, {}
-    if subscribers is None:
-        subscribers = []
-    if not isinstance(subscribers, (list, tuple)):
-        check.err(names["subscribers"], "must be a list of subscribers")
-        subscribers = []
-    for index, raw in enumerate(subscribers):
-        base = "%s[%d]" % (names["subscribers"], index)
-        if not isinstance(raw, dict):
-            check.err(base, "must be a mapping with at least extension and secret")
-            continue
+    for base, raw in _entries(check, names["subscribers"], subscribers, "subscribers", "extension and secret"):
         item = _merged(sdefaults, raw)
         ext = _text(item.get("extension")).strip()
         path = "%s (extension %s)" % (base, ext) if ext else base
@@ -435,16 +441,7 @@ def normalize(subscribers, trunks=None, subscriber_defaults=None, trunk_defaults
         })
 
     out_trunks, seen_trunk = [], {}
-    if trunks is None:
-        trunks = []
-    if not isinstance(trunks, (list, tuple)):
-        check.err(names["trunks"], "must be a list of trunks")
-        trunks = []
-    for index, raw in enumerate(trunks):
-        base = "%s[%d]" % (names["trunks"], index)
-        if not isinstance(raw, dict):
-            check.err(base, "must be a mapping with at least name and host")
-            continue
+    for base, raw in _entries(check, names["trunks"], trunks, "trunks", "name and host"):
         item = _merged(tdefaults, raw)
         tname = _text(item.get("name")).strip()
         path = "%s (%s)" % (base, tname) if tname else base
