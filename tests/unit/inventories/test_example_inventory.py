@@ -11,6 +11,7 @@ from ansible.parsing.dataloader import DataLoader
 from ansible.parsing.vault import VaultSecret
 from ansible.template import Templar, trust_as_template
 
+from ansible_collections.vpbx.hardened.plugins.module_utils import firewall
 from ansible_collections.vpbx.hardened.plugins.module_utils import sip_model
 
 EXAMPLE = pathlib.Path(__file__).resolve().parents[3] / "inventories" / "example"
@@ -28,7 +29,8 @@ def example_vars():
     variables = _trusted(variables)
     templar = Templar(loader=loader, variables=variables)
     names = ["asterisk_sip_subscribers", "asterisk_sip_trunks", "asterisk_sip_subscriber_defaults",
-             "asterisk_sip_driver"]
+             "asterisk_sip_driver", "asterisk_sip_transports", "asterisk_firewall_ssh_sources",
+             "asterisk_rtp_port_start", "asterisk_rtp_port_end"]
     return {name: templar.template(variables[name]) for name in names}
 
 
@@ -102,3 +104,23 @@ def test_inline_vault_values_reach_the_model(tmp_path):
                           check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert '"msg": "16-True"' in proc.stdout, proc.stdout
+
+
+def test_the_office_firewall_opens_sip_to_the_office_and_the_trunk_only(example_vars):
+    model = sip_model.normalize(
+        example_vars["asterisk_sip_subscribers"], example_vars["asterisk_sip_trunks"],
+        example_vars["asterisk_sip_subscriber_defaults"], None,
+        {"driver": example_vars["asterisk_sip_driver"], "transports": example_vars["asterisk_sip_transports"],
+         "major": 16})
+    plan = firewall.plan(model, {"ssh_sources": example_vars["asterisk_firewall_ssh_sources"],
+                                 "rtp_start": example_vars["asterisk_rtp_port_start"],
+                                 "rtp_end": example_vars["asterisk_rtp_port_end"],
+                                 # What sipnet.ru resolves to on the PBX (documentation address here).
+                                 "resolved": {"sipnet.ru": ["192.0.2.80"]}})
+    assert [r["label"] for r in plan["rules"]] == [
+        "limit 22/tcp from 203.0.113.0/24 (ssh)",
+        "allow 5060/udp from 192.0.2.80 (sip-udp)",
+        "allow 5060/udp from 198.51.100.7 (sip-udp)",
+        "allow 10000:20000/udp from 192.0.2.80 (rtp)",
+        "allow 10000:20000/udp from 198.51.100.7 (rtp)",
+    ]

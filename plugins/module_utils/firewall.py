@@ -1,0 +1,581 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright: (c) 2026, vpbx.hardened contributors
+"""The firewall plan of the asterisk_firewall role, and readers of what UFW holds.
+
+`plan()` turns the validated subscriber/trunk model (module_utils.sip_model) plus the ports the
+Asterisk roles render (SIP transports, RTP range) into the exact list of UFW rules: SSH first, then
+SIP and RTP only from the networks the model permits. Every problem is reported with the variable
+path and the fix before any host is touched.
+
+`parse_user_rules()` reads UFW's own rule store (/etc/ufw/user.rules, user6.rules), `stale()` says
+which of those rules the plan does not contain (the role deletes them), `parse_status()` reads
+`ufw status verbose` so that the role and the tests can compare what UFW enforces with the plan,
+and `guard()` decides whether enabling the firewall would cut the controller's SSH connection.
+"""
+
+from __future__ import annotations
+
+import binascii
+import ipaddress
+import re
+
+ANY = "any"
+ANY4 = "0.0.0.0/0"
+ANY6 = "::/0"
+COMMENT = "vpbx.hardened"
+LOG_LEVELS = ("off", "on", "low", "medium", "high", "full")
+PROTOS = ("tcp", "udp")
+RULES = ("allow", "limit")
+# Transport -> (protocol, which port setting).
+TRANSPORT_PORTS = {"udp": ("udp", "sip_port"), "tcp": ("tcp", "sip_port"), "tls": ("tcp", "tls_port")}
+# Connections that do not go through the host's network stack (or come from the host itself):
+# a firewall on the host cannot cut them.
+LOCAL_CONNECTIONS = frozenset("""
+local ansible.builtin.local docker community.docker.docker community.docker.docker_api
+podman containers.podman.podman buildah containers.podman.buildah lxc community.general.lxc
+lxd community.general.lxd chroot community.general.chroot machinectl community.general.machinectl
+kubectl kubernetes.core.kubectl community.okd.oc jail community.general.jail
+incus community.general.incus qubes community.general.qubes
+""".split())
+
+DEFAULT_NAMES = {
+    "ssh_port": "asterisk_firewall_ssh_port",
+    "ssh_sources": "asterisk_firewall_ssh_sources",
+    "ssh_limit": "asterisk_firewall_ssh_limit",
+    "extra_networks": "asterisk_firewall_extra_networks",
+    "rtp_networks": "asterisk_firewall_rtp_networks",
+    "open_to_world": "asterisk_firewall_sip_open_to_world",
+    "allow": "asterisk_firewall_allow",
+    "ipv6": "asterisk_firewall_ipv6",
+    "logging": "asterisk_firewall_logging",
+    "sip_port": "asterisk_sip_port",
+    "tls_port": "asterisk_sip_tls_port",
+    "rtp_start": "asterisk_rtp_port_start",
+    "rtp_end": "asterisk_rtp_port_end",
+    "subscribers": "asterisk_sip_subscribers",
+    "trunks": "asterisk_sip_trunks",
+    "controller": "asterisk_firewall_controller_address",
+}
+
+
+class FirewallError(Exception):
+    def __init__(self, errors):
+        super().__init__("\n".join(errors))
+        self.errors = list(errors)
+
+
+def _text(value):
+    return "" if value is None else str(value).strip()
+
+
+def _is_bool(value):
+    return isinstance(value, bool) or _text(value).lower() in ("true", "false", "yes", "no", "1", "0")
+
+
+def _bool(value):
+    if isinstance(value, bool):
+        return value
+    return _text(value).lower() in ("true", "yes", "1")
+
+
+def _net(text):
+    """A network in UFW's own spelling: a single host without its prefix length."""
+    net = ipaddress.ip_network(text, strict=False)
+    if net.prefixlen == net.max_prefixlen:
+        return str(net.network_address)
+    return str(net)
+
+
+def _sort_key(net):
+    if net == ANY:
+        return (0, 0, 0)
+    parsed = ipaddress.ip_network(net)
+    return (parsed.version, int(parsed.network_address), parsed.prefixlen)
+
+
+class _Check:
+    def __init__(self, names):
+        self.errors = []
+        self.names = names
+
+    def err(self, path, message):
+        self.errors.append("%s: %s" % (path, message))
+
+    def port(self, path, value, low=1):
+        text = _text(value)
+        if not text.isdigit() or not low <= int(text) <= 65535:
+            self.err(path, "%r is not a port number (%d-65535)" % (value, low))
+            return None
+        return int(text)
+
+    def networks(self, path, value, ipv6, allow_any=True):
+        """A list of networks, or 'any'. Returns the networks in UFW's spelling."""
+        if value is None:
+            return []
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, (list, tuple)):
+            self.err(path, "must be a list of networks such as 192.0.2.0/24, got %r" % (value,))
+            return []
+        result = []
+        for index, item in enumerate(value):
+            net = self.network("%s[%d]" % (path, index), item, ipv6, allow_any)
+            if net and net not in result:
+                result.append(net)
+        return result
+
+    def network(self, path, value, ipv6, allow_any=True):
+        text = _text(value)
+        if text.lower() in (ANY, "anywhere", ANY4, ANY6) and allow_any:
+            return ANY
+        try:
+            parsed = ipaddress.ip_network(text, strict=True)
+        except ValueError as exc:
+            try:
+                loose = ipaddress.ip_network(text, strict=False)
+            except ValueError:
+                self.err(path, "%r is not an IPv4/IPv6 address or network (write 192.0.2.10, "
+                               "192.0.2.0/24%s): %s" % (text, " or any" if allow_any else "", exc))
+                return None
+            self.err(path, "%r has host bits set: write %s" % (text, loose))
+            return None
+        if parsed.version == 6 and not ipv6:
+            self.err(path, "%r is an IPv6 network but %s is false: set it to true or remove the network"
+                     % (text, self.names["ipv6"]))
+            return None
+        if parsed.prefixlen == 0:
+            return ANY
+        return _net(text)
+
+
+def _collapse(networks):
+    """Merge overlapping and adjacent networks per IP version (fewer rules, same coverage)."""
+    if ANY in networks:
+        return [ANY]
+    result = []
+    for version in (4, 6):
+        nets = [ipaddress.ip_network(n) for n in networks if ipaddress.ip_network(n).version == version]
+        result += [_net(str(n)) for n in ipaddress.collapse_addresses(nets)]
+    return sorted(result, key=_sort_key)
+
+
+def plan(model, settings, names=None):
+    """The UFW rules for a validated model.
+
+    settings: ssh_port, ssh_sources, ssh_limit, sip_port, tls_port, rtp_start, rtp_end,
+    extra_networks, rtp_networks, open_to_world, allow, ipv6, logging, resolved ({host: [address]}:
+    what the trunk host names resolve to on the PBX).
+
+    Returns {"rules": [...], "ssh_sources": [...], "sip_networks": [...], "rtp_networks": [...],
+    "ports": [...], "logging": ..., "ipv6": ...}; raises FirewallError with every problem.
+    """
+    names = dict(DEFAULT_NAMES, **(names or {}))
+    settings = settings or {}
+    model = model or {}
+    check = _Check(names)
+
+    ipv6 = settings.get("ipv6", True)
+    if not _is_bool(ipv6):
+        check.err(names["ipv6"], "%r must be true or false" % (ipv6,))
+    ipv6 = _bool(ipv6)
+    logging = _text(settings.get("logging", "low")).lower()
+    if logging not in LOG_LEVELS:
+        check.err(names["logging"], "%r: choose one of %s" % (settings.get("logging"), ", ".join(LOG_LEVELS)))
+    open_to_world = settings.get("open_to_world", False)
+    if not _is_bool(open_to_world):
+        check.err(names["open_to_world"], "%r must be true or false" % (open_to_world,))
+    open_to_world = _bool(open_to_world)
+    ssh_limit = settings.get("ssh_limit", True)
+    if not _is_bool(ssh_limit):
+        check.err(names["ssh_limit"], "%r must be true or false" % (ssh_limit,))
+
+    ssh_port = check.port(names["ssh_port"], settings.get("ssh_port", 22))
+    before = len(check.errors)
+    ssh_sources = check.networks(names["ssh_sources"], settings.get("ssh_sources"), ipv6)
+    if not ssh_sources and len(check.errors) == before:
+        check.err(names["ssh_sources"], "is empty: SSH would be closed and the next play locked out; list the "
+                                        "administrators' networks (or any, rate-limited)")
+    ssh_sources = _collapse(ssh_sources) if ssh_sources else []
+
+    sip_port = check.port(names["sip_port"], settings.get("sip_port", 5060), 1)
+    tls_port = check.port(names["tls_port"], settings.get("tls_port", 5061), 1)
+    rtp_start = check.port(names["rtp_start"], settings.get("rtp_start", 10000), 1024)
+    rtp_end = check.port(names["rtp_end"], settings.get("rtp_end", 20000), 1024)
+    if rtp_start and rtp_end and rtp_start >= rtp_end:
+        check.err("%s/%s" % (names["rtp_start"], names["rtp_end"]),
+                  "%d..%d is reversed or empty: the start must be below the end, e.g. 10000..20000"
+                  % (rtp_start, rtp_end))
+
+    # Where SIP may come from: the subscribers' permit networks, the trunks' addresses, the extra list.
+    sip_networks = []
+    world = "the firewall opens SIP and RTP to the whole Internet only with %s: true (roaming phones; " \
+            "then rely on fail2ban): set it, or narrow this to the networks the phones use" % names["open_to_world"]
+    for sub in model.get("subscribers") or []:
+        path = "%s (extension %s).permit" % (names["subscribers"], sub.get("extension"))
+        for index, net in enumerate(sub.get("permit") or []):
+            net = check.network("%s[%d]" % (path, index), net, ipv6)
+            if net == ANY and not open_to_world:
+                check.err("%s[%d]" % (path, index), "the phone may register from anywhere, but " + world)
+            elif net and net not in sip_networks:
+                sip_networks.append(net)
+    resolved = settings.get("resolved") or {}
+    for trunk in model.get("trunks") or []:
+        path = "%s (%s)" % (names["trunks"], trunk.get("name"))
+        for index, net in enumerate(trunk.get("identify") or []):
+            net = check.network("%s.identify[%d]" % (path, index), net, ipv6)
+            if net == ANY and not open_to_world:
+                check.err("%s.identify[%d]" % (path, index), "the trunk accepts calls from anywhere, but " + world)
+            elif net and net not in sip_networks:
+                sip_networks.append(net)
+        for host in trunk.get("identify_hosts") or []:
+            addresses = [a for a in (resolved.get(host) or [])
+                         if ipv6 or ipaddress.ip_address(a).version == 4]
+            if not addresses:
+                check.err("%s.host" % path, "%r does not resolve to an address%s on the PBX, so the firewall "
+                          "cannot let the provider in: set %s.identify to the provider's addresses"
+                          % (host, "" if ipv6 else " (IPv4: %s is false)" % names["ipv6"], path))
+            for address in addresses:
+                net = _net(address)
+                if net not in sip_networks:
+                    sip_networks.append(net)
+    extra = check.networks(names["extra_networks"], settings.get("extra_networks"), ipv6)
+    if ANY in extra and not open_to_world:
+        check.err(names["extra_networks"], "contains any, but " + world)
+    sip_networks += [n for n in extra if n not in sip_networks]
+    rtp_extra = check.networks(names["rtp_networks"], settings.get("rtp_networks"), ipv6)
+
+    if open_to_world:
+        sip_networks = [ANY]
+    else:
+        sip_networks = _collapse([n for n in sip_networks if n != ANY]) if sip_networks else []
+    rtp_networks = _collapse(sip_networks + rtp_extra) if sip_networks or rtp_extra else []
+
+    ports = []
+    for transport in model.get("transports") or []:
+        if transport not in TRANSPORT_PORTS:
+            check.err("asterisk_sip_transports", "%r has no firewall mapping (udp, tcp, tls)" % transport)
+            continue
+        proto, which = TRANSPORT_PORTS[transport]
+        port = sip_port if which == "sip_port" else tls_port
+        if port and {"proto": proto, "port": str(port), "name": "sip-" + transport} not in ports:
+            ports.append({"proto": proto, "port": str(port), "name": "sip-" + transport})
+    if ssh_port and any(p["port"] == str(ssh_port) and p["proto"] == "tcp" for p in ports):
+        check.err(names["ssh_port"], "%d is also a SIP port: SSH and SIP need different ports" % ssh_port)
+
+    rules = []
+    for net in ssh_sources:
+        rules.append({"name": "ssh", "rule": "limit" if _bool(ssh_limit) else "allow", "proto": "tcp",
+                      "port": str(ssh_port), "from": net})
+    for port in ports:
+        rules += [{"name": port["name"], "rule": "allow", "proto": port["proto"], "port": port["port"], "from": net}
+                  for net in sip_networks]
+    if rtp_start and rtp_end:
+        rules += [{"name": "rtp", "rule": "allow", "proto": "udp", "port": "%d:%d" % (rtp_start, rtp_end),
+                   "from": net} for net in rtp_networks]
+
+    allow = settings.get("allow") or []
+    if not isinstance(allow, (list, tuple)):
+        check.err(names["allow"], "must be a list of rules such as {port: 443, proto: tcp, from: [192.0.2.0/24]}")
+        allow = []
+    for index, item in enumerate(allow):
+        path = "%s[%d]" % (names["allow"], index)
+        if not isinstance(item, dict):
+            check.err(path, "must be a mapping with port, proto and from, got %r" % (item,))
+            continue
+        unknown = sorted(set(item) - {"port", "proto", "from", "rule", "comment"})
+        if unknown:
+            check.err(path, "unknown field(s) %s: use port, proto, from, rule, comment" % ", ".join(unknown))
+        port_text = _text(item.get("port"))
+        match = re.match(r"^(\d+)(?:[:-](\d+))?$", port_text)
+        if not match:
+            check.err(path + ".port", "%r: write a port (443) or a range (8000:8010)" % (item.get("port"),))
+            port_text = None
+        else:
+            low, high = int(match.group(1)), int(match.group(2) or match.group(1))
+            if not 1 <= low <= 65535 or not 1 <= high <= 65535 or low > high:
+                check.err(path + ".port", "%r is outside 1-65535 or reversed" % port_text)
+                port_text = None
+            else:
+                port_text = str(low) if low == high else "%d:%d" % (low, high)
+        proto = _text(item.get("proto") or "tcp").lower()
+        if proto not in PROTOS:
+            check.err(path + ".proto", "%r: choose tcp or udp" % proto)
+        rule = _text(item.get("rule") or "allow").lower()
+        if rule not in RULES:
+            check.err(path + ".rule", "%r: choose allow or limit" % rule)
+        before = len(check.errors)
+        sources = check.networks(path + ".from", item.get("from", ANY), ipv6)
+        if not sources and len(check.errors) == before:
+            check.err(path + ".from", "is empty: list networks or any")
+        comment = _text(item.get("comment"))
+        if not re.match(r"^[A-Za-z0-9 _.:/-]{0,40}$", comment):
+            check.err(path + ".comment", "use up to 40 letters, digits, spaces and _ . : / -")
+        if port_text and proto == "tcp" and ssh_port and port_text == str(ssh_port):
+            check.err(path + ".port", "%s is the SSH port: set %s instead" % (port_text, names["ssh_sources"]))
+        if port_text:
+            rules += [{"name": "allow-%d%s" % (index, "-" + comment if comment else ""), "rule": rule,
+                       "proto": proto, "port": port_text, "from": net} for net in _collapse(sources)]
+
+    if check.errors:
+        raise FirewallError(check.errors)
+    seen, unique = set(), []
+    for rule in rules:
+        key = (rule["rule"], rule["proto"], rule["port"], rule["from"])
+        if key not in seen:
+            seen.add(key)
+            rule["comment"] = "%s %s" % (COMMENT, rule["name"])
+            rule["label"] = "%s %s/%s from %s (%s)" % (rule["rule"], rule["port"], rule["proto"], rule["from"],
+                                                     rule["name"])
+            unique.append(rule)
+    return {"rules": unique, "ssh_port": ssh_port, "ssh_sources": ssh_sources, "sip_networks": sip_networks,
+            "rtp_networks": rtp_networks, "ports": ports, "logging": logging, "ipv6": ipv6}
+
+
+def errors(model, settings, names=None):
+    try:
+        plan(model, settings, names)
+    except FirewallError as exc:
+        return exc.errors
+    return []
+
+
+def module_params(rule):
+    """community.general.ufw parameters that add one planned rule."""
+    return {"rule": rule["rule"], "proto": rule["proto"], "to_port": rule["port"], "from_ip": rule["from"],
+            "to_ip": ANY, "direction": "in", "comment": rule.get("comment", COMMENT)}
+
+
+def _tuple_src(net, version):
+    if net == ANY:
+        return ANY4 if version == 4 else ANY6
+    return _net(net)
+
+
+def tuples(rules, ipv6=True):
+    """The keys UFW stores for the planned rules (one per IP version for 'any')."""
+    keys = set()
+    for rule in rules:
+        if rule["from"] == ANY:
+            versions = (4, 6) if ipv6 else (4,)
+        else:
+            versions = (ipaddress.ip_network(rule["from"]).version,)
+        for version in versions:
+            keys.add((rule["rule"], rule["proto"], rule["port"], ANY4 if version == 4 else ANY6, "any",
+                      _tuple_src(rule["from"], version), "in", "-", "-"))
+    return keys
+
+
+def parse_getent(text):
+    """Addresses of `getent ahosts NAME` output, in order, without duplicates."""
+    result = []
+    for line in (text or "").splitlines():
+        fields = line.split()
+        if fields:
+            try:
+                address = str(ipaddress.ip_address(fields[0]))
+            except ValueError:
+                continue
+            if address not in result:
+                result.append(address)
+    return result
+
+
+TUPLE = "### tuple ### "
+
+
+def parse_user_rules(text):
+    """The rules of /etc/ufw/user.rules or user6.rules, from UFW's `### tuple ###` lines."""
+    rules = []
+    for line in (text or "").splitlines():
+        if not line.startswith(TUPLE):
+            continue
+        fields = line[len(TUPLE):].split()
+        comment = ""
+        if fields and fields[-1].startswith("comment="):
+            raw = fields.pop()[len("comment="):]
+            try:
+                comment = binascii.unhexlify(raw).decode("utf-8", "replace")
+            except (binascii.Error, ValueError):
+                comment = raw
+        if len(fields) == 7:
+            action, proto, dport, dst, sport, src, direction = fields
+            dapp = sapp = "-"
+        elif len(fields) == 9:
+            action, proto, dport, dst, sport, src, dapp, sapp, direction = fields
+        else:
+            continue
+        rules.append({"action": action, "proto": proto, "dport": dport, "dst": dst, "sport": sport, "src": src,
+                      "dapp": dapp.replace("%20", " "), "sapp": sapp.replace("%20", " "),
+                      "direction": direction, "comment": comment})
+    return rules
+
+
+def _key(rule):
+    def norm(net):
+        try:
+            return _net(net)
+        except ValueError:
+            return net
+    return (rule["action"], rule["proto"], rule["dport"], norm(rule["dst"]), rule["sport"], norm(rule["src"]),
+            rule["direction"], rule["dapp"], rule["sapp"])
+
+
+def missing(current, rules, ipv6=True):
+    """The planned rules UFW does not store yet (for 'any', either IP version missing counts)."""
+    have = {_key(rule) for rule in current}
+    return [rule for rule in rules if not tuples([rule], ipv6) <= have]
+
+
+def stale(current, rules, ipv6=True):
+    """community.general.ufw parameters that delete every stored rule the plan does not contain."""
+    wanted = tuples(rules, ipv6)
+    result, seen = [], set()
+    for rule in current:
+        if _key(rule) in wanted:
+            continue
+        params = {"delete": True}
+        action = rule["action"]
+        if action.startswith("route:"):
+            params["route"] = True
+            action = action[len("route:"):]
+        if "_log" in action:
+            # community.general.ufw knows `log` only: a log-all rule is deleted as a log rule.
+            action = action.split("_", 1)[0]
+            params["log"] = True
+        params["rule"] = action
+        direction = rule["direction"]
+        if "_" in direction:
+            # "in_eth0": the interface option implies the direction (the module refuses both).
+            direction, interface = direction.split("_", 1)
+            params["interface_in" if direction == "in" else "interface_out"] = interface
+        else:
+            params["direction"] = direction
+        for field, param in (("src", "from_ip"), ("dst", "to_ip")):
+            params[param] = ANY if rule[field] in (ANY4, ANY6) else rule[field]
+        if rule["proto"] != "any":
+            params["proto"] = rule["proto"]
+        if rule["dapp"] not in ("-", ""):
+            params["name"] = rule["dapp"]
+        elif rule["dport"] != "any":
+            params["to_port"] = rule["dport"]
+        if rule["sport"] != "any":
+            params["from_port"] = rule["sport"]
+        key = tuple(sorted(params.items()))
+        if key not in seen:
+            seen.add(key)
+            params["label"] = "%s %s %s from %s%s" % (action, rule["dapp"] if rule["dapp"] not in ("-", "")
+                                                      else rule["dport"], rule["proto"], rule["src"],
+                                                      " (%s)" % rule["comment"] if rule["comment"] else "")
+            result.append(params)
+    return result
+
+
+STATUS_RULE = re.compile(r"^(?P<to>.+?)\s{2,}(?P<action>(?:ALLOW|DENY|REJECT|LIMIT)(?: (?:IN|OUT|FWD))?)"
+                         r"\s{2,}(?P<from>.+?)(?:\s+#\s*(?P<comment>.*))?$")
+
+
+def parse_status(text):
+    """`ufw status verbose`: status, logging, default policies and the rules as
+    {port, proto, action, from, v6, comment}."""
+    result = {"active": False, "logging": "off", "defaults": {}, "rules": []}
+    in_rules = False
+    for line in (text or "").splitlines():
+        line = line.rstrip()
+        if line.startswith("Status:"):
+            result["active"] = line.split(":", 1)[1].strip() == "active"
+        elif line.startswith("Logging:"):
+            value = line.split(":", 1)[1].strip()
+            match = re.match(r"on \((\w+)\)", value)
+            result["logging"] = match.group(1) if match else value
+        elif line.startswith("Default:"):
+            for policy, direction in re.findall(r"(\w+) \((\w+)\)", line):
+                result["defaults"][direction] = policy
+        elif re.match(r"^--\s+-+\s+--", line):
+            in_rules = True
+        elif in_rules and line.strip():
+            match = STATUS_RULE.match(line)
+            if not match:
+                continue
+            to, src = match.group("to").strip(), match.group("from").strip()
+            interface = ""
+            iface = re.search(r"\s+on\s+(\S+)$", to)
+            if iface:
+                interface, to = iface.group(1), to[:iface.start()]
+            v6 = "(v6)" in to or src.endswith("(v6)")
+            to = re.sub(r"\s*\(v6\)", "", to).strip()
+            src = re.sub(r"\s*\(v6\)$", "", src)
+            port, _, proto = to.partition("/")
+            if " " in port:  # "192.0.2.1 5060/udp": a destination address before the port
+                port = port.split()[-1]
+            if src == "Anywhere":
+                src = ANY6 if v6 else ANY4
+            else:
+                v6 = v6 or ":" in src
+            result["rules"].append({"port": port, "proto": proto or "any",
+                                    "action": match.group("action").split()[0].lower(),
+                                    "direction": (match.group("action").split()[1:] or ["in"])[0].lower(),
+                                    "from": _net(src) if re.match(r"^[0-9a-fA-F:.]+(/\d+)?$", src) else src,
+                                    "v6": v6, "interface": interface,
+                                    "comment": (match.group("comment") or "").strip()})
+    return result
+
+
+def status_rules(rules, ipv6=True):
+    """The planned rules as `parse_status` reports them (sorted (port, proto, action, from) tuples)."""
+    keys = set()
+    for key in tuples(rules, ipv6):
+        action, proto, dport, _dst, _sport, src, _direction, _dapp, _sapp = key
+        keys.add((dport, proto, action, src, ""))
+    return sorted(keys)
+
+
+def status_keys(status):
+    """The rules of a `parse_status` result in the form `status_rules` gives for the plan."""
+    return sorted({(r["port"], r["proto"], r["action"], r["from"], r["interface"]) for r in status["rules"]})
+
+
+def guard(connection, ssh_connection, sources, ssh_port, controller="", names=None):
+    """Would the planned SSH rule keep the controller's connection?
+
+    connection: the Ansible connection plugin; ssh_connection: $SSH_CONNECTION on the host
+    ("client_ip client_port server_ip server_port"); sources: planned SSH sources (networks or any);
+    controller: an address the user gave instead (asterisk_firewall_controller_address).
+    Returns {"ok", "kind", "address", "message"}.
+    """
+    names = dict(DEFAULT_NAMES, **(names or {}))
+    connection = _text(connection) or "ssh"
+    if connection in LOCAL_CONNECTIONS and not _text(controller):
+        return {"ok": True, "kind": "local", "address": "",
+                "message": "connection %s does not pass through the host's firewall" % connection}
+    fields = _text(ssh_connection).split()
+    address = _text(controller) or (fields[0] if len(fields) == 4 else "")
+    if not address:
+        return {"ok": False, "kind": "unknown", "address": "",
+                "message": "cannot see the address this controller connects from ($SSH_CONNECTION is empty on "
+                           "the host for connection %s): set %s to the controller's address as the host sees it"
+                           % (connection, names["controller"])}
+    try:
+        parsed = ipaddress.ip_address(address.split("%")[0])
+    except ValueError:
+        return {"ok": False, "kind": "unknown", "address": address,
+                "message": "%s: %r is not an IP address" % (names["controller"], address)}
+    if getattr(parsed, "ipv4_mapped", None):
+        parsed = parsed.ipv4_mapped
+    if parsed.is_loopback:
+        return {"ok": True, "kind": "loopback", "address": str(parsed),
+                "message": "the controller connects over loopback, which UFW always accepts"}
+    if len(fields) == 4 and not _text(controller) and fields[3].isdigit() and int(fields[3]) != int(ssh_port):
+        return {"ok": False, "kind": "ssh", "address": str(parsed),
+                "message": "this play reaches SSH on port %s, but %s is %s: the firewall would close the port in "
+                           "use; set %s to %s" % (fields[3], names["ssh_port"], ssh_port, names["ssh_port"],
+                                                  fields[3])}
+    for net in sources:
+        if net == ANY or parsed in ipaddress.ip_network(net):
+            return {"ok": True, "kind": "ssh", "address": str(parsed),
+                    "message": "the controller's address %s is in the SSH source %s" % (parsed, net)}
+    host_net = "%s/%d" % (parsed, parsed.max_prefixlen)
+    return {"ok": False, "kind": "ssh", "address": str(parsed),
+            "message": "the controller connects from %s, which %s (%s) does not include: enabling the firewall "
+                       "would lock this play out. Add %s (or its network) to %s"
+                       % (parsed, names["ssh_sources"], ", ".join(sources) or "empty", host_net,
+                          names["ssh_sources"])}
