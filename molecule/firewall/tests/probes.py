@@ -9,7 +9,13 @@ import json
 import os
 import re
 import subprocess
+import sys
 import time
+
+# The collection's own readers of UFW's output (module_utils), from the checkout's collection link.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", ".ansible",
+                                "collections"))
+from ansible_collections.vpbx.hardened.plugins.module_utils import firewall as fw  # noqa: E402,F401
 
 NETWORK = ipaddress.ip_network("172.30.78.0/24")
 PBX = "vpbx-fw22"

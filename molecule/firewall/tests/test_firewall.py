@@ -10,7 +10,7 @@ import re
 import subprocess
 
 import probes
-from ansible_collections.vpbx.hardened.plugins.module_utils import firewall as fw
+from probes import fw
 
 testinfra_hosts = [probes.PBX]
 

@@ -10,8 +10,8 @@ import json
 import subprocess
 
 import probes
+from probes import fw
 import pytest
-from ansible_collections.vpbx.hardened.plugins.module_utils import firewall as fw
 from test_firewall import EXPECTED
 
 testinfra_hosts = [probes.PBX]
