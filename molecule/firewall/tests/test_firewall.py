@@ -16,7 +16,7 @@ testinfra_hosts = [probes.PBX]
 
 # The scenario's group_vars, written out: SSH from the controller's /29, SIP (UDP and TCP) and RTP
 # from the two subscribers' networks and the trunk's address, RTP also from the provider's media
-# network. Nothing for IPv6: no source is IPv6 or "any".
+# networks (one of them IPv6).
 EXPECTED = sorted([
     ("22", "tcp", "limit", "172.30.78.0/29", ""),
     ("5060", "udp", "allow", "172.30.78.48/28", ""),
@@ -29,6 +29,7 @@ EXPECTED = sorted([
     ("10000:10100", "udp", "allow", "172.30.78.64/28", ""),
     ("10000:10100", "udp", "allow", "172.30.78.90", ""),
     ("10000:10100", "udp", "allow", "198.51.100.0/24", ""),
+    ("10000:10100", "udp", "allow", "2001:db8:78::/64", ""),
 ])
 
 
@@ -54,6 +55,10 @@ def test_ssh_rule_precedes_everything_and_the_default_deny(host):
     rules = [line for line in chain.splitlines() if line.startswith("-A ufw-user-input")]
     assert "--dport 22" in rules[0], chain
     assert host.check_output("iptables -S INPUT | head -n1") == "-P INPUT DROP"
+    # IPv6 is filtered the same way: default drop, the IPv6 source in UFW's IPv6 chain.
+    assert host.check_output("ip6tables -S INPUT | head -n1") == "-P INPUT DROP"
+    chain6 = host.check_output("ip6tables -S ufw6-user-input")
+    assert "-s 2001:db8:78::/64" in chain6 and "10000:10100" in chain6, chain6
 
 
 def test_controller_still_reaches_the_pbx_over_ssh():
