@@ -95,3 +95,10 @@ def test_a_port_nothing_should_expose_is_closed_for_everyone():
     # (loopback, which UFW always allows) does - so the listener worked.
     seen = probes.reached_by("tcp", 5038, [probes.INSIDE, probes.OUTSIDE, probes.LOOPBACK])
     assert seen == [probes.LOOPBACK["ip"]]
+
+
+def test_status_playbook_reports_the_firewall():
+    result = probes.playbook("status")
+    assert result["rc"] == 0 and result["changed"] == 0, result["output"][-3000:]
+    assert "Firewall (UFW): active, default deny incoming, %d rules, logging low" % len(EXPECTED) in result["output"], \
+        result["output"][-3000:]
