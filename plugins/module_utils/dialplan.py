@@ -1,0 +1,343 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright: (c) 2026, vpbx.hardened contributors
+"""The dialplan model: contexts, outbound routes and inbound routes, validated against the
+subscriber/trunk model (module_utils.sip_model) and rendered to extensions.conf sections.
+
+Safety is part of the model, not of the operator's care:
+- a route whose pattern is a catch-all (`_.`, `_X.`, `_!` ...) is refused unless it says
+  `catch_all: true`;
+- a route that can dial an international or premium prefix must say `international: true`, and only
+  contexts with `international: true` may use it;
+- the dialled number is filtered to digits (plus `+`, `*`, `#` where a route allows them) before
+  anything else sees it, and only the filtered number reaches Dial - `${EXTEN}` never does;
+- every outbound call counts against its context's limit (GROUP / GROUP_COUNT);
+- no application that runs commands (System, TrySystem, SHELL) is ever rendered.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ansible_collections.vpbx.hardened.plugins.module_utils import dialplan_pattern as dp
+
+CONTEXT_RE = re.compile(r"^[A-Za-z0-9_-]{1,79}$")
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
+PREPEND_RE = re.compile(r"^[0-9+*#]{0,20}$")
+RESERVED_CONTEXTS = {"general", "globals", "default"}
+# Contexts this module renders itself; user contexts must not collide.
+INTERNAL_PREFIX = "vpbx-"
+DANGEROUS_APPS = ("system(", "trysystem(", "${shell(", "$[shell(", "shell(")
+
+DEFAULT_NAMES = {
+    "contexts": "asterisk_dialplan_contexts",
+    "routes": "asterisk_dialplan_routes",
+    "inbound": "asterisk_dialplan_inbound",
+    "international_prefixes": "asterisk_dialplan_international_prefixes",
+    "premium_prefixes": "asterisk_dialplan_premium_prefixes",
+}
+CONTEXT_FIELDS = ("name", "routes", "international", "max_calls", "reach", "voicemail_access", "echo_test")
+ROUTE_FIELDS = ("name", "pattern", "trunk", "strip", "prepend", "catch_all", "international", "chars", "timeout")
+INBOUND_FIELDS = ("trunk", "did", "subscriber", "voicemail", "hangup")
+ROUTE_CHARS = ("+", "*", "#")
+
+
+class DialplanError(Exception):
+    def __init__(self, errors):
+        super().__init__("\n".join(errors))
+        self.errors = list(errors)
+
+
+def _text(value):
+    return "" if value is None else str(value).strip()
+
+
+class _Check:
+    def __init__(self):
+        self.errors = []
+
+    def err(self, path, message):
+        self.errors.append("%s: %s" % (path, message))
+
+    def boolean(self, path, value, default=False):
+        if value is None:
+            return default
+        if isinstance(value, bool):
+            return value
+        text = _text(value).lower()
+        if text in ("true", "yes", "1"):
+            return True
+        if text in ("false", "no", "0"):
+            return False
+        self.err(path, "%r must be true or false" % (value,))
+        return default
+
+    def integer(self, path, value, low, high, default):
+        if value is None or value == "":
+            return default
+        text = _text(value)
+        if not re.match(r"^\d+$", text) or not low <= int(text) <= high:
+            self.err(path, "%r must be a whole number from %d to %d" % (value, low, high))
+            return default
+        return int(text)
+
+    def names(self, path, value):
+        if value is None:
+            return []
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, (list, tuple)):
+            self.err(path, "must be a list of names, got %r" % (value,))
+            return []
+        return [_text(v) for v in value]
+
+
+def _entries(check, path, value, what):
+    if value is None:
+        return []
+    if not isinstance(value, (list, tuple)):
+        check.err(path, "must be a list of %s" % what)
+        return []
+    result = []
+    for index, item in enumerate(value):
+        if not isinstance(item, dict):
+            check.err("%s[%d]" % (path, index), "must be a mapping, got %r" % (item,))
+            continue
+        result.append(("%s[%d]" % (path, index), item))
+    return result
+
+
+def _unknown(check, path, item, fields):
+    unknown = sorted(set(item) - set(fields))
+    if unknown:
+        check.err(path, "unknown field(s) %s: use %s" % (", ".join(unknown), ", ".join(fields)))
+
+
+def _restricted(pattern, prefixes):
+    return [p for p in prefixes if dp.can_start_with(pattern, p)]
+
+
+def normalize(sip, contexts, routes=None, inbound=None, settings=None, names=None):
+    """Validate the dialplan variables against the subscriber/trunk model `sip`."""
+    names = dict(DEFAULT_NAMES, **(names or {}))
+    settings = settings or {}
+    sip = sip or {}
+    check = _Check()
+    subscribers = {s["extension"]: s for s in sip.get("subscribers") or []}
+    trunks = {t["name"]: t for t in sip.get("trunks") or []}
+    intl = [_text(p) for p in settings.get("international_prefixes", ["00", "810", "+"])]
+    premium = [_text(p) for p in settings.get("premium_prefixes", ["8809", "900"])]
+
+    out_routes, route_paths = {}, {}
+    for path, item in _entries(check, names["routes"], routes, "routes ({name, pattern, trunk})"):
+        name = _text(item.get("name"))
+        path = "%s (%s)" % (path, name) if name else path
+        _unknown(check, path, item, ROUTE_FIELDS)
+        if not NAME_RE.match(name):
+            check.err(path + ".name", "%r: use 1-40 letters, digits, _ and -" % name if name else "is missing")
+        elif name in out_routes:
+            check.err(path + ".name", "duplicate: %r is already %s" % (name, route_paths[name]))
+        pattern = _text(item.get("pattern"))
+        try:
+            dp.parse(pattern)
+        except dp.PatternError as exc:
+            check.err(path + ".pattern", "%s - write e.g. _8[3-9]XXXXXXXXX" % exc)
+            pattern = None
+        trunk = _text(item.get("trunk"))
+        if trunk not in trunks:
+            check.err(path + ".trunk", "%r is not a trunk in asterisk_sip_trunks (%s)"
+                      % (trunk, ", ".join(sorted(trunks)) or "none defined"))
+        catch_all = check.boolean(path + ".catch_all", item.get("catch_all"))
+        international = check.boolean(path + ".international", item.get("international"))
+        strip = check.integer(path + ".strip", item.get("strip"), 0, 20, 0)
+        prepend = _text(item.get("prepend"))
+        if not PREPEND_RE.match(prepend):
+            check.err(path + ".prepend", "%r: up to 20 digits, + * #" % prepend)
+        chars = check.names(path + ".chars", item.get("chars"))
+        for char in chars:
+            if char not in ROUTE_CHARS:
+                check.err(path + ".chars", "%r: only + * # may be kept besides digits" % char)
+        timeout = check.integer(path + ".timeout", item.get("timeout"), 5, 600, 60)
+        if pattern:
+            if dp.is_catch_all(pattern) and not catch_all:
+                check.err(path + ".pattern", "%r matches any number: anyone in a context with this route could "
+                          "call anywhere at your cost. Narrow it (e.g. _8[3-9]XXXXXXXXX) or set catch_all: true "
+                          "to accept that" % pattern)
+            reached = _restricted(pattern, intl + premium)
+            if reached and not international:
+                check.err(path + ".pattern", "%r can dial %s (international or premium, see %s/%s): narrow the "
+                          "pattern or set international: true and allow it only in the contexts that need it"
+                          % (pattern, ", ".join(p + "..." for p in reached), names["international_prefixes"],
+                             names["premium_prefixes"]))
+            if not dp.strip_ok(pattern, strip):
+                check.err(path + ".strip", "%d would strip every digit %r guarantees" % (strip, pattern))
+        if name and name not in out_routes:
+            route_paths[name] = path
+            out_routes[name] = {"name": name, "pattern": pattern, "trunk": trunk, "strip": strip, "prepend": prepend,
+                                "catch_all": catch_all, "international": international, "timeout": timeout,
+                                "chars": "".join(c for c in ROUTE_CHARS if c in chars)}
+
+    used_contexts = sorted({s["context"] for s in subscribers.values()})
+    out_contexts, context_paths = {}, {}
+    for path, item in _entries(check, names["contexts"], contexts, "contexts ({name, routes})"):
+        name = _text(item.get("name"))
+        path = "%s (%s)" % (path, name) if name else path
+        _unknown(check, path, item, CONTEXT_FIELDS)
+        if not CONTEXT_RE.match(name):
+            check.err(path + ".name", "%r: use letters, digits, _ and -" % name if name else "is missing")
+        elif name.lower() in RESERVED_CONTEXTS or name.startswith(INTERNAL_PREFIX):
+            check.err(path + ".name", "%r is reserved (general, globals, default, vpbx-*)" % name)
+        elif name in out_contexts:
+            check.err(path + ".name", "duplicate: %r is already %s" % (name, context_paths[name]))
+        international = check.boolean(path + ".international", item.get("international"))
+        context_routes = check.names(path + ".routes", item.get("routes"))
+        for index, route in enumerate(context_routes):
+            if route not in out_routes:
+                if route not in route_paths:
+                    check.err("%s.routes[%d]" % (path, index), "%r is not a route in %s (%s)"
+                              % (route, names["routes"], ", ".join(sorted(out_routes)) or "none defined"))
+            elif out_routes[route]["international"] and not international:
+                check.err("%s.routes[%d]" % (path, index), "route %r dials international/premium numbers: this "
+                          "context needs international: true to use it" % route)
+        reach = item.get("reach")
+        reach = used_contexts if reach in (None, "all") else check.names(path + ".reach", reach)
+        max_calls = check.integer(path + ".max_calls", item.get("max_calls"), 1, 1000, 10)
+        if name and name not in out_contexts:
+            context_paths[name] = path
+            out_contexts[name] = {"name": name, "routes": context_routes, "international": international,
+                                  "reach": reach, "max_calls": max_calls,
+                                  "voicemail_access": check.boolean(path + ".voicemail_access",
+                                                                    item.get("voicemail_access"), True),
+                                  "echo_test": check.boolean(path + ".echo_test", item.get("echo_test"))}
+    for name, ctx in out_contexts.items():
+        for index, target in enumerate(ctx["reach"]):
+            if target not in out_contexts:
+                check.err("%s.reach[%d]" % (context_paths[name], index), "%r is not a context in %s"
+                          % (target, names["contexts"]))
+    for ext, sub in sorted(subscribers.items()):
+        if sub["context"] not in out_contexts:
+            check.err("asterisk_sip_subscribers (extension %s).context" % ext,
+                      "%r is not a context in %s (%s): add it there or move the subscriber"
+                      % (sub["context"], names["contexts"], ", ".join(sorted(out_contexts)) or "none defined"))
+    for tname, trunk in sorted(trunks.items()):
+        if trunk["context"] in out_contexts:
+            check.err("asterisk_sip_trunks (%s).context" % tname,
+                      "%r is a subscriber context: a provider's calls would get the subscribers' rights "
+                      "(outbound routes included). Use its own inbound context" % trunk["context"])
+
+    out_inbound = []
+    for path, item in _entries(check, names["inbound"], inbound, "inbound routes ({trunk, did, subscriber})"):
+        _unknown(check, path, item, INBOUND_FIELDS)
+        trunk = _text(item.get("trunk"))
+        if trunk not in trunks:
+            check.err(path + ".trunk", "%r is not a trunk in asterisk_sip_trunks" % trunk)
+        did = _text(item.get("did")) or "_X!"
+        try:
+            dp.parse(did)
+        except dp.PatternError as exc:
+            check.err(path + ".did", str(exc))
+        targets = [k for k in ("subscriber", "voicemail", "hangup") if item.get(k) not in (None, "", False)]
+        if len(targets) != 1:
+            check.err(path, "needs exactly one destination: subscriber, voicemail or hangup")
+        for key in ("subscriber", "voicemail"):
+            ext = _text(item.get(key))
+            if ext and ext not in subscribers:
+                check.err("%s.%s" % (path, key), "%r is not a subscriber's extension" % ext)
+            elif key == "voicemail" and ext and not subscribers[ext].get("voicemail"):
+                check.err(path + ".voicemail", "subscriber %s has no voicemail box (set voicemail: true)" % ext)
+        out_inbound.append({"trunk": trunk, "did": did, "subscriber": _text(item.get("subscriber")),
+                            "voicemail": _text(item.get("voicemail")),
+                            "hangup": bool(item.get("hangup"))})
+    if check.errors:
+        raise DialplanError(check.errors)
+    return {"driver": sip.get("driver", "pjsip"), "contexts": [out_contexts[n] for n in sorted(out_contexts)],
+            "routes": out_routes, "inbound": out_inbound, "subscribers": subscribers, "trunks": trunks}
+
+
+def errors(sip, contexts, routes=None, inbound=None, settings=None, names=None):
+    try:
+        normalize(sip, contexts, routes, inbound, settings, names)
+    except DialplanError as exc:
+        return exc.errors
+    return []
+
+
+def dial_subscriber(driver, subscriber):
+    return ("PJSIP/%s" if driver == "pjsip" else "SIP/%s") % subscriber["username"]
+
+
+def dial_trunk(driver, trunk, number_var="${VPBX_NUMBER}"):
+    if driver == "pjsip":
+        return "PJSIP/%s@%s" % (number_var, trunk)
+    return "SIP/%s/%s" % (trunk, number_var)
+
+
+def _exten(pattern, lines):
+    out = ["exten => %s,1,%s" % (pattern, lines[0])]
+    out += [" same => %s" % line for line in lines[1:]]
+    return out
+
+
+def render(dialplan):
+    """extensions.conf as a list of {name, comment, lines}."""
+    driver = dialplan["driver"]
+    subs = dialplan["subscribers"]
+    sections = [
+        {"name": "general", "comment": "the reference how-to's settings",
+         "lines": ["static=yes", "writeprotect=no", "priorityjumping=no", "autofallthrough=yes",
+                   "clearglobalvars=no"]},
+        {"name": "globals", "comment": "", "lines": []},
+        {"name": "default", "comment": "closed: anything that lands here (unknown caller, guest) is refused",
+         "lines": _exten("_[0-9*#+a-zA-Z].", ["Busy(5)", "n,Hangup()"]) + _exten("s", ["Busy(5)", "n,Hangup()"])
+         + _exten("i", ["Hangup()"])},
+    ]
+    for ctx in dialplan["contexts"]:
+        lines = []
+        for ext, sub in sorted(subs.items()):
+            if sub["context"] not in ctx["reach"]:
+                continue
+            dial = ["Dial(%s,30)" % dial_subscriber(driver, sub)]
+            if sub.get("voicemail"):
+                dial += ["n,VoiceMail(%s@default,u)" % ext]
+            lines += _exten(ext, dial + ["n,Hangup()"])
+        for name in ctx["routes"]:
+            route = dialplan["routes"][name]
+            keep = "0-9" + "".join("\\" + c if c in "*#" else c for c in route["chars"])
+            number = "${VPBX_NUMBER}"
+            lines += _exten(route["pattern"], [
+                # Only the filtered number goes further: ${EXTEN} itself never reaches Dial.
+                "Set(VPBX_NUMBER=${FILTER(%s,${EXTEN})})" % keep,
+                "n,Set(VPBX_NUMBER=%s${VPBX_NUMBER:%d})" % (route["prepend"], route["strip"]),
+                "n,Set(GROUP(vpbx-calls)=%s)" % ctx["name"],
+                "n,GotoIf($[${GROUP_COUNT(%s@vpbx-calls)} > %d]?vpbx-limit,s,1)" % (ctx["name"], ctx["max_calls"]),
+                "n,Dial(%s,%d)" % (dial_trunk(driver, route["trunk"], number), route["timeout"]),
+                "n,Hangup()"])
+        if ctx["voicemail_access"] and any(s.get("voicemail") for s in subs.values() if s["context"] == ctx["name"]):
+            lines += _exten("*97", ["VoiceMailMain(${CALLERID(num)}@default)", "n,Hangup()"])
+        if ctx["echo_test"]:
+            lines += _exten("*43", ["Answer()", "n,Echo()", "n,Hangup()"])
+        lines += _exten("i", ["Hangup()"])
+        sections.append({"name": ctx["name"], "comment": "subscribers' context", "lines": lines})
+    sections.append({"name": "vpbx-limit", "comment": "a context's concurrent-call limit was reached",
+                     "lines": _exten("s", ["Congestion(5)", "n,Hangup()"])})
+    # One inbound context per trunk context (trunks may share one).
+    for context in sorted({t["context"] for t in dialplan["trunks"].values()}):
+        members = sorted(n for n, t in dialplan["trunks"].items() if t["context"] == context)
+        lines = []
+        for route in [r for r in dialplan["inbound"] if r["trunk"] in members]:
+            if route["subscriber"]:
+                sub = subs[route["subscriber"]]
+                target = ["Dial(%s,30)" % dial_subscriber(driver, sub)]
+                if sub.get("voicemail"):
+                    target += ["n,VoiceMail(%s@default,u)" % sub["extension"]]
+            elif route["voicemail"]:
+                target = ["VoiceMail(%s@default,u)" % route["voicemail"]]
+            else:
+                target = ["Hangup(21)"]
+            lines += _exten(route["did"], target + ["n,Hangup()"])
+        lines += _exten("i", ["Hangup()"])
+        sections.append({"name": context, "comment": "inbound calls from trunk(s) %s" % ", ".join(members),
+                         "lines": lines})
+    text = repr(sections).lower()
+    if any(app in text for app in DANGEROUS_APPS):
+        raise DialplanError(["a command-running application would be rendered: refused"])
+    return sections
