@@ -17,7 +17,7 @@ description:
   - The same plugin file provides C(firewall_errors) (the problems as a list instead of failing),
     C(firewall_missing) and C(firewall_stale) (which planned rules UFW lacks, and
     community.general.ufw parameters deleting the stored rules the plan lacks), C(ufw_user_rules)
-    (parse /etc/ufw/user.rules), C(ufw_status) (parse C(ufw status verbose)), C(firewall_status_rules)
+    (parse /etc/ufw/user.rules), C(ufw_status) (parse C(ufw status verbose)), C(ufw_policy_changes) (default policies a status lacks), C(firewall_status_rules)
     and C(ufw_status_rules) (comparable rule keys of a plan and of a status), C(firewall_rule_params)
     (community.general.ufw parameters adding a planned rule) and C(firewall_guard) (would enabling the
     firewall cut the controller's SSH connection), C(getent_addresses) (trunk host names resolved on the PBX).
@@ -95,6 +95,10 @@ def ufw_status_rules(status):
     return [list(key) for key in fw.status_keys(_plain(status))]
 
 
+def ufw_policy_changes(status, policies):
+    return fw.policy_changes(_plain(status), _plain(policies))
+
+
 def ufw_user_rules(text):
     return fw.parse_user_rules(str(text or ""))
 
@@ -124,6 +128,7 @@ class FilterModule:
             "firewall_status_rules": firewall_status_rules,
             "ufw_status_rules": ufw_status_rules,
             "ufw_user_rules": ufw_user_rules,
+            "ufw_policy_changes": ufw_policy_changes,
             "ufw_status": ufw_status,
             "firewall_guard": firewall_guard,
             "getent_addresses": getent_addresses,

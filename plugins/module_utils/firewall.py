@@ -520,6 +520,12 @@ def parse_status(text):
     return result
 
 
+def policy_changes(status, policies):
+    """The default policies ({direction, policy}) a `parse_status` result does not show yet."""
+    defaults = (status or {}).get("defaults") or {}
+    return [p for p in policies if defaults.get(p["direction"]) != p["policy"]]
+
+
 def status_rules(rules, ipv6=True):
     """The planned rules as `parse_status` reports them (sorted (port, proto, action, from) tuples)."""
     keys = set()

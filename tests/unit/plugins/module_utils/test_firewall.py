@@ -251,6 +251,15 @@ def test_parse_status_fixture():
     assert status["rules"][0]["comment"] == "other"
 
 
+def test_policy_changes():
+    policies = [{"direction": "incoming", "policy": "deny"}, {"direction": "routed", "policy": "deny"},
+                {"direction": "outgoing", "policy": "allow"}]
+    assert fw.policy_changes(fw.parse_status(fixture("status-verbose-active.txt")), policies) == []
+    assert fw.policy_changes(fw.parse_status(fixture("status-verbose-inactive.txt")), policies) == policies
+    status = {"defaults": {"incoming": "allow", "outgoing": "allow", "routed": "disabled"}}
+    assert fw.policy_changes(status, policies) == policies[:2]
+
+
 def test_parse_status_inactive():
     assert fw.parse_status(fixture("status-verbose-inactive.txt")) == {"active": False, "logging": "off",
                                                                        "defaults": {}, "rules": []}
