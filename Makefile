@@ -55,11 +55,10 @@ unit: collection
 	@echo "==> unit tests"
 	python -m pytest -q -p no:cacheprovider tests/unit
 
+# Two lanes: the shared-platform scenarios in sequence, next to the ones with their own network
+# (scripts/molecule-lanes.sh; VPBX_MOLECULE_LANES=1 for one lane).
 molecule: collection
-	@set -e; for s in $(SCENARIOS); do \
-	  echo "==> molecule test -s $$s"; \
-	  molecule test -s $$s; \
-	done
+	@scripts/molecule-lanes.sh $(SCENARIOS)
 
 docs:
 	python scripts/gen-docs.py
