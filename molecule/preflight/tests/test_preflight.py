@@ -49,6 +49,9 @@ def test_check_mode_on_a_fresh_host_changes_nothing():
     rc, output = run_site("vpbx-pin16", "--check", "--diff")
     assert rc == 0, output
     assert "Asterisk would be installed" in output
+    # The firewall cannot be previewed through a UFW that is not there: its plan is shown instead.
+    assert "Check mode on a host without UFW - UFW would be installed" in output, output
+    assert "limit 22/tcp from any (ssh)" in output, output
     assert host.check_output(SNAPSHOT) == before
     assert not host.package("asterisk").is_installed
 
