@@ -25,6 +25,22 @@ if [ "${VPBX_MOLECULE_LANES:-2}" = 1 ]; then
   shared=("${shared[@]}" "${own[@]}") own=()
 fi
 
+# apt locks its archive directory while it downloads: two containers sharing one cache at the
+# same moment fail with "Could not get lock /var/cache/apt/archives/lock". The second lane gets its
+# own cache, seeded with hard links to the first lane's packages (no download twice, no copy).
+cache=/var/cache/vpbx/apt
+lane2_cache=/var/cache/vpbx/apt-lane2
+seed_cache() {
+  local src dst
+  for src in "$cache"/*/; do
+    [ -d "$src" ] || continue
+    dst="$lane2_cache/$(basename "$src")"
+    mkdir -p "$dst/partial"
+    find "$src" -maxdepth 1 -name '*.deb' -exec sh -c \
+      'for f; do [ -e "$0/${f##*/}" ] || ln "$f" "$0/" 2>/dev/null || cp "$f" "$0/"; done' "$dst" {} +
+  done
+}
+
 results=$(mktemp -d)
 trap 'rm -rf "$results"' EXIT
 
@@ -42,7 +58,14 @@ lane() {
 
 pids=()
 [ ${#shared[@]} -gt 0 ] && { lane "${shared[@]}" & pids+=($!); }
-[ ${#own[@]} -gt 0 ] && { lane "${own[@]}" & pids+=($!); }
+if [ ${#own[@]} -gt 0 ]; then
+  if [ ${#shared[@]} -gt 0 ]; then
+    seed_cache
+    (export VPBX_APT_CACHE=$lane2_cache; lane "${own[@]}") & pids+=($!)
+  else
+    lane "${own[@]}" & pids+=($!)
+  fi
+fi
 for pid in "${pids[@]}"; do wait "$pid"; done
 
 echo
