@@ -32,12 +32,21 @@ DEFAULT_NAMES = {
     "contexts": "asterisk_dialplan_contexts",
     "routes": "asterisk_dialplan_routes",
     "inbound": "asterisk_dialplan_inbound",
+    "queues": "asterisk_dialplan_queues",
+    "conferences": "asterisk_dialplan_conferences",
     "international_prefixes": "asterisk_dialplan_international_prefixes",
     "premium_prefixes": "asterisk_dialplan_premium_prefixes",
 }
-CONTEXT_FIELDS = ("name", "routes", "international", "max_calls", "reach", "voicemail_access", "echo_test")
-ROUTE_FIELDS = ("name", "pattern", "trunk", "strip", "prepend", "catch_all", "international", "chars", "timeout")
-INBOUND_FIELDS = ("trunk", "did", "subscriber", "voicemail", "hangup")
+CONTEXT_FIELDS = ("name", "routes", "international", "max_calls", "reach", "voicemail_access", "echo_test",
+                  "ring_seconds")
+ROUTE_FIELDS = ("name", "pattern", "trunk", "strip", "prepend", "catch_all", "international", "chars", "timeout",
+                "record")
+INBOUND_FIELDS = ("trunk", "did", "subscriber", "voicemail", "queue", "conference", "hangup")
+INBOUND_TARGETS = ("subscriber", "voicemail", "queue", "conference", "hangup")
+QUEUE_FIELDS = ("name", "extension", "members", "strategy", "ring_seconds", "max_wait", "contexts", "record")
+QUEUE_STRATEGIES = ("ringall", "leastrecent", "fewestcalls", "random", "rrmemory", "linear", "wrandom")
+CONFERENCE_FIELDS = ("name", "extension", "pin", "max_members", "contexts", "record")
+EXTENSION_RE = re.compile(r"^[0-9]{1,10}$")
 ROUTE_CHARS = ("+", "*", "#")
 
 
@@ -116,7 +125,7 @@ def _restricted(pattern, prefixes):
     return [p for p in prefixes if dp.can_start_with(pattern, p)]
 
 
-def normalize(sip, contexts, routes=None, inbound=None, settings=None, names=None):
+def normalize(sip, contexts, routes=None, inbound=None, queues=None, conferences=None, settings=None, names=None):
     """Validate the dialplan variables against the subscriber/trunk model `sip`."""
     names = dict(DEFAULT_NAMES, **(names or {}))
     settings = settings or {}
@@ -157,6 +166,7 @@ def normalize(sip, contexts, routes=None, inbound=None, settings=None, names=Non
             if char not in ROUTE_CHARS:
                 check.err(path + ".chars", "%r: only + * # may be kept besides digits" % char)
         timeout = check.integer(path + ".timeout", item.get("timeout"), 5, 600, 60)
+        record = check.boolean(path + ".record", item.get("record"))
         if pattern:
             if dp.is_catch_all(pattern) and not catch_all:
                 check.err(path + ".pattern", "%r matches any number: anyone in a context with this route could "
@@ -174,7 +184,7 @@ def normalize(sip, contexts, routes=None, inbound=None, settings=None, names=Non
             route_paths[name] = path
             out_routes[name] = {"name": name, "pattern": pattern, "trunk": trunk, "strip": strip, "prepend": prepend,
                                 "catch_all": catch_all, "international": international, "timeout": timeout,
-                                "chars": "".join(c for c in ROUTE_CHARS if c in chars)}
+                                "chars": "".join(c for c in ROUTE_CHARS if c in chars), "record": record}
 
     used_contexts = sorted({s["context"] for s in subscribers.values()})
     out_contexts, context_paths = {}, {}
@@ -200,11 +210,13 @@ def normalize(sip, contexts, routes=None, inbound=None, settings=None, names=Non
                           "context needs international: true to use it" % route)
         reach = item.get("reach")
         reach = used_contexts if reach in (None, "all") else check.names(path + ".reach", reach)
+        ring = check.integer(path + ".ring_seconds", item.get("ring_seconds"), 5, 300,
+                             int(settings.get("ring_seconds", 30)))
         max_calls = check.integer(path + ".max_calls", item.get("max_calls"), 1, 1000, 10)
         if name and name not in out_contexts:
             context_paths[name] = path
             out_contexts[name] = {"name": name, "routes": context_routes, "international": international,
-                                  "reach": reach, "max_calls": max_calls,
+                                  "reach": reach, "max_calls": max_calls, "ring_seconds": ring,
                                   "voicemail_access": check.boolean(path + ".voicemail_access",
                                                                     item.get("voicemail_access"), True),
                                   "echo_test": check.boolean(path + ".echo_test", item.get("echo_test"))}
@@ -224,38 +236,107 @@ def normalize(sip, contexts, routes=None, inbound=None, settings=None, names=Non
                       "%r is a subscriber context: a provider's calls would get the subscribers' rights "
                       "(outbound routes included). Use its own inbound context" % trunk["context"])
 
+    taken = {ext: "subscriber %s" % ext for ext in subscribers}
+    out_queues = _features(check, names["queues"], queues, QUEUE_FIELDS, "queues ({name, extension, members})",
+                           taken, out_contexts)
+    for path, queue in out_queues.values():
+        item = queue.pop("_item")
+        queue["strategy"] = _text(item.get("strategy")) or "ringall"
+        if queue["strategy"] not in QUEUE_STRATEGIES:
+            check.err(path + ".strategy", "%r: use one of %s" % (queue["strategy"], ", ".join(QUEUE_STRATEGIES)))
+        queue["ring_seconds"] = check.integer(path + ".ring_seconds", item.get("ring_seconds"), 5, 300, 15)
+        queue["max_wait"] = check.integer(path + ".max_wait", item.get("max_wait"), 10, 3600, 300)
+        queue["members"] = check.names(path + ".members", item.get("members"))
+        if not queue["members"]:
+            check.err(path + ".members", "is empty: list the subscribers' extensions that answer this queue")
+        for index, ext in enumerate(queue["members"]):
+            if ext not in subscribers:
+                check.err("%s.members[%d]" % (path, index), "%r is not a subscriber's extension" % ext)
+    out_confs = _features(check, names["conferences"], conferences, CONFERENCE_FIELDS,
+                          "conferences ({name, extension})", taken, out_contexts)
+    for path, conf in out_confs.values():
+        item = conf.pop("_item")
+        conf["pin"] = _text(item.get("pin"))
+        if conf["pin"] and not re.match(r"^[0-9]{4,12}$", conf["pin"]):
+            check.err(path + ".pin", "must be 4-12 digits (or leave it out for an open room)")
+        conf["max_members"] = check.integer(path + ".max_members", item.get("max_members"), 2, 100, 10)
+
     out_inbound = []
     for path, item in _entries(check, names["inbound"], inbound, "inbound routes ({trunk, did, subscriber})"):
         _unknown(check, path, item, INBOUND_FIELDS)
         trunk = _text(item.get("trunk"))
         if trunk not in trunks:
-            check.err(path + ".trunk", "%r is not a trunk in asterisk_sip_trunks" % trunk)
+            check.err(path + ".trunk", "%r is not a trunk in asterisk_sip_trunks (%s)"
+                      % (trunk, ", ".join(sorted(trunks)) or "none defined"))
         did = _text(item.get("did")) or "_X!"
         try:
             dp.parse(did)
         except dp.PatternError as exc:
             check.err(path + ".did", str(exc))
-        targets = [k for k in ("subscriber", "voicemail", "hangup") if item.get(k) not in (None, "", False)]
+        targets = [k for k in INBOUND_TARGETS if item.get(k) not in (None, "", False)]
         if len(targets) != 1:
-            check.err(path, "needs exactly one destination: subscriber, voicemail or hangup")
+            check.err(path, "needs exactly one destination: %s" % ", ".join(INBOUND_TARGETS))
         for key in ("subscriber", "voicemail"):
             ext = _text(item.get(key))
             if ext and ext not in subscribers:
                 check.err("%s.%s" % (path, key), "%r is not a subscriber's extension" % ext)
             elif key == "voicemail" and ext and not subscribers[ext].get("voicemail"):
                 check.err(path + ".voicemail", "subscriber %s has no voicemail box (set voicemail: true)" % ext)
+        for key, known in (("queue", out_queues), ("conference", out_confs)):
+            name = _text(item.get(key))
+            if name and name not in known:
+                check.err("%s.%s" % (path, key), "%r is not in %s (%s)" % (
+                    name, names[key + "s"], ", ".join(sorted(known)) or "none defined"))
         out_inbound.append({"trunk": trunk, "did": did, "subscriber": _text(item.get("subscriber")),
-                            "voicemail": _text(item.get("voicemail")),
-                            "hangup": bool(item.get("hangup"))})
+                            "voicemail": _text(item.get("voicemail")), "queue": _text(item.get("queue")),
+                            "conference": _text(item.get("conference")), "hangup": bool(item.get("hangup"))})
     if check.errors:
         raise DialplanError(check.errors)
     return {"driver": sip.get("driver", "pjsip"), "contexts": [out_contexts[n] for n in sorted(out_contexts)],
-            "routes": out_routes, "inbound": out_inbound, "subscribers": subscribers, "trunks": trunks}
+            "routes": out_routes, "inbound": out_inbound, "subscribers": subscribers, "trunks": trunks,
+            "queues": [q for _, q in out_queues.values()], "conferences": [c for _, c in out_confs.values()],
+            "settings": {"voicemail_email_from": _text(settings.get("voicemail_email_from")),
+                         "voicemail_max_messages": int(settings.get("voicemail_max_messages", 100)),
+                         "voicemail_max_seconds": int(settings.get("voicemail_max_seconds", 300)),
+                         "voicemail_min_seconds": int(settings.get("voicemail_min_seconds", 0)),
+                         "recording_format": _text(settings.get("recording_format")) or "wav"}}
 
 
-def errors(sip, contexts, routes=None, inbound=None, settings=None, names=None):
+def _features(check, var, value, fields, what, taken, contexts):
+    """Queues and conference rooms: a name, an extension nobody else has, the contexts that may
+    dial it (default: every context)."""
+    out = {}
+    for path, item in _entries(check, var, value, what):
+        name = _text(item.get("name"))
+        path = "%s (%s)" % (path, name) if name else path
+        _unknown(check, path, item, fields)
+        if not NAME_RE.match(name):
+            check.err(path + ".name", "%r: use 1-40 letters, digits, _ and -" % name if name else "is missing")
+            continue
+        if name in out:
+            check.err(path + ".name", "duplicate: %r is already %s" % (name, out[name][0]))
+            continue
+        ext = _text(item.get("extension"))
+        if not EXTENSION_RE.match(ext):
+            check.err(path + ".extension", "%r: use 1-10 digits" % ext if ext else "is missing")
+        elif ext in taken:
+            check.err(path + ".extension", "%s is already %s" % (ext, taken[ext]))
+        else:
+            taken[ext] = path
+        allowed = item.get("contexts")
+        allowed = sorted(contexts) if allowed in (None, "all") else check.names(path + ".contexts", allowed)
+        for index, ctx in enumerate(allowed):
+            if ctx not in contexts:
+                check.err("%s.contexts[%d]" % (path, index), "%r is not a context in asterisk_dialplan_contexts"
+                          % ctx)
+        out[name] = (path, {"name": name, "extension": ext, "contexts": allowed,
+                            "record": check.boolean(path + ".record", item.get("record")), "_item": item})
+    return out
+
+
+def errors(sip, contexts, routes=None, inbound=None, queues=None, conferences=None, settings=None, names=None):
     try:
-        normalize(sip, contexts, routes, inbound, settings, names)
+        normalize(sip, contexts, routes, inbound, queues, conferences, settings, names)
     except DialplanError as exc:
         return exc.errors
     return []
@@ -271,10 +352,41 @@ def dial_trunk(driver, trunk, number_var="${VPBX_NUMBER}"):
     return "SIP/%s/%s" % (trunk, number_var)
 
 
-def _exten(pattern, lines):
-    out = ["exten => %s,1,%s" % (pattern, lines[0])]
-    out += [" same => %s" % line for line in lines[1:]]
+def _exten(pattern, steps):
+    """exten => pattern,1,<first step>; every other step on a `same => n,...` line."""
+    out = ["exten => %s,1,%s" % (pattern, steps[0])]
+    out += [" same => n%s" % (step if step.startswith("(") else "," + step) for step in steps[1:]]
     return out
+
+
+def recording_used(dialplan):
+    return (any(s.get("record") for s in dialplan["subscribers"].values())
+            or any(r["record"] for r in dialplan["routes"].values())
+            or any(q["record"] for q in dialplan["queues"]) or any(c["record"] for c in dialplan["conferences"]))
+
+
+def _record(dialplan, always, label):
+    """The recording step: a Gosub to vpbx-record, which records when the callee/route asks for it
+    (always) or when the calling subscriber's driver set VPBX_RECORD (the phone cannot set it)."""
+    if not recording_used(dialplan):
+        return []
+    return ["Gosub(vpbx-record,s,1(%s,%s))" % ("yes" if always else "no", label)]
+
+
+def _to_subscriber(dialplan, sub, ring):
+    steps = ["Dial(%s,%d)" % (dial_subscriber(dialplan["driver"], sub), ring)]
+    if sub.get("voicemail"):
+        steps.append('VoiceMail(%s@default,${IF($["${DIALSTATUS}" = "BUSY"]?b:u)})' % sub["extension"])
+    return steps
+
+
+def _queue(dialplan, queue):
+    return ["Answer()"] + _record(dialplan, queue["record"], "queue-" + queue["name"]) + \
+        ["Queue(%s,,,,%d)" % (queue["name"], queue["max_wait"])]
+
+
+def _conference(conf):
+    return ["Answer()", "ConfBridge(%s,vpbx-%s-bridge,vpbx-%s-user)" % (conf["name"], conf["name"], conf["name"])]
 
 
 def render(dialplan):
@@ -287,53 +399,70 @@ def render(dialplan):
                    "clearglobalvars=no"]},
         {"name": "globals", "comment": "", "lines": []},
         {"name": "default", "comment": "closed: anything that lands here (unknown caller, guest) is refused",
-         "lines": _exten("_[0-9*#+a-zA-Z].", ["Busy(5)", "n,Hangup()"]) + _exten("s", ["Busy(5)", "n,Hangup()"])
+         "lines": _exten("_[0-9*#+a-zA-Z].", ["Busy(5)", "Hangup()"]) + _exten("s", ["Busy(5)", "Hangup()"])
          + _exten("i", ["Hangup()"])},
     ]
     for ctx in dialplan["contexts"]:
         lines = []
         for ext, sub in sorted(subs.items()):
-            if sub["context"] not in ctx["reach"]:
-                continue
-            dial = ["Dial(%s,30)" % dial_subscriber(driver, sub)]
-            if sub.get("voicemail"):
-                dial += ["n,VoiceMail(%s@default,u)" % ext]
-            lines += _exten(ext, dial + ["n,Hangup()"])
+            if sub["context"] in ctx["reach"]:
+                lines += _exten(ext, _record(dialplan, sub.get("record"), ext)
+                                + _to_subscriber(dialplan, sub, ctx["ring_seconds"]) + ["Hangup()"])
+        for queue in dialplan["queues"]:
+            if ctx["name"] in queue["contexts"]:
+                lines += _exten(queue["extension"], _queue(dialplan, queue) + ["Hangup()"])
+        for conf in dialplan["conferences"]:
+            if ctx["name"] in conf["contexts"]:
+                lines += _exten(conf["extension"], _conference(conf) + ["Hangup()"])
         for name in ctx["routes"]:
             route = dialplan["routes"][name]
             keep = "0-9" + "".join("\\" + c if c in "*#" else c for c in route["chars"])
-            number = "${VPBX_NUMBER}"
             lines += _exten(route["pattern"], [
                 # Only the filtered number goes further: ${EXTEN} itself never reaches Dial.
                 "Set(VPBX_NUMBER=${FILTER(%s,${EXTEN})})" % keep,
-                "n,Set(VPBX_NUMBER=%s${VPBX_NUMBER:%d})" % (route["prepend"], route["strip"]),
-                "n,Set(GROUP(vpbx-calls)=%s)" % ctx["name"],
-                "n,GotoIf($[${GROUP_COUNT(%s@vpbx-calls)} > %d]?vpbx-limit,s,1)" % (ctx["name"], ctx["max_calls"]),
-                "n,Dial(%s,%d)" % (dial_trunk(driver, route["trunk"], number), route["timeout"]),
-                "n,Hangup()"])
+                "Set(VPBX_NUMBER=%s${VPBX_NUMBER:%d})" % (route["prepend"], route["strip"]),
+                "Set(GROUP(vpbx-calls)=%s)" % ctx["name"],
+                "GotoIf($[${GROUP_COUNT(%s@vpbx-calls)} > %d]?vpbx-limit,s,1)" % (ctx["name"], ctx["max_calls"])]
+                + _record(dialplan, route["record"], "route-" + name)
+                + ["Dial(%s,%d)" % (dial_trunk(driver, route["trunk"]), route["timeout"]), "Hangup()"])
         if ctx["voicemail_access"] and any(s.get("voicemail") for s in subs.values() if s["context"] == ctx["name"]):
-            lines += _exten("*97", ["VoiceMailMain(${CALLERID(num)}@default)", "n,Hangup()"])
+            # The mailbox is the one the driver names for this phone (VPBX_CALLER), never the
+            # caller ID the phone sends; the PIN is asked all the same.
+            lines += _exten("*97", ["VoiceMailMain(${VPBX_CALLER}@default)", "Hangup()"])
         if ctx["echo_test"]:
-            lines += _exten("*43", ["Answer()", "n,Echo()", "n,Hangup()"])
+            lines += _exten("*43", ["Answer()", "Echo()", "Hangup()"])
         lines += _exten("i", ["Hangup()"])
         sections.append({"name": ctx["name"], "comment": "subscribers' context", "lines": lines})
     sections.append({"name": "vpbx-limit", "comment": "a context's concurrent-call limit was reached",
-                     "lines": _exten("s", ["Congestion(5)", "n,Hangup()"])})
+                     "lines": _exten("s", ["Congestion(5)", "Hangup()"])})
+    if recording_used(dialplan):
+        sections.append({
+            "name": "vpbx-record",
+            "comment": "MixMonitor when the callee/route (ARG1) or the calling subscriber's driver (VPBX_RECORD) "
+                       "asks for it; files in the monitor spool, private to asterisk (UMask 0027)",
+            "lines": _exten("s", [
+                'GotoIf($["${ARG1}" = "yes" | "${VPBX_RECORD}" = "yes"]?record)', "Return()",
+                "(record),MixMonitor(${STRFTIME(${EPOCH},,%%Y%%m%%d-%%H%%M%%S)}-${UNIQUEID}-${ARG2}.%s)"
+                % dialplan["settings"]["recording_format"], "Return()"])})
     # One inbound context per trunk context (trunks may share one).
+    queues = {q["name"]: q for q in dialplan["queues"]}
+    confs = {c["name"]: c for c in dialplan["conferences"]}
     for context in sorted({t["context"] for t in dialplan["trunks"].values()}):
         members = sorted(n for n, t in dialplan["trunks"].items() if t["context"] == context)
         lines = []
         for route in [r for r in dialplan["inbound"] if r["trunk"] in members]:
             if route["subscriber"]:
                 sub = subs[route["subscriber"]]
-                target = ["Dial(%s,30)" % dial_subscriber(driver, sub)]
-                if sub.get("voicemail"):
-                    target += ["n,VoiceMail(%s@default,u)" % sub["extension"]]
+                steps = _record(dialplan, sub.get("record"), sub["extension"]) + _to_subscriber(dialplan, sub, 30)
             elif route["voicemail"]:
-                target = ["VoiceMail(%s@default,u)" % route["voicemail"]]
+                steps = ["VoiceMail(%s@default,u)" % route["voicemail"]]
+            elif route["queue"]:
+                steps = _queue(dialplan, queues[route["queue"]])
+            elif route["conference"]:
+                steps = _conference(confs[route["conference"]])
             else:
-                target = ["Hangup(21)"]
-            lines += _exten(route["did"], target + ["n,Hangup()"])
+                steps = ["Hangup(21)"]
+            lines += _exten(route["did"], steps + ["Hangup()"])
         lines += _exten("i", ["Hangup()"])
         sections.append({"name": context, "comment": "inbound calls from trunk(s) %s" % ", ".join(members),
                          "lines": lines})
@@ -341,3 +470,86 @@ def render(dialplan):
     if any(app in text for app in DANGEROUS_APPS):
         raise DialplanError(["a command-running application would be rendered: refused"])
     return sections
+
+
+def voicemail_conf(dialplan):
+    """voicemail.conf: [general] and the boxes of the subscribers who have one (PINs inside: the
+    role writes it without diff and without logging)."""
+    st = dialplan["settings"]
+    general = [["format", "wav49|wav"], ["maxmsg", str(st["voicemail_max_messages"])],
+               ["maxsecs", str(st["voicemail_max_seconds"])], ["minsecs", str(st["voicemail_min_seconds"])],
+               # Three wrong PINs end the call.
+               ["maxlogins", "3"], ["review", "no"], ["operator", "no"], ["forcename", "no"]]
+    if st["voicemail_email_from"]:
+        general += [["serveremail", st["voicemail_email_from"]], ["attach", "yes"]]
+    boxes = [[ext, "%s,%s,%s" % (sub["voicemail_pin"], sub.get("name") or ext, sub.get("voicemail_email") or "")]
+             for ext, sub in sorted(dialplan["subscribers"].items()) if sub.get("voicemail")]
+    return [{"name": "general", "options": general, "comment": ""},
+            {"name": "default", "options": boxes, "comment": "one box per subscriber with voicemail: true",
+             "separator": " => "}]
+
+
+def queues_conf(dialplan):
+    sections = [{"name": "general", "options": [["persistentmembers", "no"], ["autofill", "yes"],
+                                                ["shared_lastcall", "yes"]], "comment": ""}]
+    for queue in dialplan["queues"]:
+        options = [["strategy", queue["strategy"]], ["timeout", str(queue["ring_seconds"])], ["retry", "2"],
+                   ["wrapuptime", "0"], ["joinempty", "no"], ["leavewhenempty", "yes"], ["ringinuse", "no"]]
+        for ext in queue["members"]:
+            sub = dialplan["subscribers"][ext]
+            options.append(["member", "%s,0,%s" % (dial_subscriber(dialplan["driver"], sub),
+                                                  (sub.get("name") or ext).replace(",", " "))])
+        sections.append({"name": queue["name"], "options": options, "comment": "queue %s" % queue["extension"]})
+    return sections
+
+
+def confbridge_conf(dialplan):
+    sections = [{"name": "general", "options": [], "comment": ""}]
+    for conf in dialplan["conferences"]:
+        bridge = [["type", "bridge"], ["max_members", str(conf["max_members"])]]
+        if conf["record"]:
+            bridge += [["record_conference", "yes"],
+                       ["record_file", "/var/spool/asterisk/monitor/conference-%s" % conf["name"]]]
+        user = [["type", "user"], ["announce_user_count", "yes"]]
+        if conf["pin"]:
+            user.append(["pin", conf["pin"]])
+        sections += [{"name": "vpbx-%s-bridge" % conf["name"], "options": bridge,
+                      "comment": "room %s (extension %s)" % (conf["name"], conf["extension"])},
+                     {"name": "vpbx-%s-user" % conf["name"], "options": user, "comment": ""}]
+    return sections
+
+
+def features(dialplan):
+    """Module features (vpbx.hardened.asterisk_modules) this dialplan uses."""
+    wanted = []
+    if any(s.get("voicemail") for s in dialplan["subscribers"].values()):
+        wanted.append("voicemail")
+    if recording_used(dialplan):
+        wanted.append("recording")
+    if dialplan["queues"]:
+        wanted.append("queues")
+    if dialplan["conferences"]:
+        wanted.append("conference")
+    if any(c["echo_test"] for c in dialplan["contexts"]):
+        wanted.append("echo_test")
+    return wanted
+
+
+# file -> (feature that needs it or None for always, renderer, holds secrets)
+FILES = (
+    ("extensions.conf", None, render, False),
+    ("voicemail.conf", "voicemail", voicemail_conf, True),
+    ("queues.conf", "queues", queues_conf, False),
+    ("confbridge.conf", "conference", confbridge_conf, True),
+)
+
+
+def files(dialplan):
+    """The files this dialplan needs: [{file, sections, secret, lines?}]. Files of unused features
+    are left out (the modules role's closed stub stays, or nothing)."""
+    used = features(dialplan)
+    out = []
+    for name, feature, renderer, secret in FILES:
+        if feature is None or feature in used:
+            out.append({"file": name, "sections": renderer(dialplan), "secret": secret})
+    return out

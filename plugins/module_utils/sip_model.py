@@ -61,6 +61,9 @@ RAW_FORBIDDEN = {
     "trust_id_inbound": "would trust caller identity headers from the peer", "trustrpid": "would trust caller identity headers",
     "send_pai": "would send caller identity headers", "sendrpid": "would send caller identity headers",
 }
+# PINs tried first by anyone who reaches VoiceMailMain.
+WEAK_PINS = {"1212", "2580", "1004", "2000", "6969", "1122", "4321", "1010", "7777", "1313", "123123",
+             "112233", "121212", "696969", "147258", "159753", "0852", "1984", "2001", "2020"}
 # chan_sip splits `register => user:secret@host/contact` on these.
 CHAN_SIP_REGISTER_UNSAFE = "/:@?#; "
 
@@ -83,6 +86,8 @@ SUBSCRIBER_FIELDS = {
     "max_contacts": "registrations kept at once",
     "voicemail": "the subscriber has a voicemail box",
     "voicemail_email": "address voicemail notifications go to",
+    "voicemail_pin": "voicemail PIN (4-12 digits, not trivial; vault it)",
+    "record": "record this subscriber's calls (MixMonitor, asterisk_dialplan)",
     "options": "raw driver options (escape hatch)",
 }
 TRUNK_FIELDS = {
@@ -106,7 +111,8 @@ TRUNK_FIELDS = {
 SUBSCRIBER_DEFAULTS = {
     "context": "internal", "permit": [], "deny": [], "max_calls": 2, "codecs": ["alaw", "ulaw"],
     "transport": "udp", "media_encryption": "none", "nat": False, "dtmf_mode": "rfc4733", "qualify": 60,
-    "max_contacts": 1, "voicemail": False, "voicemail_email": "", "options": {},
+    "max_contacts": 1, "voicemail": False, "voicemail_email": "", "voicemail_pin": "", "record": False,
+    "options": {},
 }
 TRUNK_DEFAULTS = {
     "port": None, "transport": "udp", "username": "", "secret": "", "from_user": "", "from_domain": "",
@@ -286,6 +292,19 @@ class _Checker:
         return text
 
 
+    def pin(self, path, value, extension):
+        """A voicemail PIN: digits only, and not one a scanner tries first."""
+        if not re.match(r"^[0-9]{4,12}$", value):
+            self.err(path, "%s: a voicemail box needs a PIN of 4-12 digits (vault-encrypt it)"
+                     % ("is missing" if not value else "is not 4-12 digits"))
+            return
+        steps = {int(b) - int(a) for a, b in zip(value, value[1:])}
+        if len(set(value)) == 1 or steps in ({1}, {-1}) or value in extension or extension in value \
+                or value in WEAK_PINS:
+            self.err(path, "is trivial (repeated or consecutive digits, the extension, or a common PIN): "
+                           "use random digits")
+
+
 def _unknown_fields(check, path, item, fields):
     for key in item:
         if key not in fields:
@@ -425,6 +444,11 @@ def normalize(subscribers, trunks=None, subscriber_defaults=None, trunk_defaults
         email = _text(item.get("voicemail_email")).strip()
         if email and not re.match(r"^[^@\s,|]+@[^@\s,|]+$", email):
             check.err(path + ".voicemail_email", "%r is not an e-mail address" % email)
+        pin = _text(item.get("voicemail_pin")).strip()
+        if voicemail:
+            check.pin(path + ".voicemail_pin", pin, ext)
+        elif pin:
+            check.err(path + ".voicemail_pin", "is set but the subscriber has no box: set voicemail: true")
         out_subscribers.append({
             "extension": ext, "username": username, "name": name, "secret": secret, "context": context,
             "permit": permit, "deny": deny, "contact_permit": contact_permit,
@@ -435,7 +459,8 @@ def normalize(subscribers, trunks=None, subscriber_defaults=None, trunk_defaults
             "dtmf_mode": check.choice(path + ".dtmf_mode", item.get("dtmf_mode"), DTMF_MODES),
             "qualify": check.integer(path + ".qualify", item.get("qualify"), 10, 3600, allow_false=True),
             "max_contacts": check.integer(path + ".max_contacts", item.get("max_contacts"), 1, 10),
-            "voicemail": voicemail, "voicemail_email": email,
+            "voicemail": voicemail, "voicemail_email": email, "voicemail_pin": pin,
+            "record": check.boolean(path + ".record", item.get("record")),
             "mailbox": "%s@default" % ext if voicemail else "",
             "options": check.raw_options(path + ".options", item.get("options")),
         })
@@ -572,6 +597,15 @@ def _callerid(item):
     return '"%s" <%s>' % (item["name"], item["extension"]) if item["name"] else "<%s>" % item["extension"]
 
 
+def _channel_vars(sub):
+    """Channel variables the driver sets on every call from the subscriber: the dialplan trusts
+    these (the phone cannot forge them), never the caller ID the phone sends."""
+    out = ["VPBX_CALLER=%s" % sub["extension"]]
+    if sub.get("record"):
+        out.append("VPBX_RECORD=yes")
+    return out
+
+
 def _section(name, options, comment="", suffix=""):
     return {"name": name, "suffix": suffix, "comment": comment, "options": options}
 
@@ -650,6 +684,7 @@ def _render_pjsip(model, settings):
                 options += [["dtls_auto_generate_cert", "yes"], ["dtls_verify", "fingerprint"]]
         if sub["mailbox"]:
             options.append(["mailboxes", sub["mailbox"]])
+        options += [["set_var", v] for v in _channel_vars(sub)]
         options += _acl("", True, sub["permit"], sub["deny"])
         options += _acl("contact_", True, sub["contact_permit"], sub["deny"])
         options += sub["options"]
@@ -808,6 +843,7 @@ def _render_chan_sip(model, settings):
             options += [["dtlsenable", "yes"], ["dtlsverify", "fingerprint"], ["dtlsautogeneratecert", "yes"]]
         if sub["mailbox"]:
             options.append(["mailbox", sub["mailbox"]])
+        options += [["setvar", v] for v in _channel_vars(sub)]
         options += [o for o in _acl("", False, sub["permit"], sub["deny"])]
         options += [o for o in _acl("contact", False, sub["contact_permit"], sub["deny"])]
         options += sub["options"]

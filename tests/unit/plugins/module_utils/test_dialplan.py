@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The dialplan model's safety rules and its rendering (the role that uses it comes with issue 6)."""
+"""The dialplan model's safety rules and its rendering (roles/asterisk_dialplan uses it)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ def sip(driver="pjsip"):
     return sip_model.normalize(
         [{"extension": "1001", "secret": SECRET, "context": "homeoffice", "permit": ["192.0.2.0/24"]},
          {"extension": "1002", "secret": SECRET, "context": "homeoffice", "permit": ["192.0.2.0/24"],
-          "voicemail": True},
+          "voicemail": True, "voicemail_pin": "480315"},
          {"extension": "1003", "secret": SECRET, "context": "guest", "permit": ["192.0.2.0/24"]}],
         [{"name": "sipnet", "host": "198.51.100.7", "context": "sipnet-trunk"}],
         settings={"driver": driver, "major": 16})
@@ -41,7 +41,8 @@ def test_the_how_tos_office_renders():
                                                      "autofallthrough=yes", "clearglobalvars=no"]
     assert any("Busy" in line for line in section(sections, "default")["lines"])
     home = "\n".join(section(sections, "homeoffice")["lines"])
-    assert "exten => 1002,1,Dial(PJSIP/1002,30)\n same => n,VoiceMail(1002@default,u)" in home
+    assert ('exten => 1002,1,Dial(PJSIP/1002,30)\n same => n,VoiceMail(1002@default,${IF($["${DIALSTATUS}" = '
+            '"BUSY"]?b:u)})\n same => n,Hangup()') in home
     assert "exten => _8[3-7]XXXXXXXXX,1,Set(VPBX_NUMBER=${FILTER(0-9,${EXTEN})})" in home
     assert "Set(VPBX_NUMBER=7${VPBX_NUMBER:1})" in home
     assert "Dial(PJSIP/${VPBX_NUMBER}@sipnet,60)" in home
@@ -100,3 +101,144 @@ def test_catch_all_with_opt_in_is_accepted_and_still_filtered():
     contexts = [{"name": "homeoffice", "routes": ["ru"], "international": True}, {"name": "guest"}]
     home = "\n".join(section(dialplan.render(build(contexts, routes)), "homeoffice")["lines"])
     assert "exten => _X.,1,Set(VPBX_NUMBER=${FILTER(0-9,${EXTEN})})" in home
+
+
+# --- voicemail, recording, queues, conferences -------------------------------------------------
+
+QUEUES = [{"name": "support", "extension": "600", "members": ["1001", "1002"], "strategy": "rrmemory"}]
+CONFERENCES = [{"name": "board", "extension": "700", "pin": "804512", "record": True}]
+
+
+def full(driver="pjsip", subscribers_extra=None, **kw):
+    subs = [{"extension": "1001", "secret": SECRET, "context": "homeoffice", "permit": ["192.0.2.0/24"],
+             "record": True},
+            {"extension": "1002", "name": "Secretary", "secret": SECRET, "context": "homeoffice",
+             "permit": ["192.0.2.0/24"], "voicemail": True, "voicemail_pin": "480315"},
+            {"extension": "1003", "secret": SECRET, "context": "guest", "permit": ["192.0.2.0/24"]}]
+    model = sip_model.normalize(subs + (subscribers_extra or []),
+                                [{"name": "sipnet", "host": "198.51.100.7", "context": "sipnet-trunk"}],
+                                settings={"driver": driver, "major": 16})
+    args = dict(contexts=CONTEXTS, routes=[dict(ROUTES[0], record=True)],
+                inbound=INBOUND + [{"trunk": "sipnet", "did": "74950000600", "queue": "support"},
+                                   {"trunk": "sipnet", "did": "74950000700", "conference": "board"}],
+                queues=QUEUES, conferences=CONFERENCES)
+    args.update(kw)
+    return dialplan.normalize(model, **args)
+
+
+def conf_text(sections):
+    return "\n".join("[%s]\n" % s["name"] + "\n".join(
+        "%s%s%s" % (k, s.get("separator", "="), v) for k, v in s.get("options", [])) for s in sections)
+
+
+def test_voicemail_conf_has_one_box_per_subscriber_with_voicemail():
+    text = conf_text(dialplan.voicemail_conf(full()))
+    assert "1002 => 480315,Secretary," in text
+    assert "1001 =>" not in text and "1003 =>" not in text
+    assert "maxlogins=3" in text
+
+
+def test_recording_goes_through_one_subroutine_with_trusted_flags():
+    sections = dialplan.render(full())
+    home = "\n".join(section(sections, "homeoffice")["lines"])
+    # 1001 records: calls to 1001 always, calls to 1002 only when the caller's driver said so.
+    assert "exten => 1001,1,Gosub(vpbx-record,s,1(yes,1001))" in home
+    assert "exten => 1002,1,Gosub(vpbx-record,s,1(no,1002))" in home
+    assert "Gosub(vpbx-record,s,1(yes,route-ru))\n same => n,Dial(PJSIP/${VPBX_NUMBER}@sipnet,60)" in home
+    record = "\n".join(section(sections, "vpbx-record")["lines"])
+    assert '"${VPBX_RECORD}" = "yes"' in record
+    assert "n(record),MixMonitor(${STRFTIME(${EPOCH},,%Y%m%d-%H%M%S)}-${UNIQUEID}-${ARG2}.wav)" in record
+    # The flag comes from the driver, per subscriber, on both drivers.
+    for driver, key in (("pjsip", "set_var"), ("chan_sip", "setvar")):
+        model = sip_model.normalize([{"extension": "1001", "secret": SECRET, "permit": ["192.0.2.0/24"],
+                                      "record": True}], settings={"driver": driver, "major": 16})
+        rendered = sip_model.render(model, {})
+        options = [o for s in rendered["sections"] for o in s["options"] if o[0] == key]
+        assert [key, "VPBX_RECORD=yes"] in options and [key, "VPBX_CALLER=1001"] in options
+
+
+def test_no_recording_configured_means_no_mixmonitor_anywhere():
+    sections = dialplan.render(build())
+    assert "MixMonitor" not in repr(sections) and "vpbx-record" not in repr(sections)
+    assert "recording" not in dialplan.features(build())
+
+
+def test_queue_and_conference_are_dialled_and_rendered():
+    model = full()
+    sections = dialplan.render(model)
+    home = "\n".join(section(sections, "homeoffice")["lines"])
+    assert "exten => 600,1,Answer()\n same => n,Gosub(vpbx-record,s,1(no,queue-support))\n" \
+           " same => n,Queue(support,,,,300)" in home
+    assert "exten => 700,1,Answer()\n same => n,ConfBridge(board,vpbx-board-bridge,vpbx-board-user)" in home
+    inbound = "\n".join(section(sections, "sipnet-trunk")["lines"])
+    assert "exten => 74950000600,1,Answer()" in inbound and "Queue(support" in inbound
+    assert "exten => 74950000700,1,Answer()\n same => n,ConfBridge(board," in inbound
+    queues = conf_text(dialplan.queues_conf(model))
+    assert "[support]\nstrategy=rrmemory" in queues
+    assert "member=PJSIP/1001,0,1001" in queues and "member=PJSIP/1002,0,Secretary" in queues
+    chan_sip = conf_text(dialplan.queues_conf(full("chan_sip")))
+    assert "member=SIP/1002,0,Secretary" in chan_sip
+    bridge = conf_text(dialplan.confbridge_conf(model))
+    assert "[vpbx-board-user]\ntype=user\nannounce_user_count=yes\npin=804512" in bridge
+    assert "record_conference=yes" in bridge
+
+
+def test_features_and_files_follow_what_is_used():
+    assert dialplan.features(full()) == ["voicemail", "recording", "queues", "conference"]
+    assert [f["file"] for f in dialplan.files(full())] == ["extensions.conf", "voicemail.conf", "queues.conf",
+                                                           "confbridge.conf"]
+    assert [f["secret"] for f in dialplan.files(full())] == [False, True, False, True]
+    plain = dialplan.normalize(sip_model.normalize(
+        [{"extension": "1001", "secret": SECRET, "permit": ["192.0.2.0/24"]}], settings={"major": 22}),
+        [{"name": "internal", "echo_test": True}])
+    assert dialplan.features(plain) == ["echo_test"]
+    assert [f["file"] for f in dialplan.files(plain)] == ["extensions.conf"]
+
+
+def test_star97_trusts_the_driver_not_the_caller_id():
+    home = "\n".join(section(dialplan.render(full()), "homeoffice")["lines"])
+    assert "exten => *97,1,VoiceMailMain(${VPBX_CALLER}@default)" in home
+    assert "CALLERID" not in home
+
+
+@pytest.mark.parametrize("kw, message", [
+    ({"queues": [dict(QUEUES[0], members=["1009"])]}, "asterisk_dialplan_queues[0] (support).members[0]: '1009'"),
+    ({"queues": [dict(QUEUES[0], members=[])]}, "asterisk_dialplan_queues[0] (support).members: is empty"),
+    ({"queues": [dict(QUEUES[0], extension="1002")]},
+     "asterisk_dialplan_queues[0] (support).extension: 1002 is already subscriber 1002"),
+    ({"queues": [dict(QUEUES[0], strategy="fastest")]}, "asterisk_dialplan_queues[0] (support).strategy: 'fastest'"),
+    ({"queues": [dict(QUEUES[0], contexts=["nowhere"])]},
+     "asterisk_dialplan_queues[0] (support).contexts[0]: 'nowhere' is not a context"),
+    ({"conferences": [dict(CONFERENCES[0], extension="600")]},
+     "asterisk_dialplan_conferences[0] (board).extension: 600 is already asterisk_dialplan_queues[0] (support)"),
+    ({"conferences": [dict(CONFERENCES[0], pin="12a4")]}, "asterisk_dialplan_conferences[0] (board).pin: must be"),
+    ({"conferences": [dict(CONFERENCES[0], extension="7x")]}, "asterisk_dialplan_conferences[0] (board).extension"),
+    ({"inbound": [{"trunk": "sipnet", "queue": "sales"}]}, "asterisk_dialplan_inbound[0].queue: 'sales' is not in "
+                                                           "asterisk_dialplan_queues (support)"),
+    ({"inbound": [{"trunk": "sipnet", "queue": "support", "hangup": True}]},
+     "asterisk_dialplan_inbound[0]: needs exactly one destination"),
+])
+def test_bad_feature_input_names_the_variable(kw, message):
+    with pytest.raises(dialplan.DialplanError) as exc:
+        full(**kw)
+    assert any(e.startswith(message) for e in exc.value.errors), exc.value.errors
+
+
+@pytest.mark.parametrize("pin, message", [
+    (None, "is missing"), ("", "is missing"), ("12345", "is trivial"), ("0000", "is trivial"),
+    ("98765", "is trivial"), ("1002", "is trivial"), ("2580", "is trivial"), ("12ab", "is not 4-12 digits"),
+    ("123", "is not 4-12 digits"),
+])
+def test_voicemail_pins_are_refused_when_guessable(pin, message):
+    with pytest.raises(sip_model.ModelError) as exc:
+        sip_model.normalize([{"extension": "1002", "secret": SECRET, "permit": ["192.0.2.0/24"],
+                              "voicemail": True, "voicemail_pin": pin}], settings={"major": 22})
+    assert any(e.startswith("asterisk_sip_subscribers[0] (extension 1002).voicemail_pin: " + message)
+               for e in exc.value.errors), exc.value.errors
+
+
+def test_a_pin_without_a_box_is_refused():
+    with pytest.raises(sip_model.ModelError) as exc:
+        sip_model.normalize([{"extension": "1002", "secret": SECRET, "permit": ["192.0.2.0/24"],
+                              "voicemail_pin": "480315"}], settings={"major": 22})
+    assert any("voicemail_pin: is set but the subscriber has no box" in e for e in exc.value.errors)

@@ -224,7 +224,7 @@ BAD_INPUT = [
      [S01 + ".username: 'anonymous' is a section name"]),
     ("raw-options-not-a-mapping", [sub(options=["language=en"])], None, None, PJSIP,
      [S01 + ".options: must be a mapping of option: value"]),
-    ("bad-voicemail-email", [sub(voicemail=True, voicemail_email="alice at example.org")], None, None, PJSIP,
+    ("bad-voicemail-email", [sub(voicemail=True, voicemail_pin="480315", voicemail_email="alice at example.org")], None, None, PJSIP,
      [S01 + ".voicemail_email: 'alice at example.org' is not an e-mail address"]),
 ]
 
@@ -280,7 +280,7 @@ NORMALIZED = [
     ("qualify-false-is-0", [sub(qualify=False)], None, None, PJSIP, "subscribers.0.qualify", 0),
     ("qualify-0", [sub(qualify=0)], None, None, PJSIP, "subscribers.0.qualify", 0),
     ("qualify-true-is-60", [sub(qualify=True)], None, None, PJSIP, "subscribers.0.qualify", 60),
-    ("voicemail-mailbox", [sub(voicemail=True)], None, None, PJSIP, "subscribers.0.mailbox", "1001@default"),
+    ("voicemail-mailbox", [sub(voicemail=True, voicemail_pin="480315")], None, None, PJSIP, "subscribers.0.mailbox", "1001@default"),
     ("raw-options-bool", [sub(options={"language": "de", "t38_udptl": False, "set_var": ["A=1", "B=2"]})],
      None, None, PJSIP, "subscribers.0.options",
      [["language", "de"], ["t38_udptl", "no"], ["set_var", "A=1"], ["set_var", "B=2"]]),
@@ -341,7 +341,7 @@ FEATURES = [
 ]
 
 RENDER_SUBSCRIBERS = [
-    sub("1001", name="Alice", nat=True, voicemail=True, deny=["192.0.2.66"]),
+    sub("1001", name="Alice", nat=True, voicemail=True, voicemail_pin="480315", deny=["192.0.2.66"]),
     sub("1002", username="bob", transport="tls", media_encryption="sdes", qualify=False,
         permit=["192.0.2.0/24", "2001:db8:1::/48"]),
 ]
