@@ -51,17 +51,9 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.vpbx.hardened.plugins.module_utils.plain import plain as _plain
+
 from ansible_collections.vpbx.hardened.plugins.module_utils import firewall as fw
-
-
-def _plain(value):
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if value is None or isinstance(value, (bool, int, float)):
-        return value
-    return str(value)
 
 
 def firewall_plan(model, settings, names=None):

@@ -59,18 +59,9 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.vpbx.hardened.plugins.module_utils.plain import plain as _plain
+
 from ansible_collections.vpbx.hardened.plugins.module_utils import sip_model as model_utils
-
-
-def _plain(value):
-    """Containers from the templating engine as plain Python data (vault values decrypted)."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if value is None or isinstance(value, (bool, int, float)):
-        return value
-    return str(value)
 
 
 def sip_model(subscribers, trunks=None, subscriber_defaults=None, trunk_defaults=None, settings=None):

@@ -553,3 +553,16 @@ def files(dialplan):
         if feature is None or feature in used:
             out.append({"file": name, "sections": renderer(dialplan), "secret": secret})
     return out
+
+
+CONTEXT_LINE_RE = re.compile(r"^\[ Context '([^']+)' created by '([^']+)' \]", re.MULTILINE)
+
+
+def contexts(sections):
+    """The dialplan contexts a rendering defines (what `dialplan show` must list)."""
+    return sorted(s["name"] for s in sections if s["name"] not in ("general", "globals"))
+
+
+def parse_dialplan_show(text, registrar="pbx_config"):
+    """Context names `dialplan show` lists as created by `registrar` (the extensions.conf loader)."""
+    return sorted({name for name, by in CONTEXT_LINE_RE.findall(text or "") if by == registrar})
