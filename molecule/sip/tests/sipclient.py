@@ -77,7 +77,7 @@ def sipp(target, scenario, service, user=None, password=None, caller=None, port=
     tag = "%d-%d" % (os.getpid(), next(_counter))
     args = ["timeout", "60", "sipp", "-sf", "%s/%s" % (SCENARIOS, scenario), "-s", service, "-m", "1",
             "-i", CLIENT_IP, "-p", str(port), "-trace_msg", "-message_file", "/tmp/%s.msg" % tag,
-            "-trace_logs", "-log_file", "/tmp/%s.log" % tag, "-nostdin", "-timeout", "30s", "-timeout_error"]
+            "-trace_logs", "-log_file", "/tmp/%s.log" % tag, "-nostdin", "-timeout", "30s", "-timeout_error", "-d", "500"]
     if user is not None:
         args += ["-au", user]
     if password is not None:

@@ -1,0 +1,133 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Drive the sipp phones and the fake provider of the calls scenario. Every sipp run is bounded
+(one call, `timeout`, sipp's own -timeout) and aims only at the containers on the scenario's
+network."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import subprocess
+import time
+
+import testinfra
+import yaml
+
+NETWORK = "172.30.79."
+PHONES_IP = NETWORK + "50"
+PROVIDER_IP = NETWORK + "60"
+PBX = {
+    "vpbx-calls16": {"ip": NETWORK + "16", "driver": "chan_sip", "major": 16},
+    "vpbx-calls16p": {"ip": NETWORK + "17", "driver": "pjsip", "major": 16},
+    "vpbx-calls22": {"ip": NETWORK + "22", "driver": "pjsip", "major": 22},
+}
+SCENARIOS = "/opt/vpbx-sip"
+# One port per phone on the phones container.
+PORTS = {"1001": 5071, "1002": 5072, "1003": 5073, "1004": 5074, "1005": 5075}
+_counter = itertools.count()
+
+
+def scenario_dir():
+    return os.environ.get("MOLECULE_SCENARIO_DIRECTORY", os.path.dirname(os.path.dirname(__file__)))
+
+
+def vault():
+    """The test secrets, decrypted from the scenario's vault.yml the way Ansible does."""
+    directory = scenario_dir()
+    out = subprocess.run(["ansible-vault", "view", "--vault-password-file",
+                          os.path.join(directory, "vault-password.txt"), os.path.join(directory, "vault.yml")],
+                         capture_output=True, text=True, check=True, timeout=60).stdout
+    data = yaml.safe_load(out)
+    return {"secrets": {str(k): str(v) for k, v in data["vault_calls_secrets"].items()},
+            "pins": {str(k): str(v) for k, v in data["vault_calls_pins"].items()}}
+
+
+def phones():
+    return testinfra.get_host("docker://vpbx-callphones")
+
+
+def provider():
+    return testinfra.get_host("docker://vpbx-callprovider")
+
+
+def _allowed(target):
+    assert target.startswith(NETWORK), "refusing to send SIP traffic outside the test network: %s" % target
+
+
+class Result:
+    def __init__(self, rc, log, messages, stdout):
+        self.rc, self.log, self.messages, self.stdout = rc, log, messages, stdout
+
+    @property
+    def final(self):
+        match = re.findall(r"VPBX-FINAL \[?SIP/2\.0 (\d{3})", self.log)
+        return int(match[-1]) if match else None
+
+    @property
+    def outcome(self):
+        match = re.findall(r"VPBX-FINAL \[?SIP/2\.0 \d{3}\]? (.*)", self.log)
+        return match[-1].strip() if match else ""
+
+    def __repr__(self):
+        return "rc=%s log=%r\n%s\n%s" % (self.rc, self.log[-2000:], self.stdout[-2000:], self.messages[-3000:])
+
+
+def sipp(target, scenario, service, user=None, password=None, caller=None, port=5070, duration_ms=500,
+         source=None):
+    """One bounded sipp call from the phones container (or `source`) to target."""
+    _allowed(target)
+    host = source or phones()
+    tag = "%d-%d" % (os.getpid(), next(_counter))
+    local_ip = PROVIDER_IP if source is not None else PHONES_IP
+    args = ["timeout", "90", "sipp", "-sf", "%s/%s" % (SCENARIOS, scenario), "-s", service, "-m", "1",
+            "-i", local_ip, "-p", str(port), "-trace_msg", "-message_file", "/tmp/%s.msg" % tag,
+            "-trace_logs", "-log_file", "/tmp/%s.log" % tag, "-nostdin", "-timeout", "60s", "-timeout_error",
+            "-d", str(duration_ms)]
+    if user is not None:
+        args += ["-au", user]
+    if password is not None:
+        args += ["-ap", password]
+    if caller is not None:
+        args += ["-inf", "%s/caller_%s.csv" % (SCENARIOS, caller)]
+    args.append("%s:5060" % target)
+    run = host.run(" ".join(["%s"] * len(args)), *args)
+    log = host.run("cat /tmp/%s.log 2>/dev/null; rm -f /tmp/%s.log" % (tag, tag)).stdout
+    messages = host.run("cat /tmp/%s.msg 2>/dev/null; rm -f /tmp/%s.msg" % (tag, tag)).stdout
+    return Result(run.rc, log, messages, run.stdout + run.stderr)
+
+
+def register(target, extension, password):
+    return sipp(target, "register_auth_ok.xml", extension, extension, password, port=PORTS[extension])
+
+
+class Answerer:
+    """A sipp UAS (answer.xml: one call answered; NOTIFY/OPTIONS acknowledged) in the background,
+    bounded by `timeout`; its message trace shows what reached it."""
+
+    def __init__(self, host, ip, port, seconds=60):
+        self.host, self.ip, self.port = host, ip, port
+        self.trace = "/tmp/uas-%d-%d.msg" % (port, next(_counter))
+        self.host.run("rm -f %s" % self.trace)
+        cmd = ("nohup timeout %d sipp -sf %s/answer.xml -i %s -p %d -trace_msg -message_file %s -nostdin "
+               ">/dev/null 2>&1 &" % (seconds, SCENARIOS, ip, port, self.trace))
+        self.host.run(cmd)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if "%d " % port in self.host.run("ss -Hlun 'sport = :%d'" % port).stdout + " ":
+                break
+            time.sleep(0.2)
+
+    def messages(self):
+        return self.host.run("cat %s 2>/dev/null" % self.trace).stdout
+
+    def requests(self, methods=("INVITE", "ACK", "BYE", "NOTIFY", "OPTIONS", "CANCEL")):
+        """Request lines of the requests received (INVITE sip:...@... SIP/2.0), in order."""
+        found = re.findall(r"^([A-Z]+ sip:\S+ SIP/2\.0)", self.messages(), flags=re.MULTILINE)
+        return [r for r in found if r.split()[0] in methods]
+
+    def invites(self):
+        return self.requests(("INVITE",))
+
+    def stop(self):
+        self.host.run("pkill -f 'answer.xml -i %s -p %d ' || true" % (self.ip, self.port))
