@@ -4,11 +4,12 @@
 # timeouts, scanners, package downloads), not computing.
 #   - scenarios on the shared platforms of .config/molecule/config.yml (same container names)
 #     run one after the other in the first lane;
-#   - scenarios with their own platforms and network run in the second lane.
+#   - scenarios with their own platforms and network run in the second lane, or in a third one
+#     when their molecule.yml has the line `# molecule-lane: 3` (the longest ones).
 # Every line is prefixed with its scenario; a summary with each scenario's time and result ends
 # the run. Exit status: 0 only when every scenario passed.
 # Usage: scripts/molecule-lanes.sh [scenario ...]   (default: every scenario)
-# VPBX_MOLECULE_LANES=1 runs everything in one lane (sequentially).
+# VPBX_MOLECULE_LANES=1 runs everything in one lane (sequentially), =2 in two.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,24 +18,27 @@ if [ ${#scenarios[@]} -eq 0 ]; then
   for f in molecule/*/molecule.yml; do scenarios+=("$(basename "$(dirname "$f")")"); done
 fi
 
-shared=() own=()
+shared=() own=() third=()
 for s in "${scenarios[@]}"; do
-  if grep -q '^platforms:' "molecule/$s/molecule.yml"; then own+=("$s"); else shared+=("$s"); fi
+  if grep -q '^# molecule-lane: 3' "molecule/$s/molecule.yml"; then third+=("$s")
+  elif grep -q '^platforms:' "molecule/$s/molecule.yml"; then own+=("$s")
+  else shared+=("$s"); fi
 done
-if [ "${VPBX_MOLECULE_LANES:-2}" = 1 ]; then
-  shared=("${shared[@]}" "${own[@]}") own=()
-fi
+case "${VPBX_MOLECULE_LANES:-3}" in
+  1) shared=("${shared[@]}" "${own[@]}" "${third[@]}") own=() third=() ;;
+  2) own=("${own[@]}" "${third[@]}") third=() ;;
+esac
 
 # apt locks its archive directory while it downloads: two containers sharing one cache at the
 # same moment fail with "Could not get lock /var/cache/apt/archives/lock". The second lane gets its
-# own cache, seeded with hard links to the first lane's packages (no download twice, no copy).
+# own cache, seeded with hard links to the first lane's packages (no download twice, no copy);
+# so does the third.
 cache=/var/cache/vpbx/apt
-lane2_cache=/var/cache/vpbx/apt-lane2
 seed_cache() {
-  local src dst
+  local src dst target=$1
   for src in "$cache"/*/; do
     [ -d "$src" ] || continue
-    dst="$lane2_cache/$(basename "$src")"
+    dst="$target/$(basename "$src")"
     mkdir -p "$dst/partial"
     find "$src" -maxdepth 1 -name '*.deb' -exec sh -c \
       'for f; do [ -e "$0/${f##*/}" ] || ln "$f" "$0/" 2>/dev/null || cp "$f" "$0/"; done' "$dst" {} +
@@ -58,14 +62,12 @@ lane() {
 
 pids=()
 [ ${#shared[@]} -gt 0 ] && { lane "${shared[@]}" & pids+=($!); }
-if [ ${#own[@]} -gt 0 ]; then
-  if [ ${#shared[@]} -gt 0 ]; then
-    seed_cache
-    (export VPBX_APT_CACHE=$lane2_cache; lane "${own[@]}") & pids+=($!)
-  else
-    lane "${own[@]}" & pids+=($!)
-  fi
-fi
+for n in 2 3; do
+  if [ "$n" = 2 ]; then set -- "${own[@]}"; else set -- "${third[@]}"; fi
+  [ $# -gt 0 ] || continue
+  seed_cache "/var/cache/vpbx/apt-lane$n"
+  (export VPBX_APT_CACHE=/var/cache/vpbx/apt-lane$n; lane "$@") & pids+=($!)
+done
 for pid in "${pids[@]}"; do wait "$pid"; done
 
 echo

@@ -20,7 +20,8 @@ RECAP = re.compile(r"^(?P<host>\S+)\s*:\s*ok=\d+\s+changed=(?P<changed>\d+)\s+un
                    re.MULTILINE)
 SUBSCRIBERS = [
     {"extension": "1001", "name": "Director", "secret": "{{ vault_sip_secrets['1001'] }}"},
-    {"extension": "1002", "name": "Secretary", "secret": "{{ vault_sip_secrets['1002'] }}", "voicemail": True},
+    {"extension": "1002", "name": "Secretary", "secret": "{{ vault_sip_secrets['1002'] }}", "voicemail": True,
+     "voicemail_pin": "{{ vault_voicemail_pins['1002'] }}"},
     {"extension": "1003", "name": "Elsewhere", "secret": "{{ vault_sip_secrets['1003'] }}",
      "permit": ["172.30.77.200/32"]},
 ]

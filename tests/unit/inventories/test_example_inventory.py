@@ -11,6 +11,7 @@ from ansible.parsing.dataloader import DataLoader
 from ansible.parsing.vault import VaultSecret
 from ansible.template import Templar, trust_as_template
 
+from ansible_collections.vpbx.hardened.plugins.module_utils import dialplan
 from ansible_collections.vpbx.hardened.plugins.module_utils import firewall
 from ansible_collections.vpbx.hardened.plugins.module_utils import sip_model
 
@@ -30,7 +31,8 @@ def example_vars():
     templar = Templar(loader=loader, variables=variables)
     names = ["asterisk_sip_subscribers", "asterisk_sip_trunks", "asterisk_sip_subscriber_defaults",
              "asterisk_sip_driver", "asterisk_sip_transports", "asterisk_firewall_ssh_sources",
-             "asterisk_rtp_port_start", "asterisk_rtp_port_end"]
+             "asterisk_rtp_port_start", "asterisk_rtp_port_end", "asterisk_dialplan_contexts",
+             "asterisk_dialplan_routes", "asterisk_dialplan_inbound"]
     return {name: templar.template(variables[name]) for name in names}
 
 
@@ -124,3 +126,28 @@ def test_the_office_firewall_opens_sip_to_the_office_and_the_trunk_only(example_
         "allow 10000:20000/udp from 192.0.2.80 (rtp)",
         "allow 10000:20000/udp from 198.51.100.7 (rtp)",
     ]
+
+
+@pytest.mark.parametrize("driver", ["chan_sip", "pjsip"])
+def test_the_office_dialplan_is_the_how_tos_and_closed(example_vars, driver):
+    model = sip_model.normalize(
+        example_vars["asterisk_sip_subscribers"], example_vars["asterisk_sip_trunks"],
+        example_vars["asterisk_sip_subscriber_defaults"], None, {"driver": driver, "major": 16})
+    plan = dialplan.normalize(model, example_vars["asterisk_dialplan_contexts"],
+                              example_vars["asterisk_dialplan_routes"], example_vars["asterisk_dialplan_inbound"])
+    sections = {s["name"]: "\n".join(s["lines"]) for s in dialplan.render(plan)}
+    assert set(sections) == {"general", "globals", "default", "homeoffice", "vpbx-limit", "sipnet-trunk"}
+    tech = "SIP" if driver == "chan_sip" else "PJSIP"
+    home = sections["homeoffice"]
+    assert "exten => 1001,1,Dial(%s/1001,30)" % tech in home
+    assert "exten => _8[3-7]XXXXXXXXX,1," in home and "exten => _89XXXXXXXXX,1," in home
+    assert "Set(VPBX_NUMBER=7${VPBX_NUMBER:1})" in home
+    assert "sipnet" not in sections["default"] and "Busy" in sections["default"]
+    assert "Dial(%s/1002,30)" % tech in sections["sipnet-trunk"]
+    # The how-to's catch-all Russian route would reach 8-10 (international) and 8-809 (premium).
+    with pytest.raises(dialplan.DialplanError) as exc:
+        dialplan.normalize(model, example_vars["asterisk_dialplan_contexts"],
+                           [{"name": "ru-landline", "pattern": "_8XXXXXXXXXX", "trunk": "sipnet"},
+                            example_vars["asterisk_dialplan_routes"][1]])
+    assert "810..., 8809..." in exc.value.errors[0]
+    assert dialplan.features(plan) == ["voicemail", "echo_test"]
