@@ -167,12 +167,21 @@ def normalize(sip, contexts, routes=None, inbound=None, queues=None, conferences
                 check.err(path + ".chars", "%r: only + * # may be kept besides digits" % char)
         timeout = check.integer(path + ".timeout", item.get("timeout"), 5, 600, 60)
         record = check.boolean(path + ".record", item.get("record"))
+        sent = None
         if pattern:
-            if dp.is_catch_all(pattern) and not catch_all:
+            # The checks judge what the dialled pattern matches and what reaches the trunk after
+            # the filter, strip and prepend (`_*.` sends anything; `_9810X.` with strip 1 dials 810).
+            try:
+                sent = dp.sent(pattern, "".join(chars), strip, prepend)
+            except dp.PatternError as exc:
+                check.err(path + ".pattern", str(exc))
+        if pattern and sent is not None:
+            if (dp.is_catch_all(pattern) or dp.is_catch_all(sent)) and not catch_all:
                 check.err(path + ".pattern", "%r matches any number: anyone in a context with this route could "
                           "call anywhere at your cost. Narrow it (e.g. _8[3-9]XXXXXXXXX) or set catch_all: true "
                           "to accept that" % pattern)
-            reached = _restricted(pattern, intl + premium)
+            reached = sorted(set(_restricted(pattern, intl + premium)) | set(_restricted(sent, intl + premium)),
+                             key=(intl + premium).index)
             if reached and not international:
                 check.err(path + ".pattern", "%r can dial %s (international or premium, see %s/%s): narrow the "
                           "pattern or set international: true and allow it only in the contexts that need it"
@@ -231,7 +240,10 @@ def normalize(sip, contexts, routes=None, inbound=None, queues=None, conferences
                       "%r is not a context in %s (%s): add it there or move the subscriber"
                       % (sub["context"], names["contexts"], ", ".join(sorted(out_contexts)) or "none defined"))
     for tname, trunk in sorted(trunks.items()):
-        if trunk["context"] in out_contexts:
+        if trunk["context"].lower() in RESERVED_CONTEXTS or trunk["context"].startswith(INTERNAL_PREFIX):
+            check.err("asterisk_sip_trunks (%s).context" % tname, "%r is reserved (general, globals, default, "
+                      "vpbx-*): use the trunk's own inbound context, e.g. from-%s" % (trunk["context"], tname))
+        elif trunk["context"] in out_contexts:
             check.err("asterisk_sip_trunks (%s).context" % tname,
                       "%r is a subscriber context: a provider's calls would get the subscribers' rights "
                       "(outbound routes included). Use its own inbound context" % trunk["context"])
@@ -261,7 +273,7 @@ def normalize(sip, contexts, routes=None, inbound=None, queues=None, conferences
             check.err(path + ".pin", "must be 4-12 digits (or leave it out for an open room)")
         conf["max_members"] = check.integer(path + ".max_members", item.get("max_members"), 2, 100, 10)
 
-    out_inbound = []
+    out_inbound, seen_dids = [], {}
     for path, item in _entries(check, names["inbound"], inbound, "inbound routes ({trunk, did, subscriber})"):
         _unknown(check, path, item, INBOUND_FIELDS)
         trunk = _text(item.get("trunk"))
@@ -287,6 +299,11 @@ def normalize(sip, contexts, routes=None, inbound=None, queues=None, conferences
             if name and name not in known:
                 check.err("%s.%s" % (path, key), "%r is not in %s (%s)" % (
                     name, names[key + "s"], ", ".join(sorted(known)) or "none defined"))
+        key = (trunks[trunk]["context"] if trunk in trunks else trunk, did)
+        if key in seen_dids:
+            check.err(path + ".did", "%r is already routed by %s (trunks sharing context %r share their DIDs)"
+                      % (did, seen_dids[key], key[0]))
+        seen_dids.setdefault(key, path)
         out_inbound.append({"trunk": trunk, "did": did, "subscriber": _text(item.get("subscriber")),
                             "voicemail": _text(item.get("voicemail")), "queue": _text(item.get("queue")),
                             "conference": _text(item.get("conference")), "hangup": bool(item.get("hangup"))})
@@ -295,7 +312,8 @@ def normalize(sip, contexts, routes=None, inbound=None, queues=None, conferences
     return {"driver": sip.get("driver", "pjsip"), "contexts": [out_contexts[n] for n in sorted(out_contexts)],
             "routes": out_routes, "inbound": out_inbound, "subscribers": subscribers, "trunks": trunks,
             "queues": [q for _, q in out_queues.values()], "conferences": [c for _, c in out_confs.values()],
-            "settings": {"voicemail_email_from": _text(settings.get("voicemail_email_from")),
+            "settings": {"ring_seconds": int(settings.get("ring_seconds", 30)),
+                         "voicemail_email_from": _text(settings.get("voicemail_email_from")),
                          "voicemail_max_messages": int(settings.get("voicemail_max_messages", 100)),
                          "voicemail_max_seconds": int(settings.get("voicemail_max_seconds", 300)),
                          "voicemail_min_seconds": int(settings.get("voicemail_min_seconds", 0)),
@@ -453,7 +471,8 @@ def render(dialplan):
         for route in [r for r in dialplan["inbound"] if r["trunk"] in members]:
             if route["subscriber"]:
                 sub = subs[route["subscriber"]]
-                steps = _record(dialplan, sub.get("record"), sub["extension"]) + _to_subscriber(dialplan, sub, 30)
+                steps = _record(dialplan, sub.get("record"), sub["extension"]) + _to_subscriber(
+                    dialplan, sub, dialplan["settings"]["ring_seconds"])
             elif route["voicemail"]:
                 steps = ["VoiceMail(%s@default,u)" % route["voicemail"]]
             elif route["queue"]:
@@ -482,7 +501,9 @@ def voicemail_conf(dialplan):
                ["maxlogins", "3"], ["review", "no"], ["operator", "no"], ["forcename", "no"]]
     if st["voicemail_email_from"]:
         general += [["serveremail", st["voicemail_email_from"]], ["attach", "yes"]]
-    boxes = [[ext, "%s,%s,%s" % (sub["voicemail_pin"], sub.get("name") or ext, sub.get("voicemail_email") or "")]
+    # voicemail.conf splits a box on commas (and | in its options): a name must not add fields.
+    boxes = [[ext, "%s,%s,%s" % (sub["voicemail_pin"], re.sub(r"[,|]", " ", sub.get("name") or ext),
+                                 sub.get("voicemail_email") or "")]
              for ext, sub in sorted(dialplan["subscribers"].items()) if sub.get("voicemail")]
     return [{"name": "general", "options": general, "comment": ""},
             {"name": "default", "options": boxes, "comment": "one box per subscriber with voicemail: true",

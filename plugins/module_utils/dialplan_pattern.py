@@ -91,13 +91,13 @@ def _class(inner, text):
 
 
 def variable_length(pattern):
-    return any(kind in ("more", "any") for kind, _ in parse(pattern))
+    return any(kind in ("more", "any") for kind, _ in _elements(pattern))
 
 
 def literal_prefix(pattern):
     """The digits every match starts with ('' when the first element is not a single character)."""
     prefix = ""
-    for kind, chars in parse(pattern):
+    for kind, chars in _elements(pattern):
         if kind != "set" or len(chars) != 1:
             break
         prefix += next(iter(chars))
@@ -125,8 +125,8 @@ def matches(pattern, number):
 
 
 def can_start_with(pattern, prefix):
-    """Could a number matched by `pattern` start with `prefix`?"""
-    elements = parse(pattern)
+    """Could a number matched by `pattern` (a pattern or its elements) start with `prefix`?"""
+    elements = _elements(pattern)
     for index, char in enumerate(str(prefix)):
         if index >= len(elements):
             return False
@@ -146,3 +146,26 @@ def min_length(pattern):
 def strip_ok(pattern, strip):
     """Can `strip` leading digits be removed from every match and leave at least one digit?"""
     return 0 <= int(strip) < min_length(pattern)
+
+
+def _elements(pattern):
+    return pattern if isinstance(pattern, list) else parse(pattern)
+
+
+def sent(pattern, kept="", strip=0, prepend=""):
+    """The elements of the number a route hands to the trunk, for the safety checks: the dialled
+    number filtered to digits and `kept` (of `*#+`), its first `strip` characters removed,
+    `prepend` put in front. An element that can only be a removed character disappears; one that
+    mixes removed and kept characters makes the positions unknowable and raises PatternError."""
+    removed = set(SPECIAL) - set(kept)
+    out = []
+    for kind, chars in parse(pattern):
+        if kind == "set":
+            if chars <= removed:
+                continue
+            if chars & removed:
+                raise PatternError("%r mixes characters the number filter removes (%s) with ones it keeps: "
+                                   "write them as separate routes" % (pattern, "".join(sorted(chars & removed))))
+        out.append((kind, chars))
+    out = out[int(strip):]
+    return [("set", {c}) for c in str(prepend)] + out

@@ -113,9 +113,9 @@ class Answerer:
                ">/dev/null 2>&1 &" % (seconds, SCENARIOS, ip, port, self.trace))
         self.host.run(cmd)
         deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            if "%d " % port in self.host.run("ss -Hlun 'sport = :%d'" % port).stdout + " ":
-                break
+        while not self.host.run("ss -Hlun 'sport = :%d'" % port).stdout.strip():
+            # A test that saw "nothing reached the answerer" must know it was listening.
+            assert time.monotonic() < deadline, "the sipp answerer on %s:%d did not start" % (ip, port)
             time.sleep(0.2)
 
     def messages(self):

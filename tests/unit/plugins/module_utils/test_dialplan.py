@@ -242,3 +242,65 @@ def test_a_pin_without_a_box_is_refused():
         sip_model.normalize([{"extension": "1002", "secret": SECRET, "permit": ["192.0.2.0/24"],
                               "voicemail_pin": "480315"}], settings={"major": 22})
     assert any("voicemail_pin: is set but the subscriber has no box" in e for e in exc.value.errors)
+
+
+# The guards judge the number the trunk receives (after FILTER, strip and prepend), not only the
+# dialled pattern.
+@pytest.mark.parametrize("route, message", [
+    ({"pattern": "_*.", "strip": 0, "prepend": ""}, "matches any number"),
+    ({"pattern": "_*810X.", "strip": 0, "prepend": ""}, "can dial 810..."),
+    ({"pattern": "_#00XXXXXXXX", "strip": 0, "prepend": ""}, "can dial 00..."),
+    ({"pattern": "_98XXXXXXXXXX", "strip": 1, "prepend": ""}, "can dial 810..., 8809..."),
+    ({"pattern": "_[1-7]XXXXXXXXX", "strip": 0, "prepend": "810"}, "can dial 810..."),
+    ({"pattern": "_[1-7]XXXXXXXXX", "strip": 0, "prepend": "00"}, "can dial 00..."),
+    ({"pattern": "_[1-7]XXXXXXXXX", "strip": 0, "prepend": "+", "chars": ["+"]}, "can dial +..."),
+    ({"pattern": "_[1*]XXXXXXXXX", "strip": 0, "prepend": ""}, "mixes characters the number filter removes"),
+])
+def test_the_number_sent_to_the_trunk_is_what_is_judged(route, message):
+    with pytest.raises(dialplan.DialplanError) as exc:
+        build(routes=[dict(ROUTES[0], **route)])
+    assert any(e.startswith("asterisk_dialplan_routes[0] (ru).pattern: ") and message in e
+               for e in exc.value.errors), exc.value.errors
+
+
+def test_a_safe_prefix_route_stays_accepted():
+    # 9 for an outside line, then Russian landlines: what reaches the trunk is 8[3-7]... -> 7[3-7]...
+    plan = build(routes=[dict(ROUTES[0], pattern="_98[3-7]XXXXXXXXX", strip=2, prepend="7")])
+    home = "\n".join(section(dialplan.render(plan), "homeoffice")["lines"])
+    assert "Set(VPBX_NUMBER=7${VPBX_NUMBER:2})" in home
+
+
+@pytest.mark.parametrize("context", ["default", "globals", "General", "vpbx-limit"])
+def test_a_trunk_context_may_not_be_reserved(context):
+    model = sip_model.normalize(
+        [{"extension": "1001", "secret": SECRET, "context": "homeoffice", "permit": ["192.0.2.0/24"]}],
+        [{"name": "sipnet", "host": "198.51.100.7", "context": context}], settings={"major": 22})
+    with pytest.raises(dialplan.DialplanError) as exc:
+        dialplan.normalize(model, [{"name": "homeoffice"}])
+    assert any(e.startswith("asterisk_sip_trunks (sipnet).context: %r is reserved" % context)
+               for e in exc.value.errors), exc.value.errors
+
+
+def test_one_did_routed_twice_is_refused():
+    with pytest.raises(dialplan.DialplanError) as exc:
+        build(inbound=INBOUND + [{"trunk": "sipnet", "did": "74951234567", "hangup": True}])
+    assert any(e.startswith("asterisk_dialplan_inbound[1].did: '74951234567' is already routed by "
+                            "asterisk_dialplan_inbound[0]") for e in exc.value.errors), exc.value.errors
+
+
+def test_a_comma_in_a_name_cannot_add_voicemail_fields():
+    model = sip_model.normalize(
+        [{"extension": "1002", "name": "Smith, x@evil.example", "secret": SECRET, "context": "homeoffice",
+          "permit": ["192.0.2.0/24"], "voicemail": True, "voicemail_pin": "480315",
+          "voicemail_email": "a@b.example"}], settings={"major": 22})
+    text = conf_text(dialplan.voicemail_conf(dialplan.normalize(model, [{"name": "homeoffice"}])))
+    assert "1002 => 480315,Smith  x@evil.example,a@b.example" in text
+
+
+def test_inbound_calls_ring_as_long_as_configured():
+    model = sip_model.normalize(
+        [{"extension": "1002", "secret": SECRET, "context": "homeoffice", "permit": ["192.0.2.0/24"]}],
+        [{"name": "sipnet", "host": "198.51.100.7", "context": "sipnet-trunk"}], settings={"major": 22})
+    plan = dialplan.normalize(model, [{"name": "homeoffice"}], inbound=[{"trunk": "sipnet", "subscriber": "1002"}],
+                              settings={"ring_seconds": 45})
+    assert "Dial(PJSIP/1002,45)" in "\n".join(section(dialplan.render(plan), "sipnet-trunk")["lines"])
