@@ -2,6 +2,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Builds the local systemd test images that Molecule uses (no container registry is reachable):
 #   debootstrap --variant=minbase SUITE -> tar -> docker import
+# then, from the systemd images, the "asterisk" images: the distribution's asterisk package already
+# unpacked (exactly what the asterisk role installs, service disabled and never started), for the
+# scenarios that do not test installation.
 # An image that already exists is skipped. The image names/tags are the ones in
 # .config/molecule/config.yml; bump the tag there and here together when the recipe changes.
 # Debootstrap uses its default mirror (or VPBX_DEBOOTSTRAP_MIRROR when set).
@@ -14,6 +17,15 @@ images=(
   "vpbx-test/debian:12-r1 bookworm systemd"  # no asterisk package: the unsupported-platform test
   "vpbx-test/sipclient:12-r1 bookworm sipclient"  # sipp, sipvicious, sipsak, nmap
 )
+# name:tag  base image  apt cache (the Molecule platforms' cache of that suite)
+asterisk_images=(
+  "vpbx-test/asterisk:11-r1 vpbx-test/debian:11-r1 bullseye"
+  "vpbx-test/asterisk:testing-r1 vpbx-test/debian:testing-r1 testing"
+)
+# What the asterisk role installs (no recommends), plus what Ansible's apt and the firewall role
+# would install on every converge. Nothing a role under test installs on request
+# (asterisk-voicemail, fail2ban...) belongs here.
+asterisk_packages="asterisk python3-apt ufw"
 cache=${VPBX_CACHE_DIR:-/var/cache/vpbx}
 include_systemd=systemd,systemd-sysv,python3,ca-certificates,iproute2,procps,dbus
 include_sipclient=python3,iproute2,procps,sip-tester,sipvicious,sipsak,nmap,ca-certificates
@@ -76,6 +88,38 @@ DPKG
   step "$ref: built"
 }
 
+# The asterisk images: a container of the base image (no init), apt-get install with service starts
+# denied, the unit disabled (the role enables it once its configuration is in place), then
+# docker commit with the base image's systemd command.
+build_asterisk() {
+  local ref=$1 base=$2 suite=$3 name log debs
+  name="vpbx-build-${ref//[:\/]/-}"
+  log="$cache/logs/image-${ref//[:\/]/-}.log"
+  debs="${VPBX_APT_CACHE:-$cache/apt}/$suite"
+  mkdir -p "$debs/partial" "$cache/logs"
+  step "$ref: apt-get install $asterisk_packages on $base (a few minutes; log: $log)"
+  docker rm -f "$name" >/dev/null 2>&1 || true
+  docker run -d --name "$name" -v "$debs:/var/cache/apt/archives" "$base" sleep infinity >/dev/null
+  if ! docker exec -e DEBIAN_FRONTEND=noninteractive "$name" sh -ec "
+      printf '#!/bin/sh\\nexit 101\\n' >/usr/sbin/policy-rc.d; chmod 0755 /usr/sbin/policy-rc.d
+      apt-get update -q
+      apt-get install -y -q --no-install-recommends $asterisk_packages
+      rm -f /usr/sbin/policy-rc.d
+      systemctl disable asterisk.service ufw.service
+      rm -rf /var/lib/apt/lists/*_Packages /tmp/* /var/log/asterisk/*
+      " >"$log" 2>&1; then
+    tail -n 20 "$log" >&2
+    echo "images: installing $asterisk_packages on $base failed (full log: $log)" >&2
+    docker rm -f "$name" >/dev/null 2>&1
+    return 1
+  fi
+  step "$ref: docker commit"
+  docker stop -t 1 "$name" >/dev/null
+  docker commit --change 'CMD ["/lib/systemd/systemd"]' "$name" "$ref" >/dev/null
+  docker rm -f "$name" >/dev/null
+  step "$ref: built"
+}
+
 pids=()
 for spec in "${images[@]}"; do
   read -r ref suite kind <<<"$spec"
@@ -87,5 +131,18 @@ for spec in "${images[@]}"; do
   pids+=($!)
 done
 rc=0
+for pid in "${pids[@]}"; do wait "$pid" || rc=1; done
+[ $rc = 0 ] || exit $rc
+
+pids=()
+for spec in "${asterisk_images[@]}"; do
+  read -r ref base suite <<<"$spec"
+  if docker image inspect "$ref" >/dev/null 2>&1; then
+    step "$ref already built (skipped)"
+    continue
+  fi
+  build_asterisk "$ref" "$base" "$suite" &
+  pids+=($!)
+done
 for pid in "${pids[@]}"; do wait "$pid" || rc=1; done
 exit $rc

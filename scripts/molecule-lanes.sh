@@ -4,8 +4,10 @@
 # timeouts, scanners, package downloads), not computing.
 #   - scenarios on the shared platforms of .config/molecule/config.yml (same container names)
 #     run one after the other in the first lane;
-#   - scenarios with their own platforms and network run in the second lane, or in a third one
-#     when their molecule.yml has the line `# molecule-lane: 3` (the longest ones).
+#   - scenarios with their own platforms and network run in the second lane;
+#   - a line `# molecule-lane: N` (1, 2 or 3) in a scenario's molecule.yml overrides both (the
+#     longest scenarios go to the third lane; a scenario that reuses the shared container names
+#     with platforms of its own stays in the first).
 # Every line is prefixed with its scenario; a summary with each scenario's time and result ends
 # the run. Exit status: 0 only when every scenario passed.
 # Usage: scripts/molecule-lanes.sh [scenario ...]   (default: every scenario)
@@ -20,9 +22,11 @@ fi
 
 shared=() own=() third=()
 for s in "${scenarios[@]}"; do
-  if grep -q '^# molecule-lane: 3' "molecule/$s/molecule.yml"; then third+=("$s")
-  elif grep -q '^platforms:' "molecule/$s/molecule.yml"; then own+=("$s")
-  else shared+=("$s"); fi
+  n=$(sed -n 's/^# molecule-lane: *\([123]\) *$/\1/p' "molecule/$s/molecule.yml" | head -n1)
+  if [ -z "$n" ]; then
+    if grep -q '^platforms:' "molecule/$s/molecule.yml"; then n=2; else n=1; fi
+  fi
+  case $n in 1) shared+=("$s") ;; 2) own+=("$s") ;; 3) third+=("$s") ;; esac
 done
 case "${VPBX_MOLECULE_LANES:-3}" in
   1) shared=("${shared[@]}" "${own[@]}" "${third[@]}") own=() third=() ;;
