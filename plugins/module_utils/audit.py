@@ -17,6 +17,7 @@ Asterisk hosts (tests/unit/plugins/module_utils/fixtures/audit). Evidence (every
   `pjsip show endpoint NAME` per endpoint).
 - ``ufw`` / ``fail2ban``: {"rc": exit code or None when the tool is not installed, "out": text}
   of `ufw status verbose` and `fail2ban-client status`.
+- ``fail2ban_jails``: {jail: text of `fail2ban-client status <jail>`} for the jails named asterisk.
 
 A result is {id, title, scope, status, detail, fix}; status is pass, fail, n/a (the control does
 not apply here or is proven from another host) or unknown (the host cannot tell; detail says why).
@@ -256,10 +257,16 @@ def parse_dialplan(text):
 
 
 def parse_jails(text):
-    match = re.search(r"Jail list:\s*(.*)$", text or "", re.MULTILINE)
+    match = re.search(r"Jail list:[ \t]*(.*)$", text or "", re.MULTILINE)
     if not match:
         return []
     return [j.strip() for j in match.group(1).split(",") if j.strip()]
+
+
+def parse_jail_files(text):
+    """The "File list" of `fail2ban-client status <jail>` (journal jails have none)."""
+    match = re.search(r"File list:[ \t]*(.*)$", text or "", re.MULTILINE)
+    return match.group(1).split() if match else []
 
 
 def lint_extensions(files, name="extensions.conf"):
@@ -678,8 +685,8 @@ def _c21(ctx):
 
 def _c22(ctx):
     f2b = ctx.ev.get("fail2ban") or {}
-    fix = "install fail2ban with an enabled asterisk jail on Asterisk's notice log, ports 5060,5061 " \
-          "tcp+udp (the collection's vpbx.hardened.asterisk_fail2ban role is planned, not there yet)"
+    fix = "run vpbx.hardened.asterisk_fail2ban (or install fail2ban with an enabled asterisk jail on the " \
+          "security log Asterisk writes, banning every port of the address)"
     if f2b.get("rc") is None:
         return _r(FAIL, "fail2ban-client is not installed", fix)
     if f2b["rc"] != 0:
@@ -689,7 +696,19 @@ def _c22(ctx):
     mine = [j for j in jails if "asterisk" in j.lower()]
     if not mine:
         return _r(FAIL, "no asterisk jail among: %s" % (", ".join(jails) or "none"), fix)
-    return _r(PASS, "jail(s) %s active" % ", ".join(mine))
+    statuses = ctx.ev.get("fail2ban_jails") or {}
+    watched = sorted({path for jail in mine for path in parse_jail_files(statuses.get(jail))})
+    if not statuses or ctx.ev.get("running") is not True:
+        return _r(PASS, "jail(s) %s active (the files they watch were not compared with Asterisk's logs)"
+                  % ", ".join(mine))
+    channels = ast.parse_logger_channels(ctx.out("logger show channels"))
+    written = sorted(c["channel"] for c in channels if c["status"].lower() == "enabled"
+                     and c["type"].lower() == "file" and ({"security", "notice"} & set(c["levels"])))
+    if not set(watched) & set(written):
+        return _r(FAIL, "jail(s) %s watch %s, which Asterisk does not write (it writes %s)"
+                  % (", ".join(mine), ", ".join(watched) or "no file", ", ".join(written) or "no notice/security file"),
+                  fix)
+    return _r(PASS, "jail(s) %s active on %s" % (", ".join(mine), ", ".join(sorted(set(watched) & set(written)))))
 
 
 def _c23(ctx):

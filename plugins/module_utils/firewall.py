@@ -23,6 +23,9 @@ ANY = "any"
 ANY4 = "0.0.0.0/0"
 ANY6 = "::/0"
 COMMENT = "vpbx.hardened"
+# Bans that fail2ban adds to UFW (module_utils.fail2ban.BAN_COMMENT): not the firewall plan's to
+# delete or to count.
+BAN_COMMENT = "vpbx-fail2ban"
 LOG_LEVELS = ("off", "on", "low", "medium", "high", "full")
 PROTOS = ("tcp", "udp")
 RULES = ("allow", "limit")
@@ -431,7 +434,7 @@ def stale(current, rules, ipv6=True):
     wanted = tuples(rules, ipv6)
     result, seen = [], set()
     for rule in current:
-        if _key(rule) in wanted:
+        if _key(rule) in wanted or is_ban(rule):
             continue
         params = {"delete": True}
         action = rule["action"]
@@ -535,9 +538,17 @@ def status_rules(rules, ipv6=True):
     return sorted(keys)
 
 
+def is_ban(rule):
+    """A deny rule fail2ban added (parse_user_rules or parse_status form)."""
+    return rule.get("action", "").startswith("deny") and \
+        (rule.get("comment") or "").startswith(BAN_COMMENT)
+
+
 def status_keys(status):
-    """The rules of a `parse_status` result in the form `status_rules` gives for the plan."""
-    return sorted({(r["port"], r["proto"], r["action"], r["from"], r["interface"]) for r in status["rules"]})
+    """The rules of a `parse_status` result in the form `status_rules` gives for the plan (fail2ban's
+    bans left out)."""
+    return sorted({(r["port"], r["proto"], r["action"], r["from"], r["interface"]) for r in status["rules"]
+                   if not is_ban(r)})
 
 
 def guard(connection, ssh_connection, sources, ssh_port, controller="", names=None):

@@ -259,6 +259,13 @@ def gather(module):
             continue
         rc, out, err = module.run_command([tool] + argv)
         evidence[key] = {"rc": rc, "out": (out or "") + (err or "")}
+    # The files the asterisk jails watch (control 22 compares them with what Asterisk writes).
+    evidence["fail2ban_jails"] = {}
+    if evidence["fail2ban"]["rc"] == 0:
+        for jail in audit.parse_jails(evidence["fail2ban"]["out"]):
+            if "asterisk" in jail.lower():
+                rc, out, err = module.run_command([module.get_bin_path("fail2ban-client"), "status", jail])
+                evidence["fail2ban_jails"][jail] = (out or "") + (err or "")
     return evidence
 
 

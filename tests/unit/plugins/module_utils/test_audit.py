@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 
 import pytest
 import yaml
@@ -304,6 +305,22 @@ def test_fail2ban(rc, out, status, words):
     evidence["fail2ban"] = {"rc": rc, "out": read(out) if out.endswith(".txt") else out}
     result = verdicts(evidence)[22]
     assert result["status"] == status and words in result["detail"]
+
+
+@pytest.mark.parametrize("files, status, words", [
+    # What the collection's jail watches on a converged host: the security log Asterisk writes.
+    ("/var/log/asterisk/security.log", "pass", "jail(s) asterisk active on /var/log/asterisk/security.log"),
+    # The stock jail's file, which Asterisk 20+ does not write (it writes messages.log).
+    ("/var/log/asterisk/messages", "fail", "watch /var/log/asterisk/messages, which Asterisk does not write"),
+    ("", "fail", "watch no file"),
+])
+def test_fail2ban_jail_must_watch_a_file_asterisk_writes(files, status, words):
+    evidence = load("converged22")
+    evidence["fail2ban"] = JAILS
+    jail = read("fail2ban-status-asterisk.txt")
+    evidence["fail2ban_jails"] = {"asterisk": re.sub(r"File list:.*", "File list:\t" + files, jail)}
+    result = verdicts(evidence)[22]
+    assert result["status"] == status and words in result["detail"], result
 
 
 UFW_ACTIVE = """Status: active

@@ -1,0 +1,115 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""SIP peers in client containers (the vpbx-test/sipclient image): sipp, SIPVicious, sipsak, nmap.
+
+Every run is bounded (sipp: one call, sipp's -timeout and `timeout`; scanners: an extension range,
+a word list, --maximumtime and `timeout`; nmap: --host-timeout and `timeout`), and refuses any
+target outside the scenario's own network.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import shlex
+
+import testinfra
+
+SCENARIOS = "/opt/vpbx-sip"
+_counter = itertools.count()
+
+
+class Result:
+    """One sipp run: exit code, the VPBX-* log lines and the traced messages."""
+
+    def __init__(self, rc, log, messages, stdout):
+        self.rc, self.log, self.messages, self.stdout = rc, log, messages, stdout
+
+    @property
+    def final(self):
+        """The status code of the VPBX-FINAL line the scenario logged (None if none)."""
+        match = re.findall(r"VPBX-FINAL \[?SIP/2\.0 (\d{3})", self.log)
+        return int(match[-1]) if match else None
+
+    @property
+    def outcome(self):
+        match = re.findall(r"VPBX-FINAL \[?SIP/2\.0 \d{3}\]? (.*)", self.log)
+        return match[-1].strip() if match else ""
+
+    def __repr__(self):
+        return "rc=%s log=%r\n%s\n%s" % (self.rc, self.log[-2000:], self.stdout[-2000:], self.messages[-3000:])
+
+
+class Peer:
+    """A client container on a test network (network: the /24 prefix, e.g. "172.30.81.")."""
+
+    def __init__(self, container, ip, network):
+        assert ip.startswith(network)
+        self.container, self.ip, self.network = container, ip, network
+
+    @property
+    def host(self):
+        return testinfra.get_host("docker://" + self.container)
+
+    def allowed(self, target):
+        assert target.startswith(self.network) and target != self.network + "1", \
+            "refusing to send traffic outside the test network: %s" % target
+
+    def run(self, command, *args):
+        return self.host.run(command, *args)
+
+    def sipp(self, target, scenario, service, user=None, password=None, caller=None, port=5070, timeout=30):
+        """One bounded sipp call to target; returns a Result."""
+        self.allowed(target)
+        tag = "%d-%d" % (os.getpid(), next(_counter))
+        args = ["timeout", str(timeout + 30), "sipp", "-sf", "%s/%s" % (SCENARIOS, scenario), "-s", service,
+                "-m", "1", "-i", self.ip, "-p", str(port), "-trace_msg", "-message_file", "/tmp/%s.msg" % tag,
+                "-trace_logs", "-log_file", "/tmp/%s.log" % tag, "-nostdin", "-timeout", "%ds" % timeout,
+                "-timeout_error", "-d", "500"]
+        if user is not None:
+            args += ["-au", user]
+        if password is not None:
+            args += ["-ap", password]
+        if caller is not None:
+            args += ["-inf", "%s/caller_%s.csv" % (SCENARIOS, caller)]
+        args.append("%s:5060" % target)
+        run = self.host.run(" ".join(["%s"] * len(args)), *args)
+        log = self.host.run("cat /tmp/%s.log 2>/dev/null; rm -f /tmp/%s.log" % (tag, tag)).stdout
+        messages = self.host.run("cat /tmp/%s.msg 2>/dev/null; rm -f /tmp/%s.msg" % (tag, tag)).stdout
+        return Result(run.rc, log, messages, run.stdout + run.stderr)
+
+    def svmap(self, target):
+        self.allowed(target)
+        return self.host.run("timeout 60 svmap %s 2>&1", target).stdout
+
+    def svwar(self, target, method, extensions="1000-1010"):
+        """SIPVicious' extension scan with --force (no ping first), bounded."""
+        self.allowed(target)
+        return self.host.run("timeout 120 svwar -e%s -m %s --force --maximumtime=10 %s 2>&1",
+                             extensions, method, target).stdout
+
+    def svcrack(self, target, user, words):
+        """SIPVicious' password cracker on one extension with a word list, bounded."""
+        self.allowed(target)
+        path = "/tmp/vpbx-words-%d.txt" % os.getpid()
+        self.host.run("printf '%%s\\n' %s > %s" % (" ".join(shlex.quote(w) for w in words), path))
+        return self.host.run("timeout 180 svcrack -u %s -d %s --maximumtime=10 %s 2>&1", user, path, target).stdout
+
+    def nmap(self, target, args, timeout=240):
+        self.allowed(target)
+        return self.host.run("timeout %d nmap -Pn -n %s %s 2>&1" % (timeout, args, shlex.quote(target))).stdout
+
+
+def svwar_found(output):
+    """Extensions in svwar's result table (| Extension | Authentication |)."""
+    return re.findall(r"^\|\s*(\d+)\s*\|\s*(\S+)\s*\|", output, flags=re.MULTILINE)
+
+
+def svcrack_found(output):
+    """Passwords in svcrack's result table (| Extension | Password |)."""
+    return re.findall(r"^\|\s*(\d+)\s*\|\s*(\S+)\s*\|", output, flags=re.MULTILINE)
+
+
+def nmap_open(output):
+    """The open ports of an nmap report, as {"5060/tcp", ...} (open|filtered is not open)."""
+    return set(re.findall(r"^(\d+/(?:tcp|udp))\s+open\s", output, flags=re.MULTILINE))
