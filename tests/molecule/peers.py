@@ -58,14 +58,15 @@ class Peer:
     def run(self, command, *args):
         return self.host.run(command, *args)
 
-    def sipp(self, target, scenario, service, user=None, password=None, caller=None, port=5070, timeout=30):
-        """One bounded sipp call to target; returns a Result."""
+    def sipp(self, target, scenario, service, user=None, password=None, caller=None, port=5070, timeout=30,
+             pause_ms=500):
+        """One bounded sipp call to target (lasting pause_ms after the answer); returns a Result."""
         self.allowed(target)
         tag = "%d-%d" % (os.getpid(), next(_counter))
         args = ["timeout", str(timeout + 30), "sipp", "-sf", "%s/%s" % (SCENARIOS, scenario), "-s", service,
                 "-m", "1", "-i", self.ip, "-p", str(port), "-trace_msg", "-message_file", "/tmp/%s.msg" % tag,
                 "-trace_logs", "-log_file", "/tmp/%s.log" % tag, "-nostdin", "-timeout", "%ds" % timeout,
-                "-timeout_error", "-d", "500"]
+                "-timeout_error", "-d", str(pause_ms)]
         if user is not None:
             args += ["-au", user]
         if password is not None:
@@ -77,6 +78,30 @@ class Peer:
         log = self.host.run("cat /tmp/%s.log 2>/dev/null; rm -f /tmp/%s.log" % (tag, tag)).stdout
         messages = self.host.run("cat /tmp/%s.msg 2>/dev/null; rm -f /tmp/%s.msg" % (tag, tag)).stdout
         return Result(run.rc, log, messages, run.stdout + run.stderr)
+
+    def start_sipp(self, target, scenario, service, user, password, caller, port, calls, pause_ms, timeout):
+        """Like sipp(calls=...), in the background; returns the tag to collect() it with."""
+        self.allowed(target)
+        tag = "%d-%d" % (os.getpid(), next(_counter))
+        args = ["timeout", str(timeout + 30), "sipp", "-sf", "%s/%s" % (SCENARIOS, scenario), "-s", service,
+                "-m", str(calls), "-l", str(calls), "-r", str(calls), "-i", self.ip, "-p", str(port),
+                "-nostdin", "-timeout", "%ds" % timeout, "-timeout_error", "-d", str(pause_ms),
+                "-au", user, "-ap", password, "-inf", "%s/caller_%s.csv" % (SCENARIOS, caller),
+                "-trace_stat", "-stf", "/tmp/%s.csv" % tag, "-fd", "3600", "%s:5060" % target]
+        self.host.run("(%s >/tmp/%s.out 2>&1; echo $? >/tmp/%s.rc) &" % (" ".join(shlex.quote(a) for a in args),
+                                                                      tag, tag))
+        return tag
+
+    def collect(self, tag, wait=120):
+        """Wait (bounded) for a start_sipp run: (exit code, its final statistics row as a dict)."""
+        run = self.host.run("for i in $(seq %d); do [ -s /tmp/%s.rc ] && break; sleep 1; done; cat /tmp/%s.rc"
+                            % (wait, tag, tag))
+        stats = self.host.run("cat /tmp/%s.csv" % tag).stdout.strip().splitlines()
+        row = {}
+        if len(stats) >= 2:
+            row = dict(zip(stats[0].rstrip(";").split(";"), stats[-1].rstrip(";").split(";")))
+        rc = int(run.stdout.strip()) if run.stdout.strip().isdigit() else None
+        return rc, row
 
     def svmap(self, target):
         self.allowed(target)

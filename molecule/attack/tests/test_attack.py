@@ -77,6 +77,16 @@ def exempt(host):
     try:
         yield
     finally:
+        # fail2ban reads the log every second: the scan's last lines must be read while the
+        # attacker is still exempt, or they would count towards the ban test's threshold.
+        size = None
+        for _ in range(20):
+            current = host.file(SECURITY_LOG).size
+            if current == size:
+                break
+            size = current
+            time.sleep(1.5)
+        time.sleep(2)
         host.check_output("fail2ban-client set asterisk delignoreip %s" % ATTACKER.ip)
 
 
@@ -162,8 +172,8 @@ def test_svwar_finds_no_extension(pbx, method):
     found = peers.svwar_found(out)
     figure("%s svwar %s found" % (pbx["name"], method), len(found))
     assert found == [], out
-    # Asterisk did answer the scan (a challenge or a refusal per request reached its security log).
-    assert attacker_events(host)[0] > before, out
+    # Asterisk did answer the scan (svwar shows an answer, or the requests reached its security log).
+    assert re.search(r"SIP/2\.0 \d{3}", out) or attacker_events(host)[0] > before, out
 
 
 def test_svcrack_finds_no_password(pbx):
@@ -183,8 +193,10 @@ def test_only_the_ports_meant_to_be_open_are_open(pbx):
     host = pbx["host"]
     with exempt(host):
         tcp = ATTACKER.nmap(pbx["ip"], "-sS -p- -T4 --min-rate 2000 --max-retries 1 --host-timeout 200s")
-        udp = ATTACKER.nmap(pbx["ip"], "-sU -p 22,53,69,123,161,2000,2727,4569,5038,5060,5061,5080,8088,10000,"
-                                       "20000 -T4 --max-retries 1 --host-timeout 120s")
+        # UDP: only a port that answers is open (a dropped one is open|filtered), so nmap sends each
+        # port's own protocol probe (SIP OPTIONS on 5060, IAX2 on 4569, MGCP on 2727...).
+        udp = ATTACKER.nmap(pbx["ip"], "-sU -sV --version-intensity 0 -p 22,53,69,123,161,2000,2727,4569,5038,"
+                                       "5060,5061,5080,8088,10000,20000 -T4 --max-retries 1 --host-timeout 150s")
     assert "Nmap done: 1 IP address (1 host up)" in tcp and "Nmap done: 1 IP address (1 host up)" in udp
     opened = peers.nmap_open(tcp) | peers.nmap_open(udp)
     figure("%s open ports" % pbx["name"], sorted(opened))
@@ -215,14 +227,16 @@ def test_attacker_banned_at_the_threshold_then_gets_no_answer(pbx):
         # The wrong password was refused while the attacker was not banned yet.
         if attempts < MAXRETRY:
             assert result.final in (401, 403), result
-        # fail2ban polls the log: wait until it counted this attempt (or banned).
+        # fail2ban polls the log: wait until it counted this attempt (or banned); from the
+        # threshold on, give its action thread the time to ban before trying again.
         wait_for(lambda: jail(host)["total_failed"] > failed or banned(host))
-    wait_for(lambda: banned(host))
+        if attempts >= MAXRETRY:
+            wait_for(lambda: banned(host), 5)
     figure("%s wrong passwords before the ban" % pbx["name"], attempts)
     assert banned(host) and attempts == MAXRETRY
 
     rules = host.check_output("ufw status")
-    assert re.search(r"DENY\s+IN\s+%s\s+# vpbx-fail2ban asterisk" % re.escape(ATTACKER.ip), rules), rules
+    assert re.search(r"DENY(?: IN)?\s+%s\s+# vpbx-fail2ban asterisk" % re.escape(ATTACKER.ip), rules), rules
     # No answer at all: same source port as before (its tracked flow was dropped), TCP, a scan.
     after = ATTACKER.sipp(pbx["ip"], "register_auth_fail.xml", "1002", "1002", "x", port=5070, timeout=5)
     assert after.final is None and "SIP/2.0" not in after.messages, after
@@ -246,7 +260,8 @@ def test_the_firewall_role_keeps_the_ban(pbx):
     assert banned(host)
     run = playbook("firewall", pbx["name"])
     assert run.returncode == 0, run.stdout[-4000:]
-    assert re.search(r"DENY\s+IN\s+%s" % re.escape(ATTACKER.ip), host.check_output("ufw status"))
+    assert re.search(r"DENY(?: IN)?\s+%s\s+# vpbx-fail2ban asterisk" % re.escape(ATTACKER.ip),
+                     host.check_output("ufw status"))
 
 
 def playbook(name, limit):

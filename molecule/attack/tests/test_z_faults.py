@@ -1,0 +1,131 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Faults: a configuration Asterisk refuses is rolled back, a phone is added while 25 calls are up
+on each PBX (none dropped), and a killed Asterisk comes back by itself. Runs last (test_z_*)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+import testinfra
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "tests", "molecule"))
+import peers  # noqa: E402
+
+NETWORK = "172.30.81."
+PBX = {"vpbx-attack16": NETWORK + "16", "vpbx-attack22": NETWORK + "22"}
+OFFICE = peers.Peer("vpbx-office", NETWORK + "50", NETWORK)
+SECRETS = {"1001": "Tq8-office-Vw3x-secret-Ka2", "1002": "Hm5-target-Zr9q-secret-Pd4",
+           "1003": "Fw2-newphone-Qs8t-secret-Lm6"}
+SUBSCRIBERS = [{"extension": "1001", "name": "Office", "secret": SECRETS["1001"], "max_calls": 30},
+               {"extension": "1002", "name": "Cracked", "secret": SECRETS["1002"]}]
+CALLS = 25
+
+
+def figure(name, value):
+    print("VPBX-FIGURE %s = %s" % (name, value))
+
+
+def host(name):
+    return testinfra.get_host("docker://" + name)
+
+
+def playbook(name, limit, extra):
+    cmd = ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], "vpbx.hardened." + name,
+           "--limit", limit, "-e", json.dumps(extra)]
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
+    start = time.monotonic()
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900, check=False, env=env)
+    return proc.returncode, proc.stdout + proc.stderr, time.monotonic() - start
+
+
+def pid(h):
+    return h.check_output("systemctl show -p MainPID --value asterisk")
+
+
+def office_registers_and_calls(ip, extension="1001", port=5071):
+    reg = OFFICE.sipp(ip, "register_auth_ok.xml", extension, extension, SECRETS[extension], port=port)
+    assert reg.rc == 0 and reg.final == 200, reg
+    call = OFFICE.sipp(ip, "invite.xml", "*43", "1001", SECRETS["1001"], caller="1001", port=port + 1)
+    assert call.final == 200 and call.outcome == "answered", call
+
+
+def test_a_refused_option_is_rolled_back_and_phones_keep_working():
+    """PJSIP drops an endpoint whose section holds an option it does not know: the role must bring
+    the previous files back, reload, and fail with Asterisk's words."""
+    name, ip = "vpbx-attack22", PBX["vpbx-attack22"]
+    h = host(name)
+    office_registers_and_calls(ip)
+    files = "cd /etc/asterisk && sha256sum pjsip.conf pjsip_transports.conf pjsip_secrets.conf"
+    before = (h.check_output(files), pid(h))
+    broken = [dict(SUBSCRIBERS[0]), dict(SUBSCRIBERS[1], options={"no_such_option": "yes"})]
+    rc, out, _ = playbook("subscribers", name, {"asterisk_sip_subscribers": broken})
+    assert rc != 0, out[-4000:]
+    assert "Asterisk refused the new configuration" in out and "no_such_option" in out, out[-6000:]
+    assert (h.check_output(files), pid(h)) == before
+    endpoints = h.check_output("asterisk -rx 'pjsip show endpoints'")
+    assert re.search(r"Endpoint:\s+1002\b", endpoints) and re.search(r"Endpoint:\s+1001\b", endpoints), endpoints
+    # The phone registered before the failed run is still registered and calls.
+    assert re.search(r"Contact:\s+1001/sip:1001@%s" % re.escape(OFFICE.ip),
+                     h.check_output("asterisk -rx 'pjsip show contacts'"))
+    call = OFFICE.sipp(ip, "invite.xml", "*43", "1001", SECRETS["1001"], caller="1001", port=5072)
+    assert call.final == 200 and call.outcome == "answered", call
+    # No secrets file backup is left behind by the failed run either.
+    assert h.run("ls /etc/asterisk | grep -q 'pjsip_secrets.conf\\..*~'").rc != 0
+
+
+def test_adding_a_phone_drops_no_call():
+    pause_ms = 120000
+    tags = {name: OFFICE.start_sipp(ip, "invite.xml", "*43", "1001", SECRETS["1001"], "1001", 5090 + i,
+                                    CALLS, pause_ms, 240)
+            for i, (name, ip) in enumerate(sorted(PBX.items()))}
+    # All calls up before the playbook starts.
+    deadline = time.monotonic() + 30
+    up = {}
+    while time.monotonic() < deadline:
+        up = {name: len(re.findall(r"\bUp\b", host(name).run("asterisk -rx 'core show channels concise'").stdout))
+              for name in PBX}
+        if all(count >= CALLS for count in up.values()):
+            break
+        time.sleep(1)
+    assert all(count >= CALLS for count in up.values()), up
+    new = {"extension": "1003", "name": "New", "secret": SECRETS["1003"]}
+    rc, out, seconds = playbook("subscribers", ",".join(sorted(PBX)),
+                                {"asterisk_sip_subscribers": SUBSCRIBERS + [new]})
+    figure("subscribers playbook with %d calls up on each PBX (s)" % CALLS, round(seconds, 1))
+    assert rc == 0, out[-6000:]
+    # The calls were still up when the playbook ended.
+    still = {name: len(re.findall(r"\bUp\b", host(name).run("asterisk -rx 'core show channels concise'").stdout))
+             for name in PBX}
+    assert all(count >= CALLS for count in still.values()), (still, seconds)
+    for i, (name, ip) in enumerate(sorted(PBX.items())):
+        reg = OFFICE.sipp(ip, "register_auth_ok.xml", "1003", "1003", SECRETS["1003"], port=5080 + i)
+        assert reg.rc == 0 and reg.final == 200, (name, reg)
+    for name, tag in tags.items():
+        rc, stats = OFFICE.collect(tag, wait=200)
+        figure("%s calls completed / failed" % name,
+               "%s / %s" % (stats.get("SuccessfulCall(C)"), stats.get("FailedCall(C)")))
+        assert rc == 0, (name, stats)
+        assert int(stats["SuccessfulCall(C)"]) == CALLS and int(stats["FailedCall(C)"]) == 0, (name, stats)
+
+
+def test_killed_asterisk_comes_back_and_phones_register():
+    for name, ip in sorted(PBX.items()):
+        h = host(name)
+        old = pid(h)
+        restarts = int(h.check_output("systemctl show -p NRestarts --value asterisk") or 0)
+        h.check_output("kill -9 %s" % old)
+        start = time.monotonic()
+        deadline = start + 60
+        while time.monotonic() < deadline:
+            if pid(h) not in ("0", old) and h.run("asterisk -rx 'core show version'").rc == 0:
+                break
+            time.sleep(1)
+        figure("%s back after kill -9 (s)" % name, round(time.monotonic() - start, 1))
+        assert pid(h) not in ("0", old)
+        assert int(h.check_output("systemctl show -p NRestarts --value asterisk")) == restarts + 1
+        office_registers_and_calls(ip)
