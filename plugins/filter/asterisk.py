@@ -14,7 +14,9 @@ description:
   - The same plugin file also provides C(asterisk_features) (validates and expands a list of
     module features, failing with the variable name and the known features), C(asterisk_module_show) (C(module show) into a dict with
     C(modules) by name, each with its C(status), and C(count)) and C(asterisk_logger_channels)
-    (C(logger show channels) into a list of dicts with C(channel), C(type), C(status), C(levels)).
+    (C(logger show channels) into a list of dicts with C(channel), C(type), C(status), C(levels)) and
+    C(asterisk_config_refusals) (the lines of a stretch of the notice log saying a reload refused
+    configuration - Asterisk then keeps the previous object).
 options:
   _input:
     description: The CLI output.
@@ -39,6 +41,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk_features import PlanError, expand_features
 from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk import (
     ParseError,
+    config_refusals,
     parse_logger_channels,
     parse_module_show,
     parse_settings,
@@ -63,6 +66,10 @@ def asterisk_features(features, var="asterisk_modules_features"):
         raise AnsibleFilterError(str(exc)) from exc
 
 
+def asterisk_config_refusals(text):
+    return config_refusals(str(text or ""))
+
+
 def asterisk_logger_channels(text):
     return parse_logger_channels(text)
 
@@ -73,5 +80,6 @@ class FilterModule:
             "asterisk_settings": asterisk_settings,
             "asterisk_module_show": asterisk_module_show,
             "asterisk_logger_channels": asterisk_logger_channels,
+            "asterisk_config_refusals": asterisk_config_refusals,
             "asterisk_features": asterisk_features,
         }

@@ -216,3 +216,26 @@ def match_version(pin, versions):
         if re.match(r"^\d+(\.\d+){0,2}$", pin) and re.match(re.escape(pin) + r"(?:[.~+-]|$)", bare):
             return version
     return None
+
+
+# What Asterisk logs when a reload meets configuration it refuses (it then keeps the previous
+# object: "Retaining existing configuration"), e.g. on Asterisk 22:
+#   ERROR[2043] config_options.c: Could not find option suitable for category '1002' named 'x' at line 51 of
+#   ERROR[2043] res_sorcery_config.c: Could not create an object of type 'endpoint' with id '1002' from ...
+#   NOTICE[2043] res_sorcery_config.c: Retaining existing configuration for object of type 'endpoint' ...
+CONFIG_REFUSAL = re.compile(r"^(?:\[[^\]]*\]\s*)?ERROR\[[^\]]*\](?:\[[^\]]*\])?:?\s*"
+                            r"(?:config_options|res_sorcery_config)\.c:|"
+                            r"Retaining existing configuration")
+
+
+def config_refusals(text):
+    """The lines of a stretch of Asterisk's notice log that say a reload refused configuration,
+    without their timestamps."""
+    lines = []
+    for line in (text or "").splitlines():
+        if CONFIG_REFUSAL.search(line):
+            line = re.sub(r"^\[[^\]]*\]\s*", "", line.strip())
+            if line not in lines:
+                lines.append(line)
+    return lines
+

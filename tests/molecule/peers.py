@@ -36,6 +36,12 @@ class Result:
         match = re.findall(r"VPBX-FINAL \[?SIP/2\.0 \d{3}\]? (.*)", self.log)
         return match[-1].strip() if match else ""
 
+    def received(self):
+        """Every SIP response sipp received, in order (the trace also holds what it sent)."""
+        blocks = re.split(r"^-{10,}.*$", self.messages, flags=re.MULTILINE)
+        messages = [b.split("\n", 2)[-1].strip() for b in blocks if "message received" in b]
+        return [m for m in messages if m.startswith("SIP/2.0 ")]
+
     def __repr__(self):
         return "rc=%s log=%r\n%s\n%s" % (self.rc, self.log[-2000:], self.stdout[-2000:], self.messages[-3000:])
 

@@ -190,3 +190,27 @@ def test_match_version(pin, expected):
 ])
 def test_parse_dpkg_status(text, expected):
     assert ast.parse_dpkg_status(text) == expected
+
+
+# Captured on Asterisk 22 (attack scenario): `module reload res_pjsip.so` with an unknown option
+# in endpoint 1002, then a normal line, then chan_sip's silence about the same mistake.
+RELOAD_LOG = """[2026-11-27 07:47:16] ERROR[2043] config_options.c: Could not find option suitable for category '1002' named 'no_such_option' at line 51 of 
+[2026-11-27 07:47:16] ERROR[2043] res_sorcery_config.c: Could not create an object of type 'endpoint' with id '1002' from configuration file 'pjsip.conf'
+[2026-11-27 07:47:16] NOTICE[2043] res_sorcery_config.c: Retaining existing configuration for object of type 'endpoint' with id '1002'
+[2026-11-27 07:47:16] NOTICE[2043] sorcery.c: Type 'system' is not reloadable, maintaining previous values
+[2026-11-27 07:47:20] NOTICE[2100] res_pjsip/pjsip_distributor.c: Request 'REGISTER' from '<sip:9999@172.30.81.22>' failed for '172.30.81.66:5070' (callid: 1-573@172.30.81.66) - No matching endpoint found
+[2026-11-27 07:47:21] WARNING[2100][C-00000001] chan_sip.c: Some runtime warning
+"""
+
+
+def test_config_refusals_are_the_reload_errors_only():
+    from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk import config_refusals
+    assert config_refusals(RELOAD_LOG) == [
+        "ERROR[2043] config_options.c: Could not find option suitable for category '1002' named 'no_such_option' "
+        "at line 51 of",
+        "ERROR[2043] res_sorcery_config.c: Could not create an object of type 'endpoint' with id '1002' from "
+        "configuration file 'pjsip.conf'",
+        "NOTICE[2043] res_sorcery_config.c: Retaining existing configuration for object of type 'endpoint' with id "
+        "'1002'",
+    ]
+    assert config_refusals("") == [] and config_refusals(None) == []
