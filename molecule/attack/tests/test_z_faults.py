@@ -76,8 +76,12 @@ def test_a_refused_option_is_rolled_back_and_phones_keep_working():
                      h.check_output("asterisk -rx 'pjsip show contacts'"))
     call = OFFICE.sipp(ip, "invite.xml", "*43", "1001", SECRETS["1001"], caller="1001", port=5072)
     assert call.final == 200 and call.outcome == "answered", call
-    # No secrets file backup is left behind by the failed run either.
-    assert h.run("ls /etc/asterisk | grep -q 'pjsip_secrets.conf\\..*~'").rc != 0
+    # The previous version is kept outside /etc/asterisk (where the asterisk role would take it for
+    # a stray sample), root only.
+    assert h.run("ls /etc/asterisk | grep -q '~$'").rc != 0
+    assert h.run("ls /var/backups/vpbx-asterisk/asterisk_sip | grep -q '^pjsip.conf\\..*~$'").rc == 0
+    backups = h.file("/var/backups/vpbx-asterisk/asterisk_sip")
+    assert (backups.user, backups.mode) == ("root", 0o700)
 
 
 def test_adding_a_phone_drops_no_call():
@@ -107,6 +111,8 @@ def test_adding_a_phone_drops_no_call():
     for i, (name, ip) in enumerate(sorted(PBX.items())):
         reg = OFFICE.sipp(ip, "register_auth_ok.xml", "1003", "1003", SECRETS["1003"], port=5080 + i)
         assert reg.rc == 0 and reg.final == 200, (name, reg)
+        # The secrets file changed: its previous version was dropped once the new one was verified.
+        assert "secrets" not in host(name).run("ls /var/backups/vpbx-asterisk/asterisk_sip").stdout
     for name, tag in tags.items():
         rc, stats = OFFICE.collect(tag, wait=200)
         figure("%s calls completed / failed" % name,
