@@ -19,8 +19,8 @@ images=(
 )
 # name:tag  base image  apt cache (the Molecule platforms' cache of that suite)
 asterisk_images=(
-  "vpbx-test/asterisk:11-r1 vpbx-test/debian:11-r1 bullseye"
-  "vpbx-test/asterisk:testing-r1 vpbx-test/debian:testing-r1 testing"
+  "vpbx-test/asterisk:11-r2 vpbx-test/debian:11-r1 bullseye"
+  "vpbx-test/asterisk:testing-r2 vpbx-test/debian:testing-r1 testing"
 )
 # What the asterisk role installs (no recommends), plus what Ansible's apt and the firewall role
 # would install on every converge. Nothing a role under test installs on request
@@ -106,7 +106,11 @@ build_asterisk() {
       apt-get install -y -q --no-install-recommends $asterisk_packages
       rm -f /usr/sbin/policy-rc.d
       systemctl disable asterisk.service ufw.service
-      rm -rf /var/lib/apt/lists/*_Packages /tmp/* /var/log/asterisk/*
+      # No package lists: apt must see a stale cache (an image built minutes ago would otherwise
+      # look fresh to cache_valid_time and find no packages).
+      rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/lib/apt/periodic/update-success-stamp /tmp/* \\
+        /var/log/asterisk/*
+      mkdir -p /var/lib/apt/lists/partial && touch -d @0 /var/lib/apt/lists
       " >"$log" 2>&1; then
     tail -n 20 "$log" >&2
     echo "images: installing $asterisk_packages on $base failed (full log: $log)" >&2

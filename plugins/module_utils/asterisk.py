@@ -223,9 +223,11 @@ def match_version(pin, versions):
 #   ERROR[2043] config_options.c: Could not find option suitable for category '1002' named 'x' at line 51 of
 #   ERROR[2043] res_sorcery_config.c: Could not create an object of type 'endpoint' with id '1002' from ...
 #   NOTICE[2043] res_sorcery_config.c: Retaining existing configuration for object of type 'endpoint' ...
-CONFIG_REFUSAL = re.compile(r"^(?:\[[^\]]*\]\s*)?ERROR\[[^\]]*\](?:\[[^\]]*\])?:?\s*"
-                            r"(?:config_options|res_sorcery_config)\.c:|"
-                            r"Retaining existing configuration")
+# Only these: a module (re)loading while the collection works also logs "Unable to load config
+# file 'cdr.conf'" and the like for configuration the collection deliberately does not write.
+CONFIG_REFUSAL = re.compile(r"config_options\.c: (?:Could not find option suitable for category|Error parsing )|"
+                            r"res_sorcery_config\.c: Could not create an object of type|"
+                            r"Retaining existing configuration for object")
 
 
 def config_refusals(text):

@@ -174,6 +174,24 @@ def test_an_injection_through_a_variable_length_route_reaches_the_provider_as_di
     assert re.match(r"^INVITE sip:0044123999@", reached[0]), reached
 
 
+@pytest.mark.parametrize("did, target", [("74950000002", "subscriber 1002"), ("74950000600", "queue support")])
+def test_an_inbound_call_from_the_provider_rings_1002(pbx, vault, did, target):
+    """The provider (the trunk identifies it by its address, no credentials) calls a DID; the
+    inbound route of its trunk context rings 1002's phone - directly, or as the queue's member."""
+    reg = phones.register(pbx["ip"], "1002", vault["secrets"]["1002"])
+    assert reg.rc == 0 and reg.final == 200, reg
+    answerer = phones.Answerer(phones.phones(), phones.PHONES_IP, phones.PORTS["1002"])
+    try:
+        result = phones.sipp(pbx["ip"], "invite.xml", did, caller="sipnet", port=5060, duration_ms=2000,
+                             source=phones.provider())
+        time.sleep(1)
+        invites = answerer.invites()
+    finally:
+        answerer.stop()
+    assert result.final == 200 and result.outcome == "answered", (target, result)
+    assert invites and invites[0].startswith("INVITE sip:1002@" + phones.PHONES_IP), (target, invites)
+
+
 def test_an_unauthenticated_invite_never_reaches_the_provider(pbx):
     answerer = provider_answerer()
     try:
