@@ -192,7 +192,7 @@ def test_svcrack_finds_no_password(pbx):
 def test_only_the_ports_meant_to_be_open_are_open(pbx):
     host = pbx["host"]
     with exempt(host):
-        tcp = ATTACKER.nmap(pbx["ip"], "-sS -p- -T4 --min-rate 2000 --max-retries 1 --host-timeout 200s")
+        tcp = ATTACKER.nmap(pbx["ip"], "-sS -p- -T4 --min-rate 5000 --max-retries 1 --host-timeout 200s")
         # UDP: only a port that answers is open (a dropped one is open|filtered), so nmap sends each
         # port's own protocol probe (SIP OPTIONS on 5060, IAX2 on 4569, MGCP on 2727...).
         udp = ATTACKER.nmap(pbx["ip"], "-sU -sV --version-intensity 0 -p 22,53,69,123,161,2000,2727,4569,5038,"
