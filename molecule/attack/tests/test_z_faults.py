@@ -85,9 +85,10 @@ def test_a_refused_option_is_rolled_back_and_phones_keep_working():
 
 
 def test_adding_a_phone_drops_no_call():
-    pause_ms = 120000
+    # Long enough to outlast the playbook on a loaded CI machine (117 s seen there).
+    pause_ms = 240000
     tags = {name: OFFICE.start_sipp(ip, "invite.xml", "*43", "1001", SECRETS["1001"], "1001", 5090 + i,
-                                    CALLS, pause_ms, 240)
+                                    CALLS, pause_ms, 330)
             for i, (name, ip) in enumerate(sorted(PBX.items()))}
     # All calls up before the playbook starts.
     deadline = time.monotonic() + 30
@@ -114,7 +115,7 @@ def test_adding_a_phone_drops_no_call():
         # The secrets file changed: its previous version was dropped once the new one was verified.
         assert "secrets" not in host(name).run("ls /var/backups/vpbx-asterisk/asterisk_sip").stdout
     for name, tag in tags.items():
-        rc, stats = OFFICE.collect(tag, wait=200)
+        rc, stats = OFFICE.collect(tag, wait=330)
         figure("%s calls completed / failed" % name,
                "%s / %s" % (stats.get("SuccessfulCall(C)"), stats.get("FailedCall(C)")))
         assert rc == 0, (name, stats)
