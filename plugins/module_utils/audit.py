@@ -31,6 +31,7 @@ import re
 
 from ansible_collections.vpbx.hardened.plugins.module_utils import asterisk as ast
 from ansible_collections.vpbx.hardened.plugins.module_utils import firewall as fw
+from ansible_collections.vpbx.hardened.plugins.module_utils.fail2ban import parse_jails  # noqa: F401 (also audit's API)
 
 PASS, FAIL, NA, UNKNOWN = "pass", "fail", "n/a", "unknown"
 STATUSES = (PASS, FAIL, NA, UNKNOWN)
@@ -254,13 +255,6 @@ def parse_dialplan(text):
         else:
             current["lines"].append(line.strip())
     return contexts
-
-
-def parse_jails(text):
-    match = re.search(r"Jail list:[ \t]*(.*)$", text or "", re.MULTILINE)
-    if not match:
-        return []
-    return [j.strip() for j in match.group(1).split(",") if j.strip()]
 
 
 def parse_jail_files(text):

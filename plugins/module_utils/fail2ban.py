@@ -19,6 +19,14 @@ from __future__ import annotations
 import ipaddress
 import re
 
+# The same text/bool readers and the connections that bypass the host's firewall as the firewall plan.
+from ansible_collections.vpbx.hardened.plugins.module_utils.firewall import (  # noqa: F401
+    LOCAL_CONNECTIONS,
+    _bool,
+    _is_bool,
+    _text,
+)
+
 # UFW rules that fail2ban adds carry this comment (the action's `comment`); the firewall role
 # leaves them alone when it purges rules it did not plan.
 BAN_COMMENT = "vpbx-fail2ban"
@@ -26,13 +34,6 @@ BAN_COMMENT = "vpbx-fail2ban"
 TIME = re.compile(r"^(\d+)(s|m|h|d|w)?$")
 UNIT = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 LOOPBACK = ["127.0.0.0/8", "::1/128"]
-LOCAL_CONNECTIONS = frozenset("""
-local ansible.builtin.local docker community.docker.docker community.docker.docker_api
-podman containers.podman.podman buildah containers.podman.buildah lxc community.general.lxc
-lxd community.general.lxd chroot community.general.chroot machinectl community.general.machinectl
-kubectl kubernetes.core.kubectl community.okd.oc jail community.general.jail
-incus community.general.incus qubes community.general.qubes
-""".split())
 
 DEFAULT_NAMES = {
     "maxretry": "asterisk_fail2ban_maxretry",
@@ -58,20 +59,6 @@ class Fail2banError(Exception):
     def __init__(self, errors):
         super().__init__("; ".join(errors))
         self.errors = errors
-
-
-def _text(value):
-    return "" if value is None else str(value).strip()
-
-
-def _is_bool(value):
-    return isinstance(value, bool) or _text(value).lower() in ("true", "false", "yes", "no", "1", "0")
-
-
-def _bool(value):
-    if isinstance(value, bool):
-        return value
-    return _text(value).lower() in ("true", "yes", "1")
 
 
 def seconds(value):
