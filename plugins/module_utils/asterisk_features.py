@@ -21,25 +21,28 @@ import fnmatch
 
 FEATURES = {
     "core": {
-        "description": "dialplan engine, Dial/Playback/Gosub, the dialplan functions the collection's "
-                       "dialplan uses (GROUP/GROUP_COUNT caps, CALLERID, string filters), bridging, "
+        # Only what the collection's own dialplan calls (Dial, Gosub, GROUP/GROUP_COUNT caps, IF,
+        # FILTER/STRFTIME): Playback, Verbose, CALLERID, CHANNEL or CUT for a dialplan of your own
+        # come with asterisk_modules_extra (docs/modules.md).
+        "description": "dialplan engine, Dial and Gosub, the dialplan functions the collection's "
+                       "dialplan uses (GROUP/GROUP_COUNT caps, IF, string filters), bridging, "
                        "RTP, timing, G.711, the security event log",
-        "modules": ["pbx_config", "app_dial", "app_playback", "app_stack", "app_verbose", "func_callerid",
-                    "func_strings", "func_logic", "func_groupcount", "func_channel", "func_cut",
+        "modules": ["pbx_config", "app_dial", "app_stack", "func_strings", "func_logic", "func_groupcount",
                     "res_security_log", "res_rtp_asterisk", "res_timing_timerfd", "bridge_simple",
                     "bridge_native_rtp", "bridge_builtin_features", "bridge_builtin_interval_features",
                     "bridge_holding", "codec_ulaw", "codec_alaw", "codec_a_mu", "format_pcm"],
     },
     "pjsip": {
+        # Not the PJSIP dialplan functions (PJSIP_HEADER, PJSIP_ENDPOINT...), Path or Diversion
+        # headers: nothing the collection renders uses them (asterisk_modules_extra adds them).
         "description": "PJSIP channel driver with digest authentication, registrar, outbound "
-                       "registration, ACLs, NAT helpers and the PJSIP dialplan functions",
+                       "registration, ACLs, NAT helpers, DTMF by INFO, the SIP logger",
         "modules": ["chan_pjsip", "res_pjsip", "res_pjsip_session", "res_pjsip_authenticator_digest",
                     "res_pjsip_outbound_authenticator_digest", "res_pjsip_endpoint_identifier_user",
                     "res_pjsip_endpoint_identifier_ip", "res_pjsip_registrar",
                     "res_pjsip_outbound_registration", "res_pjsip_sdp_rtp", "res_pjsip_acl",
                     "res_pjsip_nat", "res_pjsip_caller_id", "res_pjsip_dtmf_info", "res_pjsip_rfc3326",
-                    "res_pjsip_logger", "res_pjsip_diversion", "res_pjsip_header_funcs", "res_pjsip_path",
-                    "func_pjsip_endpoint", "func_pjsip_contact", "func_pjsip_aor"],
+                    "res_pjsip_logger"],
     },
     "chan_sip": {
         "description": "the deprecated chan_sip driver (Asterisk 20 and older only)",

@@ -113,6 +113,10 @@ requests:
   description: All stored feature requests after merging O(request), by requester.
   returned: always
   type: dict
+request_stored:
+  description: Whether O(requester)'s stored request was already O(request) (nothing new to ask).
+  returned: always
+  type: bool
 running:
   description: Whether a running Asterisk answered.
   returned: always
@@ -195,6 +199,7 @@ def main():
     if params["request"] and not params["requester"]:
         module.fail_json(msg="request needs requester (the name of the role asking)")
     requests = read_requests(params["requests_file"])
+    stored = params["requester"] and requests.get(params["requester"]) == sorted(set(params["request"]))
     if params["requester"]:
         requests[params["requester"]] = sorted(set(params["request"]))
     features = list(params["features"])
@@ -235,6 +240,7 @@ def main():
         missing=result["missing"],
         packages=sorted(set(result["missing"].values())),
         requests=requests,
+        request_stored=bool(stored),
         running=running,
         loaded=loaded,
         to_load=to_load,

@@ -1,0 +1,237 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The benchmarks' arithmetic and parsing: no Docker, no Ansible, unit-tested (tests/unit/benchmarks).
+
+run.py measures; this module turns what it measured into figures, ratios against the baseline of
+the same run, verdicts against the issue's targets, and the Markdown of docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import statistics
+
+# The targets (issue 8). A ratio is figure / baseline of the same run.
+TARGETS = {
+    "lean.modules": ("<=", 70, "modules loaded by the hardened PBX (reference how-to's feature set)"),
+    "lean.memory_ratio": ("<=", 0.5, "resident memory, hardened / stock"),
+    "site.rerun_seconds": ("<=", 20, "idempotent re-run of the site playbook, seconds"),
+    "site.rerun_changed": ("==", 0, "tasks changed by the re-run"),
+    "fleet.ratio": ("<=", 3.0, "largest fleet's converge time / one host's"),
+    "calls.ratio": (">=", 0.95, "calls per second, hardened / stock"),
+    "calls.failed": ("==", 0, "failed calls, both PBXs"),
+    "load.dropped": ("==", 0, "calls dropped while the subscribers playbook ran"),
+}
+
+_RECAP = re.compile(r"^(\S+)\s+:\s+((?:\w+=\d+\s*)+)$", re.MULTILINE)
+
+
+def recap(output):
+    """The PLAY RECAP of ansible-playbook's output as {host: {"ok": n, "changed": n, ...}}.
+
+    Only the last recap counts (one playbook run prints one)."""
+    text = output.rsplit("PLAY RECAP", 1)[-1] if "PLAY RECAP" in output else ""
+    hosts = {}
+    for host, counters in _RECAP.findall(text):
+        hosts[host] = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", counters)}
+    return hosts
+
+
+def tasks_run(counters):
+    """Tasks a host ran, as the recap counts them (a loop counts once). Ansible counts a changed
+    task in both "ok" and "changed", so "changed" is not added again."""
+    return sum(counters.get(k, 0) for k in ("ok", "failed", "skipped", "unreachable", "rescued", "ignored"))
+
+
+def sipp_stats(csv_text):
+    """The last row of sipp's -trace_stat file as {column: value} (columns end with (C) for the
+    cumulated values); {} when sipp wrote no data row."""
+    lines = [line for line in csv_text.strip().splitlines() if line.strip()]
+    if len(lines) < 2:
+        return {}
+    return dict(zip(lines[0].rstrip(";").split(";"), lines[-1].rstrip(";").split(";")))
+
+
+def sipp_counts(csv_text):
+    """(successful, failed) calls from a sipp -trace_stat file; (0, 0) without data."""
+    row = sipp_stats(csv_text)
+    return int(row.get("SuccessfulCall(C)", 0) or 0), int(row.get("FailedCall(C)", 0) or 0)
+
+
+def modules_loaded(module_show):
+    """The count from `module show`'s last line ("46 modules loaded")."""
+    match = re.search(r"^(\d+) modules? loaded", module_show, re.MULTILINE)
+    if not match:
+        raise ValueError("no 'N modules loaded' line in: %r" % module_show[-200:])
+    return int(match.group(1))
+
+
+def vm_rss_kib(status):
+    """VmRSS (KiB) from /proc/PID/status."""
+    match = re.search(r"^VmRSS:\s+(\d+) kB", status, re.MULTILINE)
+    if not match:
+        raise ValueError("no VmRSS in /proc status: %r" % status[-200:])
+    return int(match.group(1))
+
+
+def median(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def ratio(value, baseline):
+    if value is None or not baseline:
+        return None
+    return value / baseline
+
+
+def growth(points):
+    """How time grows with size: [(size, seconds)] -> (size ratio, time ratio, exponent) between the
+    smallest and the largest size. Exponent 1 is linear; far below 1 is what the issue asks."""
+    points = sorted(p for p in points if p[1] is not None)
+    if len(points) < 2 or points[0][1] <= 0:
+        return None
+    (n0, t0), (n1, t1) = points[0], points[-1]
+    size_ratio, time_ratio = n1 / n0, t1 / t0
+    exponent = math.log(time_ratio) / math.log(size_ratio) if size_ratio > 1 and time_ratio > 0 else None
+    return {"size_ratio": size_ratio, "time_ratio": time_ratio, "exponent": exponent}
+
+
+def verdict(key, value):
+    """(met, text) for a target key; met is None when the figure is missing."""
+    if key not in TARGETS:
+        return None, ""
+    op, target, what = TARGETS[key]
+    if value is None:
+        return None, "%s: not measured" % what
+    met = {"<=": value <= target, ">=": value >= target, "==": value == target}[op]
+    return met, "%s: %s (target %s %s)" % (what, fmt(value), op, fmt(target))
+
+
+def fmt(value):
+    if value is None:
+        return "n/a"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if abs(value) >= 100:
+            return "%.0f" % value
+        if abs(value) >= 10:
+            return "%.1f" % value
+        return "%.2f" % value
+    return str(value)
+
+
+def targets(results):
+    """Every target the results hold a figure for: [(key, met, text)]."""
+    flat = {
+        "lean.modules": max((v["hardened"]["modules"] for v in results.get("lean", {}).values()), default=None),
+        "lean.memory_ratio": max((v["memory_ratio"] for v in results.get("lean", {}).values()), default=None),
+        "site.rerun_seconds": max((v["rerun"]["seconds"] for v in results.get("site", {}).values()), default=None),
+        "site.rerun_changed": max((v["rerun"]["changed"] for v in results.get("site", {}).values()), default=None),
+        "fleet.ratio": results.get("fleet", {}).get("ratio"),
+        "calls.ratio": min((v["ratio"] for v in results.get("calls", {}).values()
+                            if v.get("ratio") is not None), default=None),
+        "calls.failed": sum(v["stock"]["failed"] + v["hardened"]["failed"]
+                            for v in results.get("calls", {}).values()) if results.get("calls") else None,
+        "load.dropped": sum(v["dropped"] for v in results.get("load", {}).values()) if results.get("load") else None,
+    }
+    out = []
+    for key in TARGETS:
+        if flat[key] is None:
+            continue
+        met, text = verdict(key, flat[key])
+        out.append((key, met, text))
+    return out
+
+
+def _table(header, rows):
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(fmt(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def markdown(results):
+    """The figures section of docs/performance.md, from one run's results."""
+    m = results.get("machine", {})
+    out = ["Measured %s on %s: %s, %s CPU(s), %s GiB RAM, kernel %s, Docker %s, ansible-core %s, commit %s%s."
+           % (m.get("date", "?"), m.get("hostname", "?"), m.get("cpu", "?"), m.get("cpus", "?"),
+              m.get("memory_gib", "?"), m.get("kernel", "?"), m.get("docker", "?"), m.get("ansible_core", "?"),
+              m.get("commit", "?"), " (smoke sizes: not figures to quote)" if results.get("smoke") else ""),
+           "", "Command: `%s`" % results.get("command", "python benchmarks/run.py"), ""]
+    verdicts = targets(results)
+    if verdicts:
+        out += ["### Targets", ""]
+        out += ["- %s %s" % ({True: "met:", False: "**missed:**", None: "?"}[met], text) for _, met, text in verdicts]
+        out.append("")
+    lean = results.get("lean")
+    if lean:
+        out += ["### 1. Pruned vs stock Asterisk", "",
+                _table(["Asterisk", "modules stock", "modules hardened", "RSS stock (MiB)", "RSS hardened (MiB)",
+                        "memory ratio", "start stock (s)", "start hardened (s)", "start ratio"],
+                       [[v, d["stock"]["modules"], d["hardened"]["modules"], d["stock"]["rss_kib"] / 1024,
+                         d["hardened"]["rss_kib"] / 1024, d["memory_ratio"], d["stock"]["start_seconds"],
+                         d["hardened"]["start_seconds"], d["start_ratio"]] for v, d in sorted(lean.items())]), ""]
+    site = results.get("site")
+    if site:
+        out += ["### 2. Site playbook on one host", "",
+                _table(["Asterisk", "image", "fresh converge (s)", "tasks", "changed", "re-run (s)", "re-run tasks",
+                        "re-run changed", "re-run / converge"],
+                       [[v, d["image"], d["converge"]["seconds"], d["converge"]["tasks"], d["converge"]["changed"],
+                         d["rerun"]["seconds"], d["rerun"]["tasks"], d["rerun"]["changed"],
+                         ratio(d["rerun"]["seconds"], d["converge"]["seconds"])] for v, d in sorted(site.items())]),
+                ""]
+    scale = results.get("scale")
+    if scale:
+        rows = []
+        for v, d in sorted(scale.items()):
+            base = d["runs"][0]
+            for run in d["runs"]:
+                rows.append([v, run["subscribers"], run["seconds"], ratio(run["seconds"], base["seconds"]),
+                             run["subscribers"] / base["subscribers"], run["tasks"], run["changed"]])
+        out += ["### 3. Subscribers playbook by data size", "",
+                _table(["Asterisk", "subscribers", "seconds", "time ratio", "size ratio", "tasks", "changed"], rows), ""]
+        for v, d in sorted(scale.items()):
+            g = d.get("growth")
+            if g:
+                out.append("- Asterisk %s: %s× the subscribers took %s× the time (growth exponent %s; 1 = linear)."
+                           % (v, fmt(g["size_ratio"]), fmt(g["time_ratio"]), fmt(g["exponent"])))
+        out.append("")
+    fleet = results.get("fleet")
+    if fleet:
+        base = fleet["runs"][0]
+        out += ["### 4. Fleet: PBX containers converged in one run", "",
+                _table(["hosts", "seconds", "ratio to %d host(s)" % base["hosts"], "tasks per host", "failed hosts"],
+                       [[r["hosts"], r["seconds"], ratio(r["seconds"], base["seconds"]), r["tasks"], r["failed_hosts"]]
+                        for r in fleet["runs"]]), ""]
+    calls = results.get("calls")
+    if calls:
+        out += ["### 5. Call capacity (sipp, authenticated INVITE to the echo test, answered, BYE)", "",
+                _table(["Asterisk", "driver", "calls per run", "concurrent", "rounds", "stock calls/s",
+                        "hardened calls/s", "ratio", "failed stock", "failed hardened"],
+                       [[v, d["driver"], d["calls"], d["concurrent"], d["rounds"], d["stock"]["cps"],
+                         d["hardened"]["cps"], d["ratio"], d["stock"]["failed"], d["hardened"]["failed"]]
+                        for v, d in sorted(calls.items())]), ""]
+    load = results.get("load")
+    if load:
+        out += ["### 6. Change under load", "",
+                _table(["Asterisk", "calls up", "playbook (s)", "calls still up at its end", "completed", "dropped",
+                        "Asterisk PID unchanged"],
+                       [[v, d["calls"], d["playbook_seconds"], d["up_at_end"], d["completed"], d["dropped"],
+                         d["same_pid"]] for v, d in sorted(load.items())]), ""]
+    return "\n".join(out).rstrip() + "\n"
+
+
+BEGIN = "<!-- BEGIN benchmark figures (python benchmarks/run.py --update-docs) -->"
+END = "<!-- END benchmark figures -->"
+
+
+def splice(document, section):
+    """docs/performance.md with the text between the BEGIN and END markers replaced."""
+    if BEGIN not in document or END not in document:
+        raise ValueError("the document has no benchmark figure markers")
+    head, rest = document.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    return head + BEGIN + "\n" + section.rstrip() + "\n" + END + tail

@@ -1,0 +1,656 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""vpbx.hardened benchmarks: the hardened PBX side by side with stock Asterisk, and the
+collection's own speed. Documented in docs/performance.md.
+
+    python benchmarks/run.py                   # everything, full sizes (about an hour)
+    python benchmarks/run.py --only lean,calls # some benchmarks
+    python benchmarks/run.py --smoke           # tiny sizes: proves every benchmark still runs
+    python benchmarks/run.py --update-docs     # also writes the figures into docs/performance.md
+
+Runs as root on the machine `make bootstrap` prepared (Docker, the virtualenv, the locally built
+images). Every container lives on the benchmark's own Docker network (172.30.90.0/24), created
+here and removed at the end; calls and loads go only to those containers, and every run is bounded
+(sipp call counts and -timeout, `timeout` around every command).
+
+Benchmarks (see --help for the sizes):
+  site   fresh converge of the site playbook on one host, idempotent re-run, tasks run
+  lean   modules loaded, resident memory and start-up time: the hardened PBX (site's host) vs stock
+  calls  sipp calls per second through the hardened PBX vs stock Asterisk with a plain config
+  load   calls dropped while the subscribers playbook runs with calls up
+  scale  the subscribers playbook with growing numbers of subscribers
+  fleet  the site playbook on 1..N PBX containers in one run
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import random
+import shlex
+import string
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+import figures  # noqa: E402
+
+NETWORK, SUBNET = "vpbx-bench", "172.30.90"
+PREFIX = "vpbx-bench"
+CLIENT_IMAGE = "vpbx-test/sipclient:12-r1"
+# Asterisk version -> Debian release of the test images, cgroup mount, apt cache suite, driver of
+# the reference how-to on that version.
+PLATFORMS = {
+    "16": {"tag": "11", "cgroup": "/sys/fs/cgroup", "suite": "bullseye", "driver": "chan_sip", "ip": 16},
+    "22": {"tag": "testing", "cgroup": "/sys/fs/cgroup/unified", "suite": "testing", "driver": "pjsip", "ip": 22},
+}
+CLIENT_IP = SUBNET + ".50"
+PROVIDER_IP = SUBNET + ".60"  # a trunk's address: no container answers there, nothing is sent to it
+BENCHMARKS = ("site", "lean", "calls", "load", "scale", "fleet")
+FULL = {"starts": 3, "calls": 5000, "concurrent": 20, "rounds": 3, "load_calls": 50,
+        "scale": [10, 100, 1000], "fleet": [1, 5, 20], "image": "bare", "versions": ["16", "22"],
+        "fleet_version": "22"}
+SMOKE = {"starts": 1, "calls": 50, "concurrent": 5, "rounds": 1, "load_calls": 3,
+         "scale": [2, 4], "fleet": [2], "image": "asterisk", "versions": ["22"], "fleet_version": "22"}
+SECRET_1001 = "Bench-secret-Zq8w-Lx4t-Rv5n"
+
+
+def step(message):
+    print("==> [bench %s] %s" % (time.strftime("%H:%M:%S"), message), flush=True)
+
+
+def sh(args, timeout=600, check=True, stdin=None):
+    proc = subprocess.run(args, input=stdin, capture_output=True, text=True, timeout=timeout, check=False)
+    if check and proc.returncode != 0:
+        raise RuntimeError("%s failed (exit %d): %s%s" % (" ".join(shlex.quote(a) for a in args), proc.returncode,
+                                                           proc.stdout[-2000:], proc.stderr[-2000:]))
+    return proc
+
+
+def dexec(container, script, timeout=300, check=True, stdin=None):
+    """A bash script in a container, bounded by `timeout` on both sides."""
+    args = ["docker", "exec"] + (["-i"] if stdin is not None else []) + [container, "timeout", str(timeout),
+                                                                          "bash", "-c", script]
+    return sh(args, timeout=timeout + 30, check=check, stdin=stdin)
+
+
+# --- Containers ---------------------------------------------------------------------------------
+
+class Lab:
+    """The benchmark's network and containers; close() removes them all."""
+
+    def __init__(self, keep=False):
+        self.keep, self.containers = keep, []
+        for name in self._existing():
+            sh(["docker", "rm", "-f", name], check=False)
+        sh(["docker", "network", "rm", NETWORK], check=False)
+        sh(["docker", "network", "create", "--subnet", SUBNET + ".0/24", "--gateway", SUBNET + ".1", NETWORK])
+
+    @staticmethod
+    def _existing():
+        out = sh(["docker", "ps", "-a", "--filter", "name=^" + PREFIX + "-", "--format", "{{.Names}}"]).stdout
+        return out.split()
+
+    def pbx(self, name, version, ip, image="asterisk"):
+        """A systemd container: "bare" = the Debian image (the site playbook installs Asterisk),
+        "asterisk" = the image with the distribution's Asterisk package unpacked, never started."""
+        p = PLATFORMS[version]
+        image = "vpbx-test/%s:%s" % ("debian" if image == "bare" else "asterisk",
+                                     p["tag"] + ("-r1" if image == "bare" else "-r2"))
+        cache = self.apt_cache(name, p["suite"])
+        sh(["docker", "rm", "-f", name], check=False)
+        sh(["docker", "run", "-d", "--name", name, "--hostname", name.replace(PREFIX + "-", "bench-"),
+            "--network", NETWORK, "--ip", ip, "--cap-add", "SYS_ADMIN", "--cap-add", "NET_ADMIN",
+            "--tmpfs", "/run", "--tmpfs", "/run/lock", "--tmpfs", "/tmp", "--cgroupns", "host",
+            "-v", "%s:/sys/fs/cgroup:rw" % p["cgroup"], "-v", "%s:/var/cache/apt/archives:rw" % cache,
+            "--stop-signal", "SIGRTMIN+3", image])
+        self.containers.append(name)
+        return name
+
+    @staticmethod
+    def apt_cache(name, suite):
+        """Each container its own apt archive (apt locks it while it installs, as on separate
+        hosts), seeded with hard links to the shared cache's packages: nothing is downloaded twice."""
+        shared, own = "/var/cache/vpbx/apt/%s" % suite, "/var/cache/vpbx/apt-bench/%s/%s" % (name, suite)
+        os.makedirs(os.path.join(own, "partial"), exist_ok=True)
+        os.makedirs(shared, exist_ok=True)
+        for deb in os.listdir(shared):
+            if deb.endswith(".deb") and not os.path.exists(os.path.join(own, deb)):
+                try:
+                    os.link(os.path.join(shared, deb), os.path.join(own, deb))
+                except OSError:
+                    pass
+        return own
+
+    def client(self):
+        name = PREFIX + "-client"
+        sh(["docker", "rm", "-f", name], check=False)
+        sh(["docker", "run", "-d", "--name", name, "--network", NETWORK, "--ip", CLIENT_IP, CLIENT_IMAGE,
+            "sleep", "infinity"])
+        self.containers.append(name)
+        sh(["docker", "cp", os.path.join(HERE, "sipp", "call.xml"), name + ":/tmp/call.xml"])
+        dexec(name, "printf 'SEQUENTIAL\\n1001;\\n' > /tmp/caller.csv")
+        return name
+
+    @staticmethod
+    def wait_systemd(names, timeout=90):
+        deadline = time.monotonic() + timeout
+        for name in names:
+            while True:
+                state = dexec(name, "systemctl is-system-running || true", timeout=20, check=False).stdout.strip()
+                if state in ("running", "degraded"):
+                    break
+                if time.monotonic() > deadline:
+                    raise RuntimeError("%s: systemd did not come up (%s)" % (name, state))
+                time.sleep(1)
+
+    def remove(self, names):
+        for name in names:
+            sh(["docker", "rm", "-f", name], check=False)
+            if name in self.containers:
+                self.containers.remove(name)
+
+    def close(self):
+        if self.keep:
+            step("containers kept (--keep): %s" % " ".join(self.containers))
+            return
+        self.remove(list(self.containers))
+        sh(["docker", "network", "rm", NETWORK], check=False)
+
+
+# --- Ansible ------------------------------------------------------------------------------------
+
+def group_vars(subscribers=None):
+    """The reference how-to's feature set (inventories/example), with this network's addresses:
+    two phones (one with voicemail), a trunk identified by its address, landline and mobile routes,
+    the echo test, inbound calls to 1002; firewall and fail2ban on."""
+    subscribers = subscribers if subscribers is not None else [
+        {"extension": "1001", "name": "Director", "secret": SECRET_1001, "max_calls": 100},
+        {"extension": "1002", "name": "Secretary", "secret": "Bench-secret-Pk3r-Wd7m-Yb6c", "voicemail": True,
+         "voicemail_pin": "582914"}]
+    return {
+        # The docker connection is root already; the images carry no sudo.
+        "ansible_become": False,
+        "asterisk_sip_subscriber_defaults": {"context": "homeoffice", "permit": [SUBNET + ".0/24"],
+                                             "codecs": ["alaw", "ulaw"], "qualify": False, "max_calls": 2},
+        "asterisk_sip_subscribers": subscribers,
+        "asterisk_sip_trunks": [{"name": "provider", "host": PROVIDER_IP, "context": "from-provider",
+                                 "qualify": False}],
+        "asterisk_dialplan_contexts": [{"name": "homeoffice", "routes": ["ru-landline", "ru-mobile"],
+                                        "max_calls": 1000, "echo_test": True}],
+        "asterisk_dialplan_routes": [
+            {"name": "ru-landline", "pattern": "_8[3-7]XXXXXXXXX", "trunk": "provider", "strip": 1, "prepend": "7"},
+            {"name": "ru-mobile", "pattern": "_89XXXXXXXXX", "trunk": "provider", "strip": 1, "prepend": "7"}],
+        "asterisk_dialplan_inbound": [{"trunk": "provider", "subscriber": "1002"}],
+        "asterisk_manager_enabled": False,
+        "asterisk_http_enabled": False,
+        # The benchmark's client places thousands of calls: never banned.
+        "asterisk_fail2ban_admin_networks": [CLIENT_IP + "/32"],
+    }
+
+
+def write_inventory(directory, hosts):
+    """hosts: {container: {version, ...host vars}} -> an inventory file (JSON is YAML)."""
+    inventory = {"pbx": {"hosts": {}, "vars": group_vars()}}
+    for name, version in hosts.items():
+        inventory["pbx"]["hosts"][name] = {"ansible_connection": "community.docker.docker",
+                                           "asterisk_sip_driver": PLATFORMS[version]["driver"]}
+    path = os.path.join(directory, "inventory-%d.yml" % len(os.listdir(directory)))
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(inventory, handle, indent=1)
+    return path
+
+
+def playbook(name, inventory, extra=None, limit=None, timeout=3600):
+    """One ansible-playbook run: {"seconds", "rc", "recap", "output"}; raises when it fails."""
+    args = ["ansible-playbook", "-i", inventory, "vpbx.hardened." + name]
+    if limit:
+        args += ["--limit", limit]
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+               ANSIBLE_FORCE_COLOR="0", ANSIBLE_COLLECTIONS_PATH=os.path.join(REPO, ".ansible", "collections"))
+    extra_file = None
+    if extra:
+        extra_file = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False)
+        json.dump(extra, extra_file)
+        extra_file.close()
+        args += ["-e", "@" + extra_file.name]
+    start = time.monotonic()
+    proc = subprocess.run(args, capture_output=True, text=True, timeout=timeout, check=False, env=env, cwd=REPO)
+    seconds = time.monotonic() - start
+    if extra_file:
+        os.unlink(extra_file.name)
+    output = proc.stdout + proc.stderr
+    if proc.returncode != 0:
+        raise RuntimeError("ansible-playbook %s failed (exit %d):\n%s" % (name, proc.returncode, output[-6000:]))
+    return {"seconds": seconds, "rc": proc.returncode, "recap": figures.recap(output), "output": output}
+
+
+def summary(run, host):
+    counters = run["recap"].get(host, {})
+    return {"seconds": round(run["seconds"], 1), "tasks": figures.tasks_run(counters),
+            "changed": counters.get("changed", 0)}
+
+
+# --- Asterisk measurements ----------------------------------------------------------------------
+
+START_SCRIPT = r"""
+systemctl stop asterisk; sleep 1
+s=$(date +%s%N); systemctl start asterisk
+for i in $(seq 600); do asterisk -rx 'core waitfullybooted' >/dev/null 2>&1 && break; sleep 0.05; done
+e=$(date +%s%N); echo $(( (e - s) / 1000000 ))
+"""
+
+
+def asterisk_figures(container, starts):
+    """Start-up time (median of `starts` restarts, systemctl start until fully booted), then the
+    modules loaded and the resident memory after 10 s of idling."""
+    times = []
+    for _ in range(starts):
+        times.append(int(dexec(container, START_SCRIPT, timeout=90).stdout.strip().splitlines()[-1]) / 1000.0)
+    time.sleep(10)
+    modules = figures.modules_loaded(dexec(container, "asterisk -rx 'module show'").stdout)
+    rss = figures.vm_rss_kib(dexec(container, "cat /proc/$(systemctl show -p MainPID --value asterisk)/status").stdout)
+    return {"modules": modules, "rss_kib": rss, "start_seconds": round(figures.median(times), 3),
+            "start_samples": times}
+
+
+STOCK_PJSIP = """[transport-udp]
+type=transport
+protocol=udp
+bind=0.0.0.0:5060
+
+[1001]
+type=endpoint
+context=homeoffice
+disallow=all
+allow=alaw,ulaw
+auth=1001
+aors=1001
+
+[1001]
+type=auth
+auth_type=userpass
+username=1001
+password=%s
+
+[1001]
+type=aor
+max_contacts=1
+""" % SECRET_1001
+
+STOCK_SIP = """[general]
+udpbindaddr=0.0.0.0:5060
+context=default
+
+[1001]
+type=friend
+host=dynamic
+secret=%s
+context=homeoffice
+disallow=all
+allow=alaw,ulaw
+""" % SECRET_1001
+
+STOCK_DIALPLAN = """[homeoffice]
+exten => *43,1,Answer()
+ same => n,Echo()
+ same => n,Hangup()
+"""
+
+
+def stock_plain_config(container, driver):
+    """Stock Asterisk (every module, the package's other sample files) with a plain configuration
+    equivalent to the hardened one for the benchmark's call: endpoint 1001 with a password, the
+    echo test in its context."""
+    name = "pjsip.conf" if driver == "pjsip" else "sip.conf"
+    body = STOCK_PJSIP if driver == "pjsip" else STOCK_SIP
+    dexec(container, "cat > /etc/asterisk/%s" % name, stdin=body)
+    dexec(container, "cat > /etc/asterisk/extensions.conf", stdin=STOCK_DIALPLAN)
+    dexec(container, "systemctl restart asterisk; for i in $(seq 200); do "
+                     "asterisk -rx 'core waitfullybooted' >/dev/null 2>&1 && break; sleep 0.1; done", timeout=60)
+
+
+# --- sipp ---------------------------------------------------------------------------------------
+
+def sipp_run(client, target, calls, concurrent, pause_ms=0, rate=5000, port=5080, timeout=600, background=False,
+             tag="bench"):
+    """sipp from the client container to target (this network only), bounded by -m, -timeout and
+    `timeout`. Foreground: {"successful", "failed", "seconds", "cps"}; background: the tag to wait for."""
+    if not target.startswith(SUBNET + ".") or target == SUBNET + ".1":
+        raise ValueError("refusing to send calls outside the benchmark network: %s" % target)
+    command = ("cd /tmp && rm -f {tag}.csv {tag}.rc && s=$(date +%s%N) && "
+               "sipp -sf call.xml -inf caller.csv -s '*43' -au 1001 -ap {secret} -d {pause} -m {calls} -l {conc} "
+               "-r {rate} -i {ip} -p {port} -nostdin -timeout {timeout}s -timeout_error -trace_stat -stf {tag}.csv "
+               "-fd 1 {target}:5060 >{tag}.out 2>&1; echo $? > {tag}.rc; e=$(date +%s%N); "
+               "echo $(( (e - s) / 1000000 )) > {tag}.ms").format(
+        tag=tag, secret=SECRET_1001, pause=pause_ms, calls=calls, conc=concurrent, rate=rate, ip=CLIENT_IP,
+        port=port, timeout=timeout, target=target)
+    if background:
+        dexec(client, "(timeout %d bash -c %s) >/dev/null 2>&1 &" % (timeout + 30, shlex.quote(command)))
+        return tag
+    dexec(client, command, timeout=timeout + 30, check=False)
+    return sipp_result(client, tag)
+
+
+def sipp_result(client, tag, wait=0):
+    if wait:
+        dexec(client, "for i in $(seq %d); do [ -s /tmp/%s.rc ] && break; sleep 1; done" % (wait, tag),
+              timeout=wait + 30, check=False)
+    csv = dexec(client, "cat /tmp/%s.csv 2>/dev/null; true" % tag).stdout
+    ms = dexec(client, "cat /tmp/%s.ms 2>/dev/null; true" % tag).stdout.strip()
+    successful, failed = figures.sipp_counts(csv)
+    seconds = int(ms) / 1000.0 if ms.isdigit() else None
+    return {"successful": successful, "failed": failed, "seconds": seconds,
+            "cps": round(successful / seconds, 1) if seconds else None}
+
+
+# --- The benchmarks -----------------------------------------------------------------------------
+
+def bench_site(lab, inv_dir, sizes, results, pbxs):
+    out = results.setdefault("site", {})
+    for version in sizes["versions"]:
+        name = "%s-pbx%s" % (PREFIX, version)
+        lab.pbx(name, version, "%s.%d" % (SUBNET, PLATFORMS[version]["ip"]), image=sizes["image"])
+        lab.wait_systemd([name])
+        inventory = write_inventory(inv_dir, {name: version})
+        step("site: fresh converge of Asterisk %s (%s image)" % (version, sizes["image"]))
+        converge = playbook("site", inventory)
+        step("site: converged in %.0f s; idempotent re-run" % converge["seconds"])
+        rerun = playbook("site", inventory)
+        out[version] = {"image": sizes["image"], "converge": summary(converge, name), "rerun": summary(rerun, name)}
+        step("site: re-run %.1f s, %d changed" % (rerun["seconds"], out[version]["rerun"]["changed"]))
+        pbxs[version] = (name, inventory)
+
+
+def bench_lean(lab, sizes, results, pbxs, stocks):
+    out = results.setdefault("lean", {})
+    for version in sizes["versions"]:
+        stock = stocks.setdefault(version, lab.pbx("%s-stock%s" % (PREFIX, version), version,
+                                                   "%s.%d" % (SUBNET, 100 + PLATFORMS[version]["ip"])))
+        lab.wait_systemd([stock])
+        step("lean: stock Asterisk %s (the package's configuration, every module)" % version)
+        dexec(stock, "systemctl enable asterisk >/dev/null 2>&1; true")
+        stock_figures = asterisk_figures(stock, sizes["starts"])
+        step("lean: hardened Asterisk %s" % version)
+        hardened = asterisk_figures(pbxs[version][0], sizes["starts"])
+        out[version] = {"stock": stock_figures, "hardened": hardened,
+                        "memory_ratio": round(figures.ratio(hardened["rss_kib"], stock_figures["rss_kib"]), 3),
+                        "start_ratio": round(figures.ratio(hardened["start_seconds"],
+                                                           stock_figures["start_seconds"]), 3)}
+        step("lean: %s modules / %d MiB (stock: %s / %d MiB)" % (
+            hardened["modules"], hardened["rss_kib"] // 1024, stock_figures["modules"], stock_figures["rss_kib"] // 1024))
+
+
+def bench_calls(lab, sizes, results, pbxs, stocks, client):
+    out = results.setdefault("calls", {})
+    for version in sizes["versions"]:
+        driver = PLATFORMS[version]["driver"]
+        stock = stocks.get(version) or lab.pbx("%s-stock%s" % (PREFIX, version), version,
+                                               "%s.%d" % (SUBNET, 100 + PLATFORMS[version]["ip"]))
+        stocks[version] = stock
+        lab.wait_systemd([stock])
+        stock_plain_config(stock, driver)
+        targets = {"stock": "%s.%d" % (SUBNET, 100 + PLATFORMS[version]["ip"]),
+                   "hardened": "%s.%d" % (SUBNET, PLATFORMS[version]["ip"])}
+        samples = {"stock": [], "hardened": []}
+        # Alternate the two, so that a slow moment of the machine does not favour one.
+        for round_ in range(sizes["rounds"]):
+            for kind in ("stock", "hardened"):
+                step("calls: Asterisk %s %s, round %d: %d calls, %d at once" % (
+                    version, kind, round_ + 1, sizes["calls"], sizes["concurrent"]))
+                samples[kind].append(sipp_run(client, targets[kind], sizes["calls"], sizes["concurrent"],
+                                              tag="cps-%s-%s-%d" % (version, kind, round_)))
+        row = {"driver": driver, "calls": sizes["calls"], "concurrent": sizes["concurrent"], "rounds": sizes["rounds"]}
+        for kind in ("stock", "hardened"):
+            row[kind] = {"cps": figures.median(s["cps"] for s in samples[kind]),
+                         "failed": sum(s["failed"] + (sizes["calls"] - s["successful"] - s["failed"])
+                                       for s in samples[kind]),
+                         "samples": samples[kind]}
+        row["ratio"] = round(figures.ratio(row["hardened"]["cps"], row["stock"]["cps"]), 3) \
+            if row["stock"]["cps"] and row["hardened"]["cps"] else None
+        out[version] = row
+        step("calls: %s calls/s hardened, %s stock (ratio %s), failed %d/%d" % (
+            row["hardened"]["cps"], row["stock"]["cps"], row["ratio"], row["hardened"]["failed"],
+            row["stock"]["failed"]))
+        # The stock PBX's part is over: it would only share the CPU with what follows.
+        lab.remove([stock])
+        stocks.pop(version)
+
+
+def bench_load(sizes, results, pbxs, client):
+    out = results.setdefault("load", {})
+    for version in sizes["versions"]:
+        name, inventory = pbxs[version]
+        target = "%s.%d" % (SUBNET, PLATFORMS[version]["ip"])
+        site_rerun = results.get("site", {}).get(version, {}).get("rerun", {}).get("seconds", 60)
+        # The calls must outlast the playbook: twice a site re-run (a superset of its tasks).
+        hold = int(max(60, 2 * site_rerun + 30))
+        pid = dexec(name, "systemctl show -p MainPID --value asterisk").stdout.strip()
+        step("load: Asterisk %s: %d calls up for %d s, then the subscribers playbook adds 1003" % (
+            version, sizes["load_calls"], hold))
+        tag = sipp_run(client, target, sizes["load_calls"], sizes["load_calls"], pause_ms=hold * 1000,
+                       rate=sizes["load_calls"], port=5090, timeout=hold + 120, background=True,
+                       tag="load-%s" % version)
+        # Wait (bounded) until every call is up.
+        up = 0
+        for _ in range(60):
+            up = count_calls(name)
+            if up >= sizes["load_calls"]:
+                break
+            time.sleep(1)
+        subscribers = group_vars()["asterisk_sip_subscribers"] + [
+            {"extension": "1003", "name": "New", "secret": "Bench-secret-Hn6v-Qc2j-Ut9e"}]
+        run = playbook("subscribers", inventory, extra={"asterisk_sip_subscribers": subscribers})
+        up_at_end = count_calls(name)
+        result = sipp_result(client, tag, wait=hold + 150)
+        same_pid = dexec(name, "systemctl show -p MainPID --value asterisk").stdout.strip() == pid
+        out[version] = {"calls": sizes["load_calls"], "up_before": up, "playbook_seconds": round(run["seconds"], 1),
+                        "playbook_changed": run["recap"].get(name, {}).get("changed"), "up_at_end": up_at_end,
+                        "completed": result["successful"], "dropped": sizes["load_calls"] - result["successful"],
+                        "same_pid": same_pid}
+        step("load: %d of %d calls completed (%d up when the playbook ended after %.0f s)" % (
+            result["successful"], sizes["load_calls"], up_at_end, run["seconds"]))
+
+
+def count_calls(container):
+    """Active calls on the PBX (`core show channels` counts them)."""
+    out = dexec(container, "asterisk -rx 'core show channels count'", check=False).stdout
+    for line in out.splitlines():
+        if "active call" in line:
+            return int(line.split()[0])
+    return 0
+
+
+def subscriber_set(count, seed=8):
+    """count generated subscribers (2000...), each with its own random 24-character secret."""
+    rng = random.Random(seed)
+    alphabet = string.ascii_letters + string.digits
+    subscribers = []
+    for i in range(count):
+        extension = str(2000 + i)
+        secret = extension
+        while extension in secret:  # the model refuses a secret holding the extension
+            secret = "Bs-" + "".join(rng.choice(alphabet) for _ in range(24))
+        subscribers.append({"extension": extension, "name": "Bench %d" % i, "secret": secret})
+    return subscribers
+
+
+def bench_scale(sizes, results, pbxs):
+    out = results.setdefault("scale", {})
+    for version in sizes["versions"]:
+        name, inventory = pbxs[version]
+        runs = []
+        for count in sizes["scale"]:
+            subscribers = group_vars()["asterisk_sip_subscribers"] + subscriber_set(count)
+            step("scale: Asterisk %s, subscribers playbook with %d generated subscribers" % (version, count))
+            run = playbook("subscribers", inventory, extra={"asterisk_sip_subscribers": subscribers})
+            endpoints = count_endpoints(name, PLATFORMS[version]["driver"])
+            runs.append(dict(summary(run, name), subscribers=count, endpoints=endpoints))
+            step("scale: %d subscribers applied in %.0f s, %d tasks, %d endpoints in Asterisk" % (
+                count, run["seconds"], runs[-1]["tasks"], endpoints))
+            if endpoints < count + 2:
+                raise RuntimeError("Asterisk shows %d endpoints, %d expected" % (endpoints, count + 2))
+        out[version] = {"runs": runs, "growth": figures.growth([(r["subscribers"], r["seconds"]) for r in runs])}
+
+
+def count_endpoints(container, driver):
+    if driver == "pjsip":
+        out = dexec(container, "asterisk -rx 'pjsip show endpoints'").stdout
+        return sum(1 for line in out.splitlines() if line.strip().startswith("Endpoint:") and "<Endpoint" not in line)
+    out = dexec(container, "asterisk -rx 'sip show peers'").stdout
+    return sum(1 for line in out.splitlines() if line[:1].isdigit() and "/" in line.split()[0])
+
+
+def bench_fleet(lab, inv_dir, sizes, results):
+    version = sizes["fleet_version"]
+    runs = []
+    for count in sizes["fleet"]:
+        names = [lab.pbx("%s-fleet%02d" % (PREFIX, i), version, "%s.%d" % (SUBNET, 150 + i), image="asterisk")
+                 for i in range(count)]
+        lab.wait_systemd(names, timeout=60 + 5 * count)
+        inventory = write_inventory(inv_dir, {n: version for n in names})
+        step("fleet: site playbook on %d host(s) in one run (Asterisk %s)" % (count, version))
+        run = playbook("site", inventory)
+        failed = [n for n in names if run["recap"].get(n, {}).get("failed", 1) or run["recap"].get(n, {}).get(
+            "unreachable", 0)]
+        runs.append({"hosts": count, "seconds": round(run["seconds"], 1),
+                     "tasks": figures.tasks_run(run["recap"].get(names[0], {})), "failed_hosts": len(failed)})
+        step("fleet: %d host(s) in %.0f s" % (count, run["seconds"]))
+        lab.remove(names)
+    base = runs[0]
+    results["fleet"] = {"version": version, "runs": runs,
+                        "ratio": round(figures.ratio(runs[-1]["seconds"], base["seconds"]), 2)
+                        if base["hosts"] == 1 and len(runs) > 1 else None}
+
+
+def machine(command):
+    def first(cmd):
+        try:
+            return sh(cmd, check=False, timeout=30).stdout.strip().splitlines()[0]
+        except (IndexError, OSError):
+            return "?"
+    cpu = "?"
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            cpu = next(line.split(":", 1)[1].strip() for line in handle if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    with open("/proc/meminfo", encoding="utf-8") as handle:
+        mem_kib = int(handle.readline().split()[1])
+    return {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "hostname": platform.node(), "cpu": cpu, "cpus": os.cpu_count(), "memory_gib": round(mem_kib / 2 ** 20),
+            "kernel": platform.release(), "docker": first(["docker", "version", "--format", "{{.Server.Version}}"]),
+            "ansible_core": first(["ansible", "--version"]).replace("ansible [core ", "").rstrip("]"),
+            "commit": first(["git", "-C", REPO, "rev-parse", "--short", "HEAD"]), "command": command}
+
+
+def check_smoke(results, only):
+    """What a smoke run proves: every benchmark produced its figures, and the correctness figures
+    (0 changed on re-run, 0 failed or dropped calls, every subscriber present) hold. Timing targets
+    are not judged at smoke sizes."""
+    problems = []
+    if "site" in only and any(v["rerun"]["changed"] for v in results["site"].values()):
+        problems.append("the site playbook's re-run changed something")
+    if "lean" in only and any(v["hardened"]["modules"] >= v["stock"]["modules"] for v in results["lean"].values()):
+        problems.append("the hardened PBX does not load fewer modules than stock")
+    if "calls" in only and any(v["stock"]["failed"] or v["hardened"]["failed"] or not v["ratio"]
+                               for v in results["calls"].values()):
+        problems.append("calls failed or no call rate was measured")
+    if "load" in only and any(v["dropped"] for v in results["load"].values()):
+        problems.append("calls dropped under load")
+    if "fleet" in only and any(r["failed_hosts"] for r in results["fleet"]["runs"]):
+        problems.append("fleet hosts failed")
+    return problems
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes: every benchmark runs, no figure to quote")
+    parser.add_argument("--only", default=",".join(BENCHMARKS), help="comma-separated subset of: %s" % ", ".join(
+        BENCHMARKS))
+    parser.add_argument("--versions", help="Asterisk versions (16,22); default: both, smoke: 22")
+    parser.add_argument("--image", choices=("bare", "asterisk"), help="site's fresh host: bare Debian (default) or "
+                        "the image with the Asterisk package unpacked (smoke)")
+    parser.add_argument("--calls", type=int, help="calls per capacity run (default %d)" % FULL["calls"])
+    parser.add_argument("--rounds", type=int, help="capacity runs per PBX (default %d)" % FULL["rounds"])
+    parser.add_argument("--scale", help="subscriber counts (default %s)" % ",".join(map(str, FULL["scale"])))
+    parser.add_argument("--fleet", help="fleet sizes (default %s)" % ",".join(map(str, FULL["fleet"])))
+    parser.add_argument("--out", default=os.path.join(HERE, "results", "latest.json"), help="results file (JSON)")
+    parser.add_argument("--update-docs", action="store_true", help="write the figures into docs/performance.md")
+    parser.add_argument("--keep", action="store_true", help="keep the containers for a look afterwards")
+    args = parser.parse_args(argv)
+
+    sizes = dict(SMOKE if args.smoke else FULL)
+    if args.versions:
+        sizes["versions"] = args.versions.split(",")
+    for key in ("image", "calls", "rounds"):
+        if getattr(args, key):
+            sizes[key] = getattr(args, key)
+    for key in ("scale", "fleet"):
+        if getattr(args, key):
+            sizes[key] = [int(x) for x in getattr(args, key).split(",")]
+    only = [b.strip() for b in args.only.split(",") if b.strip()]
+    unknown = set(only) - set(BENCHMARKS)
+    if unknown:
+        parser.error("unknown benchmark(s): %s (known: %s)" % (", ".join(sorted(unknown)), ", ".join(BENCHMARKS)))
+    # lean, calls, load and scale measure the PBX the site benchmark converged.
+    if set(only) & {"lean", "calls", "load", "scale"} and "site" not in only:
+        only.insert(0, "site")
+
+    command = "python benchmarks/run.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    results = {"smoke": args.smoke, "sizes": sizes, "command": command.strip(), "machine": machine(command.strip())}
+    started = time.monotonic()
+    lab = Lab(keep=args.keep)
+    pbxs, stocks = {}, {}
+    try:
+        with tempfile.TemporaryDirectory(prefix="vpbx-bench-") as inv_dir:
+            if "site" in only:
+                bench_site(lab, inv_dir, sizes, results, pbxs)
+            if "lean" in only:
+                bench_lean(lab, sizes, results, pbxs, stocks)
+            client = lab.client() if set(only) & {"calls", "load"} else None
+            if "calls" in only:
+                bench_calls(lab, sizes, results, pbxs, stocks, client)
+            if "load" in only:
+                bench_load(sizes, results, pbxs, client)
+            if "scale" in only:
+                bench_scale(sizes, results, pbxs)
+            if "fleet" in only:
+                # Alone on the machine: the other benchmarks' containers would share its CPU.
+                lab.remove(list(lab.containers))
+                bench_fleet(lab, inv_dir, sizes, results)
+    finally:
+        lab.close()
+    results["seconds"] = round(time.monotonic() - started)
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    with open(args.out, "w", encoding="utf-8") as handle:
+        json.dump(results, handle, indent=1, sort_keys=True)
+    section = figures.markdown(results)
+    print(section)
+    step("results in %s (%d s)" % (args.out, results["seconds"]))
+    if args.update_docs:
+        path = os.path.join(REPO, "docs", "performance.md")
+        with open(path, encoding="utf-8") as handle:
+            document = handle.read()
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(figures.splice(document, section))
+        step("figures written into %s" % path)
+    if args.smoke:
+        problems = check_smoke(results, only)
+        if problems:
+            print("SMOKE FAILED: " + "; ".join(problems), file=sys.stderr)
+            return 1
+        step("smoke passed: every benchmark ran (%s)" % ", ".join(only))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
