@@ -6,12 +6,13 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 COLLECTION_LINK := .ansible/collections/ansible_collections/vpbx/hardened
 SCENARIOS ?= $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))
 
-.PHONY: help bootstrap collection demo demo-clean test lint yamllint ansible-lint docs-check plugin-docs unit molecule docs clean
+.PHONY: help bootstrap collection demo demo-clean test lint yamllint ansible-lint docs-check plugin-docs unit molecule integration bench bench-smoke docs clean
 
 help:
 	@echo "make demo    - bootstrap, then build a hardened PBX in a throwaway local container"
-	@echo "make test    - yamllint, ansible-lint, unit tests and every Molecule scenario"
-	@echo "make unit | lint | molecule [SCENARIOS='default'] | docs | demo-clean"
+	@echo "make test    - yamllint, ansible-lint, unit tests, every Molecule scenario and the benchmarks' smoke run"
+	@echo "make bench   - the benchmarks at full size (about an hour; BENCH_ARGS='--only lean,calls'), docs/performance.md"
+	@echo "make unit | lint | molecule [SCENARIOS='default'] | bench-smoke | docs | demo-clean"
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -27,7 +28,7 @@ demo: bootstrap
 demo-clean:
 	@scripts/demo.sh --clean
 
-test: bootstrap lint unit molecule
+test: bootstrap lint unit integration
 
 lint: yamllint ansible-lint docs-check plugin-docs
 
@@ -59,6 +60,17 @@ unit: collection
 # (scripts/molecule-lanes.sh; VPBX_MOLECULE_LANES=1 for one lane).
 molecule: collection
 	@scripts/molecule-lanes.sh $(SCENARIOS)
+
+# make test: the scenarios and the benchmarks' smoke run (tiny sizes, so that they cannot rot).
+integration: collection
+	@scripts/molecule-lanes.sh $(SCENARIOS) bench-smoke
+
+bench-smoke: collection
+	python benchmarks/run.py --smoke --out $${TMPDIR:-/tmp}/vpbx-bench-smoke.json
+
+# Full sizes; the figures go to benchmarks/results/latest.json and docs/performance.md.
+bench: collection
+	python benchmarks/run.py --update-docs $(BENCH_ARGS)
 
 docs:
 	python scripts/gen-docs.py

@@ -135,7 +135,8 @@ class Lab:
         sh(["docker", "run", "-d", "--name", name, "--network", NETWORK, "--ip", CLIENT_IP, CLIENT_IMAGE,
             "sleep", "infinity"])
         self.containers.append(name)
-        sh(["docker", "cp", os.path.join(HERE, "sipp", "call.xml"), name + ":/tmp/call.xml"])
+        for scenario in ("call.xml", "hold.xml"):
+            sh(["docker", "cp", os.path.join(HERE, "sipp", scenario), name + ":/tmp/" + scenario])
         dexec(name, "printf 'SEQUENTIAL\\n1001;\\n' > /tmp/caller.csv")
         return name
 
@@ -320,17 +321,17 @@ def stock_plain_config(container, driver):
 # --- sipp ---------------------------------------------------------------------------------------
 
 def sipp_run(client, target, calls, concurrent, pause_ms=0, rate=5000, port=5080, timeout=600, background=False,
-             tag="bench"):
+             tag="bench", scenario="call.xml"):
     """sipp from the client container to target (this network only), bounded by -m, -timeout and
     `timeout`. Foreground: {"successful", "failed", "seconds", "cps"}; background: the tag to wait for."""
     if not target.startswith(SUBNET + ".") or target == SUBNET + ".1":
         raise ValueError("refusing to send calls outside the benchmark network: %s" % target)
     command = ("cd /tmp && rm -f {tag}.csv {tag}.rc && s=$(date +%s%N) && "
-               "sipp -sf call.xml -inf caller.csv -s '*43' -au 1001 -ap {secret} -d {pause} -m {calls} -l {conc} "
+               "sipp -sf {scenario} -inf caller.csv -s '*43' -au 1001 -ap {secret} -d {pause} -m {calls} -l {conc} "
                "-r {rate} -i {ip} -p {port} -nostdin -timeout {timeout}s -timeout_error -trace_stat -stf {tag}.csv "
                "-fd 1 {target}:5060 >{tag}.out 2>&1; echo $? > {tag}.rc; e=$(date +%s%N); "
                "echo $(( (e - s) / 1000000 )) > {tag}.ms").format(
-        tag=tag, secret=SECRET_1001, pause=pause_ms, calls=calls, conc=concurrent, rate=rate, ip=CLIENT_IP,
+        tag=tag, scenario=scenario, secret=SECRET_1001, pause=pause_ms, calls=calls, conc=concurrent, rate=rate, ip=CLIENT_IP,
         port=port, timeout=timeout, target=target)
     if background:
         dexec(client, "(timeout %d bash -c %s) >/dev/null 2>&1 &" % (timeout + 30, shlex.quote(command)))
@@ -378,9 +379,20 @@ def bench_lean(lab, sizes, results, pbxs, stocks):
         step("lean: stock Asterisk %s (the package's configuration, every module)" % version)
         dexec(stock, "systemctl enable asterisk >/dev/null 2>&1; true")
         stock_figures = asterisk_figures(stock, sizes["starts"])
+        # The floor: the same package with no loadable module at all (autoload=no) - what no
+        # pruning can go below (the core, its libraries, the XML documentation it parses at start).
+        step("lean: Asterisk %s with no loadable module (the floor)" % version)
+        dexec(stock, "cp -p /etc/asterisk/modules.conf /root/modules.conf.stock && "
+                     "printf '[modules]\\nautoload=no\\n' > /etc/asterisk/modules.conf")
+        floor = asterisk_figures(stock, 1)
+        dexec(stock, "cp -p /root/modules.conf.stock /etc/asterisk/modules.conf")
         step("lean: hardened Asterisk %s" % version)
         hardened = asterisk_figures(pbxs[version][0], sizes["starts"])
-        out[version] = {"stock": stock_figures, "hardened": hardened,
+        loadable = dexec(pbxs[version][0], "asterisk -rx 'module show' | grep -c '[.]so '; true").stdout.strip()
+        hardened["loadable"] = int(loadable) if loadable.isdigit() else None
+        out[version] = {"stock": stock_figures, "hardened": hardened, "floor": floor,
+                        "above_floor_ratio": round(figures.ratio(hardened["rss_kib"] - floor["rss_kib"],
+                                                                 stock_figures["rss_kib"] - floor["rss_kib"]), 3),
                         "memory_ratio": round(figures.ratio(hardened["rss_kib"], stock_figures["rss_kib"]), 3),
                         "start_ratio": round(figures.ratio(hardened["start_seconds"],
                                                            stock_figures["start_seconds"]), 3)}
@@ -425,22 +437,19 @@ def bench_calls(lab, sizes, results, pbxs, stocks, client):
 
 
 def bench_load(sizes, results, pbxs, client):
+    """Calls held up (hold.xml: they end only when the PBX hangs up) while the subscribers playbook
+    adds a phone; at its end the calls still up are counted on both sides (Asterisk's channels and
+    sipp's current calls), then the PBX hangs them all up and sipp must have completed every one."""
     out = results.setdefault("load", {})
     for version in sizes["versions"]:
         name, inventory = pbxs[version]
         target = "%s.%d" % (SUBNET, PLATFORMS[version]["ip"])
-        site_rerun = results.get("site", {}).get(version, {}).get("rerun", {}).get("seconds", 60)
-        # The calls must outlast the playbook: twice a site re-run (a superset of its tasks).
-        hold = int(max(60, 2 * site_rerun + 30))
         pid = dexec(name, "systemctl show -p MainPID --value asterisk").stdout.strip()
-        step("load: Asterisk %s: %d calls up for %d s, then the subscribers playbook adds 1003" % (
-            version, sizes["load_calls"], hold))
-        tag = sipp_run(client, target, sizes["load_calls"], sizes["load_calls"], pause_ms=hold * 1000,
-                       rate=sizes["load_calls"], port=5090, timeout=hold + 120, background=True,
-                       tag="load-%s" % version)
-        # Wait (bounded) until every call is up.
+        step("load: Asterisk %s: %d calls up, then the subscribers playbook adds 1003" % (version, sizes["load_calls"]))
+        tag = sipp_run(client, target, sizes["load_calls"], sizes["load_calls"], rate=sizes["load_calls"],
+                       port=5090, timeout=900, background=True, tag="load-%s" % version, scenario="hold.xml")
         up = 0
-        for _ in range(60):
+        for _ in range(60):  # bounded: a minute for every call to be answered
             up = count_calls(name)
             if up >= sizes["load_calls"]:
                 break
@@ -449,14 +458,21 @@ def bench_load(sizes, results, pbxs, client):
             {"extension": "1003", "name": "New", "secret": "Bench-secret-Hn6v-Qc2j-Ut9e"}]
         run = playbook("subscribers", inventory, extra={"asterisk_sip_subscribers": subscribers})
         up_at_end = count_calls(name)
-        result = sipp_result(client, tag, wait=hold + 150)
+        time.sleep(2)  # sipp writes its statistics every second
+        sipp_up = int(figures.sipp_stats(dexec(client, "cat /tmp/%s.csv 2>/dev/null; true" % tag).stdout)
+                      .get("CurrentCall", 0) or 0)
         same_pid = dexec(name, "systemctl show -p MainPID --value asterisk").stdout.strip() == pid
+        dexec(name, "asterisk -rx 'channel request hangup all'")
+        result = sipp_result(client, tag, wait=120)
+        dropped = sizes["load_calls"] - min(up_at_end, sipp_up)
         out[version] = {"calls": sizes["load_calls"], "up_before": up, "playbook_seconds": round(run["seconds"], 1),
                         "playbook_changed": run["recap"].get(name, {}).get("changed"), "up_at_end": up_at_end,
-                        "completed": result["successful"], "dropped": sizes["load_calls"] - result["successful"],
-                        "same_pid": same_pid}
-        step("load: %d of %d calls completed (%d up when the playbook ended after %.0f s)" % (
-            result["successful"], sizes["load_calls"], up_at_end, run["seconds"]))
+                        "sipp_up_at_end": sipp_up, "completed": result["successful"], "failed": result["failed"],
+                        "dropped": dropped, "same_pid": same_pid}
+        step("load: %d of %d calls still up when the playbook ended after %.0f s (sipp: %d); %d completed" % (
+            up_at_end, sizes["load_calls"], run["seconds"], sipp_up, result["successful"]))
+        if up < sizes["load_calls"]:
+            raise RuntimeError("only %d of %d calls were up before the playbook" % (up, sizes["load_calls"]))
 
 
 def count_calls(container):
@@ -563,7 +579,8 @@ def check_smoke(results, only):
     if "calls" in only and any(v["stock"]["failed"] or v["hardened"]["failed"] or not v["ratio"]
                                for v in results["calls"].values()):
         problems.append("calls failed or no call rate was measured")
-    if "load" in only and any(v["dropped"] for v in results["load"].values()):
+    if "load" in only and any(v["dropped"] or v["completed"] != v["calls"] or not v["same_pid"]
+                              for v in results["load"].values()):
         problems.append("calls dropped under load")
     if "fleet" in only and any(r["failed_hosts"] for r in results["fleet"]["runs"]):
         problems.append("fleet hosts failed")
