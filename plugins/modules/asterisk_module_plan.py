@@ -199,7 +199,8 @@ def main():
     if params["request"] and not params["requester"]:
         module.fail_json(msg="request needs requester (the name of the role asking)")
     requests = read_requests(params["requests_file"])
-    stored = params["requester"] and requests.get(params["requester"]) == sorted(set(params["request"]))
+    stored = bool(params["requester"]) and params["requester"] in requests \
+        and set(requests[params["requester"]]) == set(params["request"])
     if params["requester"]:
         requests[params["requester"]] = sorted(set(params["request"]))
     features = list(params["features"])

@@ -62,6 +62,24 @@ def test_stored_requests_are_merged(capsys, env):
         assert json.load(handle) == {"requests": {"asterisk_dialplan": ["voicemail"]}}
 
 
+@pytest.mark.parametrize("stored, asked, expected", [
+    ({"asterisk_sip": ["srtp", "pjsip"]}, ["pjsip", "srtp", "pjsip"], True),  # same set, any order
+    ({"asterisk_sip": ["pjsip"]}, ["pjsip", "srtp"], False),                 # asks for more
+    ({"asterisk_dialplan": ["voicemail"]}, ["pjsip"], False),                # never asked before
+])
+def test_request_stored_says_whether_the_role_asks_anything_new(capsys, env, stored, asked, expected):
+    os.makedirs(os.path.dirname(env["requests"]))
+    with open(env["requests"], "w", encoding="utf-8") as handle:
+        json.dump({"requests": stored}, handle)
+    result, _ = plan(capsys, env, FakeAsterisk([]), requester="asterisk_sip", request=asked)
+    assert result["request_stored"] is expected
+
+
+def test_no_requester_never_counts_as_stored(capsys, env):
+    result, _ = plan(capsys, env, FakeAsterisk([]), features=["pjsip"])
+    assert result["request_stored"] is False
+
+
 def test_bad_feature_fails_naming_the_variable(capsys, env):
     result, failed = plan(capsys, env, FakeAsterisk([]), features=["queus"])
     assert failed and "asterisk_modules_features[0]: 'queus' is not a known feature" in result["msg"]
