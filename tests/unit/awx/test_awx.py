@@ -320,6 +320,11 @@ def test_ee_is_builder_version_3_with_the_pinned_tool_chain():
         assert (ROOT / ee["dependencies"][key]).is_file(), key
 
 
+def test_ee_turns_pipelining_on():
+    """AWX jobs run with the EE's environment: pipelining on by default (docs/performance.md)."""
+    assert "ENV ANSIBLE_PIPELINING=True" in _ee()["additional_build_steps"]["append_final"]
+
+
 def test_ee_python_requirements_are_what_the_plugins_import():
     """The file lists no library: the plugins import only the standard library and ansible."""
     listed = [ln for ln in (ROOT / _ee()["dependencies"]["python"]).read_text().splitlines()
