@@ -155,12 +155,17 @@ def _table(header, rows):
 
 def markdown(results):
     """The figures section of docs/performance.md, from one run's results."""
-    m = results.get("machine", {})
-    out = ["Measured %s on %s: %s, %s CPU(s), %s GiB RAM, kernel %s, Docker %s, ansible-core %s, commit %s%s."
-           % (m.get("date", "?"), m.get("hostname", "?"), m.get("cpu", "?"), m.get("cpus", "?"),
-              m.get("memory_gib", "?"), m.get("kernel", "?"), m.get("docker", "?"), m.get("ansible_core", "?"),
-              m.get("commit", "?"), " (smoke sizes: not figures to quote)" if results.get("smoke") else ""),
-           "", "Command: `%s`" % results.get("command", "python benchmarks/run.py"), ""]
+    runs = results.get("runs") or [{"machine": results.get("machine", {}), "command": results.get("command"),
+                                    "benchmarks": None}]
+    out = []
+    for run in runs:
+        m = run.get("machine") or {}
+        out += ["Measured %s on %s: %s, %s CPU(s), %s GiB RAM, kernel %s, Docker %s, ansible-core %s, commit %s%s%s."
+                % (m.get("date", "?"), m.get("hostname", "?"), m.get("cpu", "?"), m.get("cpus", "?"),
+                   m.get("memory_gib", "?"), m.get("kernel", "?"), m.get("docker", "?"), m.get("ansible_core", "?"),
+                   m.get("commit", "?"), " (smoke sizes: not figures to quote)" if results.get("smoke") else "",
+                   "; benchmarks: " + ", ".join(run["benchmarks"]) if run.get("benchmarks") else ""),
+                "", "Command: `%s`" % (run.get("command") or "python benchmarks/run.py"), ""]
     verdicts = targets(results)
     if verdicts:
         out += ["### Targets", ""]
@@ -210,9 +215,16 @@ def markdown(results):
     if fleet:
         base = fleet["runs"][0]
         out += ["### 4. Fleet: PBX containers converged in one run", "",
-                _table(["hosts", "seconds", "ratio to %d host(s)" % base["hosts"], "tasks per host", "failed hosts"],
-                       [[r["hosts"], r["seconds"], ratio(r["seconds"], base["seconds"]), r["tasks"], r["failed_hosts"]]
-                        for r in fleet["runs"]]), ""]
+                _table(["hosts", "seconds", "ratio to %d host(s)" % base["hosts"], "tasks per host", "failed hosts",
+                        "machine CPU busy", "CPU seconds per host"],
+                       [[r["hosts"], r["seconds"], ratio(r["seconds"], base["seconds"]), r["tasks"], r["failed_hosts"],
+                         "%d %%" % round(100 * r["cpu_busy"]) if r.get("cpu_busy") is not None else None,
+                         r["cpu_seconds"] / r["hosts"] if r.get("cpu_seconds") is not None else None]
+                        for r in fleet["runs"]]),
+                "",
+                "Machine CPU busy: the share of all the machine's CPUs in use during the run (the controller and "
+                "every PBX container run on the same CPUs); near 100 % the hosts wait for the CPU, not for each "
+                "other.", ""]
     calls = results.get("calls")
     if calls:
         out += ["### 5. Call capacity (sipp, authenticated INVITE to the echo test, answered, BYE)", "",

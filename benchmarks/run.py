@@ -54,12 +54,13 @@ PLATFORMS = {
 CLIENT_IP = SUBNET + ".50"
 PROVIDER_IP = SUBNET + ".60"  # a trunk's address: no container answers there, nothing is sent to it
 BENCHMARKS = ("site", "lean", "calls", "load", "scale", "fleet")
-FULL = {"starts": 3, "calls": 5000, "concurrent": 20, "rounds": 3, "load_calls": 50,
+FULL = {"starts": 3, "settle": 10, "calls": 5000, "concurrent": 20, "rounds": 3, "load_calls": 50,
         "scale": [10, 100, 1000], "fleet": [1, 5, 20], "image": "bare", "versions": ["16", "22"],
         "fleet_version": "22"}
-SMOKE = {"starts": 1, "calls": 50, "concurrent": 5, "rounds": 1, "load_calls": 3,
-         "scale": [2, 4], "fleet": [2], "image": "asterisk", "versions": ["22"], "fleet_version": "22"}
+SMOKE = {"starts": 1, "calls": 50, "concurrent": 5, "rounds": 1, "load_calls": 3, "settle": 2,
+         "scale": [3], "fleet": [2], "image": "asterisk", "versions": ["22"], "fleet_version": "22"}
 SECRET_1001 = "Bench-secret-Zq8w-Lx4t-Rv5n"
+MAXFILES = 32768  # the asterisk role's asterisk_maxfiles default
 
 
 def step(message):
@@ -249,13 +250,13 @@ e=$(date +%s%N); echo $(( (e - s) / 1000000 ))
 """
 
 
-def asterisk_figures(container, starts):
+def asterisk_figures(container, starts, settle=10):
     """Start-up time (median of `starts` restarts, systemctl start until fully booted), then the
-    modules loaded and the resident memory after 10 s of idling."""
+    modules loaded and the resident memory after `settle` seconds of idling."""
     times = []
     for _ in range(starts):
         times.append(int(dexec(container, START_SCRIPT, timeout=90).stdout.strip().splitlines()[-1]) / 1000.0)
-    time.sleep(10)
+    time.sleep(settle)
     modules = figures.modules_loaded(dexec(container, "asterisk -rx 'module show'").stdout)
     rss = figures.vm_rss_kib(dexec(container, "cat /proc/$(systemctl show -p MainPID --value asterisk)/status").stdout)
     return {"modules": modules, "rss_kib": rss, "start_seconds": round(figures.median(times), 3),
@@ -314,6 +315,11 @@ def stock_plain_config(container, driver):
     body = STOCK_PJSIP if driver == "pjsip" else STOCK_SIP
     dexec(container, "cat > /etc/asterisk/%s" % name, stdin=body)
     dexec(container, "cat > /etc/asterisk/extensions.conf", stdin=STOCK_DIALPLAN)
+    # The same open-file limit as the hardened PBX (asterisk_maxfiles): with systemd's 1024, chan_sip
+    # runs out of sockets near 15 calls per second (it keeps a finished call's for 32 s) and answers
+    # 503 - a capacity setting, not hardening, so both sides get it.
+    dexec(container, "grep -q '^maxfiles' /etc/asterisk/asterisk.conf || "
+                     "sed -i 's/^\\[options\\]/[options]\\nmaxfiles = %d/' /etc/asterisk/asterisk.conf" % MAXFILES)
     dexec(container, "systemctl restart asterisk; for i in $(seq 200); do "
                      "asterisk -rx 'core waitfullybooted' >/dev/null 2>&1 && break; sleep 0.1; done", timeout=60)
 
@@ -378,16 +384,16 @@ def bench_lean(lab, sizes, results, pbxs, stocks):
         lab.wait_systemd([stock])
         step("lean: stock Asterisk %s (the package's configuration, every module)" % version)
         dexec(stock, "systemctl enable asterisk >/dev/null 2>&1; true")
-        stock_figures = asterisk_figures(stock, sizes["starts"])
+        stock_figures = asterisk_figures(stock, sizes["starts"], sizes["settle"])
         # The floor: the same package with no loadable module at all (autoload=no) - what no
         # pruning can go below (the core, its libraries, the XML documentation it parses at start).
         step("lean: Asterisk %s with no loadable module (the floor)" % version)
         dexec(stock, "cp -p /etc/asterisk/modules.conf /root/modules.conf.stock && "
                      "printf '[modules]\\nautoload=no\\n' > /etc/asterisk/modules.conf")
-        floor = asterisk_figures(stock, 1)
+        floor = asterisk_figures(stock, 1, sizes["settle"])
         dexec(stock, "cp -p /root/modules.conf.stock /etc/asterisk/modules.conf")
         step("lean: hardened Asterisk %s" % version)
-        hardened = asterisk_figures(pbxs[version][0], sizes["starts"])
+        hardened = asterisk_figures(pbxs[version][0], sizes["starts"], sizes["settle"])
         loadable = dexec(pbxs[version][0], "asterisk -rx 'module show' | grep -c '[.]so '; true").stdout.strip()
         hardened["loadable"] = int(loadable) if loadable.isdigit() else None
         out[version] = {"stock": stock_figures, "hardened": hardened, "floor": floor,
@@ -533,17 +539,30 @@ def bench_fleet(lab, inv_dir, sizes, results):
         lab.wait_systemd(names, timeout=60 + 5 * count)
         inventory = write_inventory(inv_dir, {n: version for n in names})
         step("fleet: site playbook on %d host(s) in one run (Asterisk %s)" % (count, version))
+        busy_before = cpu_busy_seconds()
         run = playbook("site", inventory)
+        busy = cpu_busy_seconds() - busy_before
         failed = [n for n in names if run["recap"].get(n, {}).get("failed", 1) or run["recap"].get(n, {}).get(
             "unreachable", 0)]
         runs.append({"hosts": count, "seconds": round(run["seconds"], 1),
-                     "tasks": figures.tasks_run(run["recap"].get(names[0], {})), "failed_hosts": len(failed)})
+                     "tasks": figures.tasks_run(run["recap"].get(names[0], {})), "failed_hosts": len(failed),
+                     # The whole machine's CPU during the run (controller and every container): near
+                     # 100 % means the hosts waited for the CPU, not for each other.
+                     "cpu_seconds": round(busy, 1), "cpu_busy": round(busy / (run["seconds"] * os.cpu_count()), 2)})
         step("fleet: %d host(s) in %.0f s" % (count, run["seconds"]))
         lab.remove(names)
     base = runs[0]
     results["fleet"] = {"version": version, "runs": runs,
                         "ratio": round(figures.ratio(runs[-1]["seconds"], base["seconds"]), 2)
                         if base["hosts"] == 1 and len(runs) > 1 else None}
+
+
+def cpu_busy_seconds():
+    """Seconds of CPU the whole machine has spent busy since boot (all CPUs; /proc/stat)."""
+    with open("/proc/stat", encoding="utf-8") as handle:
+        fields = [int(x) for x in handle.readline().split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
 def machine(command):
@@ -587,6 +606,27 @@ def check_smoke(results, only):
     return problems
 
 
+def merged(path, results, only):
+    """The results of an earlier run (path) with this run's benchmarks (and versions) replacing its
+    own; each benchmark keeps the machine line of the run that measured it (runs[])."""
+    with open(path, encoding="utf-8") as handle:
+        old = json.load(handle)
+    runs = old.get("runs") or [{"command": old.get("command"), "machine": old.get("machine"),
+                                "benchmarks": [b for b in BENCHMARKS if b in old]}]
+    for name in only:
+        if name not in results:
+            continue
+        if name == "fleet" or not isinstance(old.get(name), dict):
+            old[name] = results[name]
+        else:
+            old[name].update(results[name])
+    runs.append({"command": results["command"], "machine": results["machine"],
+                 "benchmarks": [b for b in only if b in results]})
+    old["runs"] = runs
+    old["command"] = "; ".join(r["command"] for r in runs)
+    return old
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
@@ -603,6 +643,8 @@ def main(argv=None):
     parser.add_argument("--out", default=os.path.join(HERE, "results", "latest.json"), help="results file (JSON)")
     parser.add_argument("--update-docs", action="store_true", help="write the figures into docs/performance.md")
     parser.add_argument("--keep", action="store_true", help="keep the containers for a look afterwards")
+    parser.add_argument("--merge", action="store_true", help="keep the other benchmarks' results of --out (the "
+                        "machine and commit of each run are kept with its figures)")
     args = parser.parse_args(argv)
 
     sizes = dict(SMOKE if args.smoke else FULL)
@@ -627,6 +669,7 @@ def main(argv=None):
     started = time.monotonic()
     lab = Lab(keep=args.keep)
     pbxs, stocks = {}, {}
+    failure = None
     try:
         with tempfile.TemporaryDirectory(prefix="vpbx-bench-") as inv_dir:
             if "site" in only:
@@ -644,15 +687,24 @@ def main(argv=None):
                 # Alone on the machine: the other benchmarks' containers would share its CPU.
                 lab.remove(list(lab.containers))
                 bench_fleet(lab, inv_dir, sizes, results)
+    except (RuntimeError, ValueError, OSError, subprocess.SubprocessError) as exc:
+        # What was measured before the failure is kept (and written below); the run still fails.
+        failure = "%s: %s" % (type(exc).__name__, exc)
+        results["failed"] = failure[:4000]
     finally:
         lab.close()
     results["seconds"] = round(time.monotonic() - started)
+    if args.merge and os.path.exists(args.out):
+        results = merged(args.out, results, only)
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(args.out, "w", encoding="utf-8") as handle:
         json.dump(results, handle, indent=1, sort_keys=True)
     section = figures.markdown(results)
     print(section)
     step("results in %s (%d s)" % (args.out, results["seconds"]))
+    if failure:
+        print("BENCHMARK FAILED (the figures above were measured before it): %s" % failure, file=sys.stderr)
+        return 1
     if args.update_docs:
         path = os.path.join(REPO, "docs", "performance.md")
         with open(path, encoding="utf-8") as handle:

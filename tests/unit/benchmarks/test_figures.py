@@ -176,3 +176,21 @@ def test_calls_go_only_to_the_benchmark_network():
         run.sipp_run("client", "192.0.2.10", 1, 1)
     with pytest.raises(ValueError):
         run.sipp_run("client", run.SUBNET + ".1", 1, 1)
+
+
+def test_merged_results_keep_each_runs_machine(tmp_path):
+    import json
+    path = tmp_path / "latest.json"
+    first = _results()
+    path.write_text(json.dumps(first))
+    again = {"command": "python benchmarks/run.py --only calls --versions 16 --merge",
+             "machine": {"date": "2026-11-28", "commit": "abc"},
+             "site": {"16": first["site"]["22"]},
+             "calls": {"16": dict(first["calls"]["22"], driver="chan_sip", ratio=1.01)}}
+    out = run.merged(str(path), again, ["site", "calls"])
+    assert set(out["calls"]) == {"16", "22"} and out["calls"]["16"]["ratio"] == 1.01
+    assert set(out["lean"]) == {"22"}
+    assert [r["benchmarks"] for r in out["runs"]] == [["site", "lean", "calls", "load", "scale", "fleet"],
+                                                      ["site", "calls"]]
+    text = figures.markdown(out)
+    assert "Measured 2026-11-27" in text and "Measured 2026-11-28" in text and "benchmarks: site, calls" in text
