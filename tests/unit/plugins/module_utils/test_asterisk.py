@@ -70,6 +70,8 @@ def test_core_settings_both_versions():
     assert s22["Module directory"] == "/usr/lib/x86_64-linux-gnu/asterisk/modules"
     assert s22["Shell on remote consoles"] == "Enabled"  # stock sample config
     assert s16["Min DTMF duration"] == "80"  # the 'Min DTMF duration::' typo of the CLI
+    # What the asterisk role's verify compares with asterisk_maxfiles (systemd's default here).
+    assert s16["Maximum open file handles"] == s22["Maximum open file handles"] == "1024"
 
 
 @pytest.mark.parametrize("version", [16, 22])
