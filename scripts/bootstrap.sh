@@ -61,6 +61,9 @@ else
     systemctl start docker
   else
     step "starting the Docker engine in the background (no systemd on this machine; log: /var/log/vpbx-dockerd.log)"
+    # Containers inherit the engine's open-file limit: the asterisk role gives Asterisk 16384
+    # (asterisk_maxfiles) and verifies it got them.
+    ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
     nohup dockerd >/var/log/vpbx-dockerd.log 2>&1 &
   fi
   for _ in $(seq 1 60); do
