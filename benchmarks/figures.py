@@ -11,6 +11,8 @@ import math
 import re
 import statistics
 
+from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk import parse_module_show
+
 # The targets (issue 8). A ratio is figure / baseline of the same run.
 TARGETS = {
     "lean.modules": ("<=", 70, "modules loaded by the hardened PBX (reference how-to's feature set)"),
@@ -59,11 +61,14 @@ def sipp_counts(csv_text):
 
 
 def modules_loaded(module_show):
-    """The count from `module show`'s last line ("46 modules loaded")."""
-    match = re.search(r"^(\d+) modules? loaded", module_show, re.MULTILINE)
-    if not match:
-        raise ValueError("no 'N modules loaded' line in: %r" % module_show[-200:])
-    return int(match.group(1))
+    """The count from `module show`'s last line ("46 modules loaded"), built-in core parts included
+    (the collection's own parser; ParseError is a ValueError)."""
+    return parse_module_show(module_show)["count"]
+
+
+def loadable_modules(module_show):
+    """How many of the modules `module show` lists are loadable ones (.so)."""
+    return sum(1 for name in parse_module_show(module_show)["modules"] if name.endswith(".so"))
 
 
 def vm_rss_kib(status):
