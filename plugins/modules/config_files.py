@@ -1,0 +1,313 @@
+#!/usr/bin/python
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright: (c) 2026, vpbx.hardened contributors
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: config_files
+short_description: Write a set of rendered configuration files in one pass
+version_added: 0.8.0
+description:
+  - Compares each file's wanted content, owner, group and mode with what is on the host and writes
+    only the files that differ, each atomically, after copying the previous version to a backup
+    file next to it. One module run for the whole set, where one M(ansible.builtin.template) task
+    per file costs two module runs per file even when nothing changes.
+  - The content is rendered on the controller (for example with the C(template) lookup), so the
+    templates behave exactly as with M(ansible.builtin.template).
+  - Check mode reports what would change without writing; with C(--diff) it shows one diff per
+    changed file, except for the files marked O(files[].secret).
+author:
+  - vpbx.hardened contributors
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+options:
+  dir:
+    description: Directory the O(files[].name) are relative to. It must exist unless O(dir_mode) is given.
+    type: path
+    required: true
+  dir_mode:
+    description: Create O(dir) (and missing parents) with this mode, owned by root, when it does not exist.
+    type: str
+  files:
+    description: The files to write.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      name:
+        description: File name relative to O(dir) (no C(..), no absolute path).
+        type: str
+        required: true
+      content:
+        description: The whole wanted content.
+        type: str
+        required: true
+      mode:
+        description: Mode of this file; defaults to O(mode).
+        type: str
+      secret:
+        description: The content holds secrets; never shown in a diff.
+        type: bool
+        default: false
+      force:
+        description: When false, an existing file is left as it is (content and attributes); only a missing one is written.
+        type: bool
+        default: true
+  owner:
+    description: Owner of every file.
+    type: str
+    default: root
+  group:
+    description: Group of every file.
+    type: str
+    default: root
+  mode:
+    description: Mode of every file without its own O(files[].mode).
+    type: str
+    default: "0640"
+  backup:
+    description: Copy a file that is about to be replaced to C(<name>.<timestamp>~) first (same owner, group, mode).
+    type: bool
+    default: true
+  backup_dir:
+    description:
+      - Put the backups in this directory (created C(0700), owned by root) instead of next to the
+        files, for directories where a stray file would be read (C(/etc/asterisk)).
+      - The backup of C(a/b.conf) is C(<backup_dir>/b.conf.<timestamp>~).
+    type: path
+"""
+
+EXAMPLES = r"""
+- name: Render the core configuration in one pass
+  vpbx.hardened.config_files:
+    dir: /etc/asterisk
+    group: asterisk
+    files:
+      - name: logger.conf
+        content: "{{ lookup('ansible.builtin.template', 'logger.conf.j2') }}"
+      - name: rtp.conf
+        content: "{{ lookup('ansible.builtin.template', 'rtp.conf.j2') }}"
+  register: __core_files
+  notify: Reload what changed
+"""
+
+RETURN = r"""
+changed_files:
+  description: Names (relative to O(dir)) of the files whose content, owner, group or mode changed (or would, in check mode).
+  returned: always
+  type: list
+  elements: str
+  sample: [logger.conf]
+files:
+  description: One entry per file, in the order given.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The file's name relative to O(dir).
+      type: str
+    path:
+      description: The file's full path.
+      type: str
+    changed:
+      description: Whether anything about the file changed.
+      type: bool
+    content_changed:
+      description: Whether the content changed (a created file counts).
+      type: bool
+    backup_file:
+      description: Where the previous version went (absent when none was made).
+      type: str
+"""
+
+import grp
+import os
+import pwd
+import stat
+import tempfile
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.text.converters import to_bytes, to_text
+
+
+def parse_mode(value, field):
+    try:
+        mode = int(str(value), 8)
+    except ValueError:
+        raise ValueError("%s: %r is not an octal mode such as '0640'" % (field, value)) from None
+    if mode < 0 or mode > 0o7777:
+        raise ValueError("%s: %r is out of range" % (field, value))
+    return mode
+
+
+def check_name(name):
+    parts = name.split("/")
+    if not name or name.startswith("/") or ".." in parts or "" in parts:
+        raise ValueError("files[].name: %r must be a relative path inside dir, without '..'" % name)
+
+
+def read(path):
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
+
+
+def plan_file(root, entry, uid, gid, default_mode):
+    """What must happen to one file: (path, current bytes or None, wanted bytes, mode, changes)."""
+    check_name(entry["name"])
+    path = os.path.join(root, entry["name"])
+    mode = parse_mode(entry["mode"], "files[%s].mode" % entry["name"]) if entry.get("mode") else default_mode
+    wanted = to_bytes(entry["content"], errors="surrogate_or_strict")
+    current = read(path)
+    if current is not None and not entry.get("force", True):
+        return path, current, current, mode, {"content": False, "attributes": False}
+    changes = {"content": current != wanted, "attributes": False}
+    if current is not None:
+        info = os.lstat(path)
+        if stat.S_ISLNK(info.st_mode):
+            raise ValueError("%s is a symbolic link; refusing to write through it" % path)
+        changes["attributes"] = (info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode)) != (uid, gid, mode)
+    return path, current, wanted, mode, changes
+
+
+def backup(path, stamp, backup_dir=None):
+    """Copy path to path.<stamp>~ (or into backup_dir) keeping owner, group and mode; return the copy's path."""
+    if backup_dir:
+        os.makedirs(backup_dir, mode=0o700, exist_ok=True)
+        dest = os.path.join(backup_dir, "%s.%s~" % (os.path.basename(path), stamp))
+    else:
+        dest = "%s.%s~" % (path, stamp)
+    info = os.stat(path)
+    with open(path, "rb") as src:
+        data = src.read()
+    base, attempt = dest, 0
+    while True:
+        try:
+            fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            break
+        except FileExistsError:
+            attempt += 1
+            if attempt > 100:
+                raise
+            dest = "%s%d~" % (base[:-1], attempt)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+    os.chown(dest, info.st_uid, info.st_gid)
+    os.chmod(dest, stat.S_IMODE(info.st_mode))
+    return dest
+
+
+def write(path, data, uid, gid, mode):
+    """Atomic replace: a temporary file in the same directory, attributes first, then rename."""
+    fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), dir=os.path.dirname(path))
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chown(tmp, uid, gid)
+        os.chmod(tmp, mode)
+        os.rename(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            dir=dict(type="path", required=True),
+            files=dict(type="list", elements="dict", required=True, options=dict(
+                name=dict(type="str", required=True),
+                content=dict(type="str", required=True),
+                mode=dict(type="str"),
+                secret=dict(type="bool", default=False),
+                force=dict(type="bool", default=True),
+            )),
+            dir_mode=dict(type="str"),
+            owner=dict(type="str", default="root"),
+            group=dict(type="str", default="root"),
+            mode=dict(type="str", default="0640"),
+            backup=dict(type="bool", default=True),
+            backup_dir=dict(type="path"),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    root = params["dir"]
+    created_dir = False
+    if not os.path.isdir(root):
+        if not params["dir_mode"]:
+            module.fail_json(msg="dir: %s is not a directory; create it first (or install the package that does)" % root)
+        try:
+            dir_mode = parse_mode(params["dir_mode"], "dir_mode")
+        except ValueError as exc:
+            module.fail_json(msg=str(exc))
+        created_dir = True
+        if not module.check_mode:
+            os.makedirs(root, mode=dir_mode)
+            os.chmod(root, dir_mode)
+    try:
+        uid = pwd.getpwnam(params["owner"]).pw_uid
+    except KeyError:
+        module.fail_json(msg="owner: no user %r on the host" % params["owner"])
+    try:
+        gid = grp.getgrnam(params["group"]).gr_gid
+    except KeyError:
+        module.fail_json(msg="group: no group %r on the host; install the package that creates it first" % params["group"])
+
+    try:
+        default_mode = parse_mode(params["mode"], "mode")
+        plans = [(entry,) + plan_file(root, entry, uid, gid, default_mode) for entry in params["files"]]
+    except ValueError as exc:
+        module.fail_json(msg=str(exc))
+    names = [entry["name"] for entry in params["files"]]
+    if len(set(names)) != len(names):
+        module.fail_json(msg="files: a name is listed twice: %s" % sorted({n for n in names if names.count(n) > 1}))
+
+    stamp = time.strftime("%Y-%m-%d@%H:%M:%S")
+    results, diffs = [], []
+    for entry, path, current, wanted, mode, changes in plans:
+        result = {"name": entry["name"], "path": path,
+                  "changed": changes["content"] or changes["attributes"],
+                  "content_changed": changes["content"]}
+        if changes["content"] and module._diff:
+            if entry["secret"]:
+                diffs.append({"before_header": path, "after_header": path,
+                              "before": "", "after": "(secret content not shown)\n"})
+            else:
+                diffs.append({"before_header": path, "after_header": path,
+                              "before": to_text(current or b"", errors="surrogate_or_replace"),
+                              "after": to_text(wanted, errors="surrogate_or_replace")})
+        if result["changed"] and not module.check_mode:
+            try:
+                if changes["content"]:
+                    if current is not None and params["backup"]:
+                        result["backup_file"] = backup(path, stamp, params["backup_dir"])
+                    write(path, wanted, uid, gid, mode)
+                else:
+                    os.chown(path, uid, gid)
+                    os.chmod(path, mode)
+            except OSError as exc:
+                module.fail_json(msg="%s: %s" % (path, exc), files=results)
+        results.append(result)
+
+    changed_files = [r["name"] for r in results if r["changed"]]
+    output = dict(changed=bool(changed_files) or created_dir, changed_files=changed_files, files=results)
+    if module._diff:
+        output["diff"] = diffs
+    module.exit_json(**output)
+
+
+if __name__ == "__main__":
+    main()
