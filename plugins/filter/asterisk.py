@@ -16,7 +16,9 @@ description:
     C(modules) by name, each with its C(status), and C(count)) and C(asterisk_logger_channels)
     (C(logger show channels) into a list of dicts with C(channel), C(type), C(status), C(levels)) and
     C(asterisk_config_refusals) (the lines of a stretch of the notice log saying a reload refused
-    configuration - Asterisk then keeps the previous object).
+    configuration - Asterisk then keeps the previous object) and C(dpkg_packages) (the output of
+    C(dpkg-query -W -f='${Package}\\t${Status}\\t${Version}\\n' PKG...) into a dict by package of its
+    installed C(version), empty when not installed, and its dpkg C(selection)).
 options:
   _input:
     description: The CLI output.
@@ -43,6 +45,7 @@ from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk import (
     ParseError,
     config_refusals,
     parse_logger_channels,
+    parse_dpkg_packages,
     parse_module_show,
     parse_settings,
 )
@@ -74,6 +77,10 @@ def asterisk_logger_channels(text):
     return parse_logger_channels(text)
 
 
+def dpkg_packages(text):
+    return parse_dpkg_packages(str(text or ""))
+
+
 class FilterModule:
     def filters(self):
         return {
@@ -82,4 +89,5 @@ class FilterModule:
             "asterisk_logger_channels": asterisk_logger_channels,
             "asterisk_config_refusals": asterisk_config_refusals,
             "asterisk_features": asterisk_features,
+            "dpkg_packages": dpkg_packages,
         }

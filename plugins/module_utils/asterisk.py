@@ -183,15 +183,19 @@ def parse_madison(text):
     return versions
 
 
-def parse_dpkg_status(text):
-    """Parse `dpkg-query -W -f='${Status} ${Version}' PKG` into the installed version, or "".
-
-    The first word of the status is the selection (install, hold, deinstall...), the third the
-    package state: only `installed` counts (a held package is `hold ok installed`)."""
-    fields = (text or "").split()
-    if len(fields) >= 4 and fields[2] == "installed":
-        return fields[3]
-    return ""
+def parse_dpkg_packages(text):
+    """Parse `dpkg-query -W -f='${Package}\\t${Status}\\t${Version}\\n' PKG...` into
+    {package: {"version": installed version or "", "selection": install|hold|deinstall|...}}."""
+    packages = {}
+    for line in (text or "").splitlines():
+        parts = line.split("\t")
+        if len(parts) != 3 or not parts[0]:
+            continue
+        status = parts[1].split()
+        packages[parts[0].split(":", 1)[0]] = {
+            "version": parts[2] if len(status) >= 3 and status[2] == "installed" else "",
+            "selection": status[0] if status else ""}
+    return packages
 
 
 def strip_epoch(version):

@@ -61,6 +61,9 @@ options:
     description: Group given to every file and directory below O(path).
     type: str
     default: asterisk
+  dir_mode:
+    description: Exact mode of O(path) itself, which is then also owned by root (for example C(0750)).
+    type: str
 """
 
 EXAMPLES = r"""
@@ -173,6 +176,7 @@ def main():
             packages=dict(type="list", elements="str", default=["asterisk*"]),
             backup_dir=dict(type="path", default="/var/backups/vpbx-asterisk"),
             group=dict(type="str", default="asterisk"),
+            dir_mode=dict(type="str"),
         ),
         supports_check_mode=True,
     )
@@ -190,10 +194,18 @@ def main():
                        module.params["marker"], module.params["prune"])
     remaining = [rel for rel in files if rel not in moves]
 
+    dir_mode = None
+    if module.params["dir_mode"]:
+        try:
+            dir_mode = int(module.params["dir_mode"], 8)
+        except ValueError:
+            module.fail_json(msg="dir_mode: %r is not an octal mode such as '0750'" % module.params["dir_mode"])
     fixes = []
     for full in [root] + dirs + [os.path.join(root, rel) for rel in remaining]:
         st = os.lstat(full)
         if stat.S_IMODE(st.st_mode) & 0o007 or st.st_gid != gid:
+            fixes.append(full)
+        elif full == root and dir_mode is not None and (stat.S_IMODE(st.st_mode) != dir_mode or st.st_uid != 0):
             fixes.append(full)
 
     result = dict(changed=bool(moves or fixes), moved=moves, backup="", permissions_fixed=fixes,
@@ -221,6 +233,10 @@ def main():
         result["backup"] = backup
     for full in fixes:
         st = os.lstat(full)
+        if full == root and dir_mode is not None:
+            os.chown(full, 0, gid)
+            os.chmod(full, dir_mode)
+            continue
         os.chmod(full, stat.S_IMODE(st.st_mode) & ~0o007)
         if st.st_gid != gid:
             os.chown(full, -1, gid)

@@ -136,6 +136,11 @@ to_unload:
   returned: always
   type: list
   elements: str
+not_running:
+  description: Modules of the list that are loaded but not C(Running) (declined, failed to start).
+  returned: always
+  type: list
+  elements: str
 catalog_size:
   description: Number of installed modules read.
   returned: always
@@ -213,7 +218,7 @@ def main():
     except PlanError as exc:
         module.fail_json(msg=str(exc))
 
-    loaded, running = [], False
+    loaded, running, status = [], False, {}
     if os.path.exists(params["binary"]):
         rc, out, _err = module.run_command([params["binary"], "-rx", "module show"])
         try:
@@ -223,7 +228,10 @@ def main():
         if shown is not None:
             running = True
             loaded = sorted(m for m in shown["modules"] if m.endswith(".so"))
+            status = {m: info.get("status", "") for m, info in shown["modules"].items()}
     wanted = set(result["modules"])
+    # Loaded but not running (declined, failed to start): the verify step reports them.
+    not_running = [m for m in result["modules"] if m in status and status[m] != "Running"] if running else []
     to_load = [m for m in result["modules"] if m not in loaded] if running else []
     if params["mode"] == "autoload":
         unwanted = {m if m.endswith(".so") else m + ".so" for m in params["exclude"]}
@@ -246,6 +254,7 @@ def main():
         loaded=loaded,
         to_load=to_load,
         to_unload=to_unload,
+        not_running=not_running,
         catalog_size=len(catalog),
     )
 

@@ -43,6 +43,11 @@ options:
       - Empty means no pin.
     type: str
     default: ''
+  related:
+    description: Other packages whose installed version and dpkg selection are reported in RV(packages).
+    type: list
+    elements: str
+    default: []
 """
 
 EXAMPLES = r"""
@@ -74,6 +79,13 @@ resolved:
   description: The exact version the pin selects (empty without pin).
   returned: always
   type: str
+packages:
+  description:
+    - The O(name) package and the O(related) ones that dpkg knows, each with its installed version
+      (empty when not installed) and its dpkg selection (C(install), C(hold), ...).
+  returned: always
+  type: dict
+  sample: {"asterisk": {"version": "1:16.28.0~dfsg-0+deb11u4", "selection": "hold"}}
 major:
   description:
     - Asterisk major version of the installed package, else of the version the pin selects, else of
@@ -88,7 +100,8 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk import match_version, parse_dpkg_status, parse_madison
+from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk import (
+    match_version, parse_dpkg_packages, parse_madison)
 
 
 def lists_age(lists_dir="/var/lib/apt/lists"):
@@ -111,6 +124,7 @@ def main():
             version=dict(type="str", default=""),
             update_cache=dict(type="bool", default=False),
             cache_valid_time=dict(type="int", default=3600),
+            related=dict(type="list", elements="str", default=[]),
         ),
         supports_check_mode=True,
     )
@@ -130,15 +144,18 @@ def main():
     if rc != 0:
         module.fail_json(msg="apt-cache madison %s failed: %s" % (name, err.strip()))
     available = parse_madison(out)
-    rc, status, err = module.run_command(["dpkg-query", "-W", "-f=${Status} ${Version}", name])
-    installed = parse_dpkg_status(status) if rc == 0 else ""
+    # rc 1: some package is unknown to dpkg (not installed) - the others are still listed.
+    rc, status, err = module.run_command(
+        ["dpkg-query", "-W", "-f=${Package}\t${Status}\t${Version}\n", name] + module.params["related"])
+    packages = parse_dpkg_packages(status) if rc in (0, 1) else {}
+    installed = packages.get(name, {}).get("version", "")
 
     resolved = ""
     if pin:
         resolved = match_version(pin, available) or ""
         if not resolved and module.check_mode and not available:
             module.exit_json(changed=False, cache_updated=False, available=[], installed=bool(installed),
-                             installed_version=installed, resolved="", major=major_of(installed))
+                             installed_version=installed, resolved="", major=major_of(installed), packages=packages)
         if not resolved:
             module.fail_json(
                 msg="asterisk_version %r matches no %s package this host can install. Available: %s. "
@@ -151,7 +168,7 @@ def main():
                              "(Ubuntu needs 'universe')." % name, available=available, installed=bool(installed), installed_version=installed)
     # Refreshing the lists is housekeeping, not a change of the host's configuration.
     module.exit_json(changed=False, cache_updated=cache_updated, available=available,
-                     installed=bool(installed), installed_version=installed, resolved=resolved,
+                     installed=bool(installed), installed_version=installed, resolved=resolved, packages=packages,
                      major=major_of(installed or resolved or (available[0] if available else "")))
 
 

@@ -182,16 +182,23 @@ def test_match_version(pin, expected):
     assert ast.match_version(pin, VERSIONS) == expected
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("install ok installed 1:16.28.0~dfsg-0+deb11u4", "1:16.28.0~dfsg-0+deb11u4"),
-    ("hold ok installed 1:16.28.0~dfsg-0+deb11u4", "1:16.28.0~dfsg-0+deb11u4"),
-    ("deinstall ok config-files 1:16.28.0~dfsg-0+deb11u4", ""),
-    ("unknown ok not-installed", ""),
-    ("install ok half-configured 1:22.10.1", ""),
-    ("", ""),
+@pytest.mark.parametrize("status, expected", [
+    ("install ok installed", {"version": "1:16.28.0~dfsg-0+deb11u4", "selection": "install"}),
+    ("hold ok installed", {"version": "1:16.28.0~dfsg-0+deb11u4", "selection": "hold"}),
+    ("deinstall ok config-files", {"version": "", "selection": "deinstall"}),
+    ("install ok half-configured", {"version": "", "selection": "install"}),
+    ("unknown ok not-installed", {"version": "", "selection": "unknown"}),
 ])
-def test_parse_dpkg_status(text, expected):
-    assert ast.parse_dpkg_status(text) == expected
+def test_parse_dpkg_packages(status, expected):
+    text = "asterisk:amd64\t%s\t1:16.28.0~dfsg-0+deb11u4\n" % status
+    assert ast.parse_dpkg_packages(text) == {"asterisk": expected}
+
+
+def test_parse_dpkg_packages_several_and_noise():
+    text = ("asterisk\thold ok installed\t1:22.10.1\nasterisk-config\tinstall ok installed\t1:22.10.1\n"
+            "dpkg-query: no packages found matching nope\n\n")
+    assert ast.parse_dpkg_packages(text) == {"asterisk": {"version": "1:22.10.1", "selection": "hold"},
+                                             "asterisk-config": {"version": "1:22.10.1", "selection": "install"}}
 
 
 # Captured on Asterisk 22 (attack scenario): `module reload res_pjsip.so` with an unknown option

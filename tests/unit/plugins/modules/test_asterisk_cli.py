@@ -51,3 +51,34 @@ def test_gives_up_when_asterisk_stays_down(capsys):
     commands = Commands({"/usr/sbin/asterisk": DOWN})
     result, failed = run_module(asterisk_cli.main, dict(command="logger reload", wait=0), capsys, commands)
     assert failed and "Asterisk is not running" in result["msg"]
+
+
+def answers(args):
+    return (0, "output of %s\n" % args[2], "")
+
+
+def test_commands_give_one_result_each(capsys):
+    commands = Commands({"/usr/sbin/asterisk": answers})
+    wanted = ["rtp show settings", "core show settings", "http show status"]
+    result, failed = run_module(asterisk_cli.main, dict(commands=wanted, readonly=True, wait=0), capsys, commands,
+                                check_mode=True)
+    assert not failed and result["changed"] is False
+    assert [r["command"] for r in result["results"]] == wanted
+    assert [r["stdout"] for r in result["results"]] == ["output of %s\n" % c for c in wanted]
+    assert [c[2] for c in commands.calls] == wanted
+
+
+def test_the_first_failing_command_stops_the_run(capsys):
+    def answer(args):
+        return (0, "No such command 'bogus'\n", "") if args[2] == "bogus" else (0, "fine\n", "")
+    commands = Commands({"/usr/sbin/asterisk": answer})
+    result, failed = run_module(asterisk_cli.main, dict(commands=["core show version", "bogus", "core show uptime"],
+                                                        readonly=True, wait=0), capsys, commands)
+    assert failed and "'bogus'" in result["msg"]
+    assert [c[2] for c in commands.calls] == ["core show version", "bogus"]
+
+
+@pytest.mark.parametrize("params", [{}, {"command": "core show version", "commands": ["core show version"]}])
+def test_exactly_one_of_command_and_commands(capsys, params):
+    result, failed = run_module(asterisk_cli.main, dict(params, wait=0), capsys, Commands({}))
+    assert failed and "command" in result["msg"]

@@ -98,3 +98,21 @@ def test_unknown_group_fails(confdir, tmp_path, capsys):
     result, failed = run_module(asterisk_confdir.main, dict(args(etc, tmp_path), group="no-such-group-vpbx"),
                                 capsys, commands)
     assert failed and "no-such-group-vpbx" in result["msg"]
+
+
+def test_dir_mode_sets_the_directory_exactly(confdir, tmp_path, capsys):
+    etc, commands = confdir
+    etc.chmod(0o770)  # no bit for others, yet not the wanted mode
+    result, failed = run_module(asterisk_confdir.main, args(etc, tmp_path, prune="none", dir_mode="0750"), capsys,
+                                commands)
+    assert not failed and result["changed"] and str(etc) in result["permissions_fixed"]
+    assert oct(os.stat(etc).st_mode & 0o7777) == oct(0o750) and os.stat(etc).st_uid == 0
+    result, failed = run_module(asterisk_confdir.main, args(etc, tmp_path, prune="none", dir_mode="0750"), capsys,
+                                commands)
+    assert not failed and not result["changed"]
+
+
+def test_dir_mode_must_be_octal(confdir, tmp_path, capsys):
+    etc, commands = confdir
+    result, failed = run_module(asterisk_confdir.main, args(etc, tmp_path, dir_mode="rwx"), capsys, commands)
+    assert failed and "dir_mode" in result["msg"]

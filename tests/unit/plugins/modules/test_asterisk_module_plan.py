@@ -100,3 +100,16 @@ def test_missing_module_dir(capsys, env):
     shutil.rmtree(env["moddir"])
     result, failed = plan(capsys, env, FakeAsterisk([]))
     assert failed and "does not exist" in result["msg"]
+
+
+def test_loaded_but_not_running_modules_of_the_set_are_reported(capsys, env):
+    fake = FakeAsterisk(["pbx_config.so", "app_echo.so", "chan_iax2.so"])
+    fake.loaded["app_echo.so"] = "Not Running"
+    fake.loaded["chan_iax2.so"] = "Not Running"  # not in the set: to unload, not reported
+    result, failed = plan(capsys, env, fake, features=["echo_test"])
+    assert not failed and result["not_running"] == ["app_echo.so"]
+    assert "app_echo.so" not in result["to_load"]
+
+    fake.loaded["app_echo.so"] = "Running"
+    result, failed = plan(capsys, env, fake, features=["echo_test"])
+    assert not failed and result["not_running"] == []

@@ -53,11 +53,18 @@ def test_no_package_at_all(capsys):
 
 
 def test_installed_and_held(capsys):
-    held = (0, "hold ok installed 1:16.28.0~dfsg-0+deb11u4", "")
-    result, failed = run_module(asterisk_package_info.main, {}, capsys, commands(status=held))
+    held = (1, "asterisk\thold ok installed\t1:16.28.0~dfsg-0+deb11u4\n"
+               "asterisk-config\tinstall ok installed\t1:16.28.0~dfsg-0+deb11u4\n",
+            "dpkg-query: no packages found matching asterisk-nope\n")
+    cmds = commands(status=held)
+    result, failed = run_module(asterisk_package_info.main, dict(related=["asterisk-config", "asterisk-nope"]),
+                                capsys, cmds)
     assert not failed
     assert result["installed"] is True
     assert result["installed_version"] == "1:16.28.0~dfsg-0+deb11u4"
+    assert result["packages"] == {"asterisk": {"version": "1:16.28.0~dfsg-0+deb11u4", "selection": "hold"},
+                                  "asterisk-config": {"version": "1:16.28.0~dfsg-0+deb11u4", "selection": "install"}}
+    assert cmds.calls[-1][-3:] == ["asterisk", "asterisk-config", "asterisk-nope"]
 
 
 @pytest.mark.parametrize("age, check_mode, updated", [(None, False, True), (7200, False, True), (10, False, False),

@@ -1,0 +1,112 @@
+#!/usr/bin/python
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright: (c) 2026, vpbx.hardened contributors
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: ufw_state
+short_description: Read UFW's stored rules, its IPv6 setting and what it enforces, in one run
+version_added: 0.8.0
+description:
+  - A read-only probe for the asterisk_firewall role. Reports whether UFW is installed, the C(IPV6)
+    setting of C(/etc/default/ufw), the text of the stored rule files and the output of
+    C(ufw status verbose) - what the role otherwise reads with four tasks.
+  - Changes nothing; runs in check mode.
+author:
+  - vpbx.hardened contributors
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+options:
+  rule_files:
+    description: UFW's rule files, read when they exist.
+    type: list
+    elements: path
+    default: [/etc/ufw/user.rules, /etc/ufw/user6.rules]
+  defaults_file:
+    description: The file holding UFW's C(IPV6=) setting.
+    type: path
+    default: /etc/default/ufw
+  binary:
+    description: The ufw command.
+    type: path
+    default: /usr/sbin/ufw
+"""
+
+EXAMPLES = r"""
+- name: Read UFW's state
+  vpbx.hardened.ufw_state:
+  register: ufw
+"""
+
+RETURN = r"""
+installed:
+  description: Whether the ufw command exists.
+  returned: always
+  type: bool
+ipv6:
+  description: The value of C(IPV6=) in O(defaults_file) (empty when unset or the file is missing).
+  returned: always
+  type: str
+  sample: "no"
+rules:
+  description: The concatenated text of the O(rule_files) that exist.
+  returned: always
+  type: str
+status:
+  description: The output of C(ufw status verbose) (empty when UFW is not installed).
+  returned: always
+  type: str
+"""
+
+import os
+import re
+
+from ansible.module_utils.basic import AnsibleModule
+
+
+def read_text(path):
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
+
+
+def ipv6_setting(text):
+    """The last IPV6= value of /etc/default/ufw (quotes removed), '' when none."""
+    value = ""
+    for match in re.finditer(r'^IPV6=(.*)$', text or "", re.MULTILINE):
+        value = match.group(1).strip().strip('"\'')
+    return value
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            rule_files=dict(type="list", elements="path", default=["/etc/ufw/user.rules", "/etc/ufw/user6.rules"]),
+            defaults_file=dict(type="path", default="/etc/default/ufw"),
+            binary=dict(type="path", default="/usr/sbin/ufw"),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    installed = os.access(params["binary"], os.X_OK)
+    texts = [read_text(path) for path in params["rule_files"]]
+    status = ""
+    if installed:
+        rc, out, err = module.run_command([params["binary"], "status", "verbose"], environ_update={"LC_ALL": "C"})
+        if rc != 0:
+            module.fail_json(msg="ufw status verbose failed (rc=%d): %s. Run it on the host to see why."
+                             % (rc, (err or out).strip()))
+        status = out
+    module.exit_json(changed=False, installed=installed, ipv6=ipv6_setting(read_text(params["defaults_file"])),
+                     rules="\n".join(text for text in texts if text is not None), status=status)
+
+
+if __name__ == "__main__":
+    main()
