@@ -195,11 +195,17 @@ def markdown(results):
     if site:
         out += ["### 2. Site playbook on one host", "",
                 _table(["Asterisk", "image", "fresh converge (s)", "tasks", "changed", "re-run (s)", "re-run tasks",
-                        "re-run changed", "re-run / converge"],
+                        "re-run changed", "re-run / converge", "one module run (s)", "re-run in module runs"],
                        [[v, d["image"], d["converge"]["seconds"], d["converge"]["tasks"], d["converge"]["changed"],
                          d["rerun"]["seconds"], d["rerun"]["tasks"], d["rerun"]["changed"],
-                         ratio(d["rerun"]["seconds"], d["converge"]["seconds"])] for v, d in sorted(site.items())]),
-                ""]
+                         ratio(d["rerun"]["seconds"], d["converge"]["seconds"]),
+                         d.get("module_run_seconds", "-"),
+                         round(d["rerun"]["seconds"] / d["module_run_seconds"])
+                         if d.get("module_run_seconds") else "-"] for v, d in sorted(site.items())]),
+                "",
+                "One module run: what a task that runs a module on the host costs on this machine and connection "
+                "(a loop of 20 `ping` tasks, minus an empty play). The re-run divided by it is the re-run in module "
+                "runs: how the re-run compares on a faster or slower machine.", ""]
     scale = results.get("scale")
     if scale:
         rows = []

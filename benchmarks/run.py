@@ -369,6 +369,25 @@ def sipp_result(client, tag, wait=0):
 
 # --- The benchmarks -----------------------------------------------------------------------------
 
+def module_run_seconds(inventory, runs=20):
+    """What one task running a module costs on this machine and connection: a play of `runs` ping
+    tasks minus the same play without them (start-up, inventory, connection set-up)."""
+    def timed(count):
+        with tempfile.NamedTemporaryFile("w", suffix=".yml", delete=False) as handle:
+            json.dump([{"hosts": "pbx", "gather_facts": False,
+                        "tasks": [{"ansible.builtin.ping": None, "loop": list(range(count))}]}], handle)
+        try:
+            env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+                       ANSIBLE_CALLBACKS_ENABLED="")
+            start = time.monotonic()
+            subprocess.run(["ansible-playbook", "-i", inventory, handle.name], capture_output=True, text=True,
+                           timeout=300, check=True, env=env, cwd=REPO)
+            return time.monotonic() - start
+        finally:
+            os.unlink(handle.name)
+    return round(max(timed(runs) - timed(1), 0.0) / (runs - 1), 3)
+
+
 def bench_site(lab, inv_dir, sizes, results, pbxs):
     out = results.setdefault("site", {})
     for version in sizes["versions"]:
@@ -380,8 +399,10 @@ def bench_site(lab, inv_dir, sizes, results, pbxs):
         converge = playbook("site", inventory)
         step("site: converged in %.0f s; idempotent re-run" % converge["seconds"])
         rerun = playbook("site", inventory)
-        out[version] = {"image": sizes["image"], "converge": summary(converge, name), "rerun": summary(rerun, name)}
-        step("site: re-run %.1f s, %d changed" % (rerun["seconds"], out[version]["rerun"]["changed"]))
+        out[version] = {"image": sizes["image"], "converge": summary(converge, name), "rerun": summary(rerun, name),
+                        "module_run_seconds": module_run_seconds(inventory)}
+        step("site: re-run %.1f s, %d changed; one module run costs %.2f s here" % (
+            rerun["seconds"], out[version]["rerun"]["changed"], out[version]["module_run_seconds"]))
         pbxs[version] = (name, inventory)
 
 

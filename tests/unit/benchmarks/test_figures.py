@@ -145,6 +145,13 @@ def test_markdown_shows_every_benchmark_and_the_misses():
     assert "**missed:** resident memory, hardened / stock: 0.62 (target <= 0.50)" in text
     assert "met: calls per second, hardened / stock: 0.98 (target >= 0.95)" in text
     assert "100× the subscribers took 1.50× the time" in text
+    assert "| 38.0 | 225 | 0 | 0.19 | - | - |" in text  # no module-run baseline measured
+
+
+def test_site_rerun_is_also_given_in_module_runs():
+    results = _results()
+    results["site"]["22"]["module_run_seconds"] = 0.5
+    assert "| 38.0 | 225 | 0 | 0.19 | 0.50 | 76 |" in figures.markdown(results)
 
 
 def test_splice_replaces_only_the_figures():
