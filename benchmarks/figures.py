@@ -204,7 +204,7 @@ def markdown(results):
                          if d.get("module_run_seconds") else "-"] for v, d in sorted(site.items())]),
                 "",
                 "One module run: what a task that runs a module on the host costs on this machine and connection "
-                "(a loop of 20 `ping` tasks, minus an empty play). The re-run divided by it is the re-run in module "
+                "(a play of 20 `ping` tasks minus a play of one, per task). The re-run divided by it is the re-run in module "
                 "runs: how the re-run compares on a faster or slower machine.", ""]
     scale = results.get("scale")
     if scale:

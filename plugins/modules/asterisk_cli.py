@@ -119,6 +119,8 @@ def main():
 
     deadline = time.monotonic() + max(params["wait"], 0)
     commands = params["commands"] if params["commands"] is not None else [params["command"]]
+    if not commands:
+        module.fail_json(msg="commands: give at least one CLI command")
     results = []
     for command in commands:
         out = run(module, command, deadline)

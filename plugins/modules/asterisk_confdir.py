@@ -203,9 +203,10 @@ def main():
     fixes = []
     for full in [root] + dirs + [os.path.join(root, rel) for rel in remaining]:
         st = os.lstat(full)
-        if stat.S_IMODE(st.st_mode) & 0o007 or st.st_gid != gid:
-            fixes.append(full)
-        elif full == root and dir_mode is not None and (stat.S_IMODE(st.st_mode) != dir_mode or st.st_uid != 0):
+        if full == root and dir_mode is not None:
+            if (stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid) != (dir_mode, 0, gid):
+                fixes.append(full)
+        elif stat.S_IMODE(st.st_mode) & 0o007 or st.st_gid != gid:
             fixes.append(full)
 
     result = dict(changed=bool(moves or fixes), moved=moves, backup="", permissions_fixed=fixes,

@@ -32,7 +32,7 @@ options:
     required: true
   dir_mode:
     description: Create O(dir) (and missing parents) with this mode, owned by root, when it does not exist.
-    type: str
+    type: raw
   files:
     description: The files to write.
     type: list
@@ -48,8 +48,8 @@ options:
         type: str
         required: true
       mode:
-        description: Mode of this file; defaults to O(mode).
-        type: str
+        description: Mode of this file (quote it, C("0600")); defaults to O(mode).
+        type: raw
       secret:
         description: The content holds secrets; never shown in a diff.
         type: bool
@@ -67,8 +67,8 @@ options:
     type: str
     default: root
   mode:
-    description: Mode of every file without its own O(files[].mode).
-    type: str
+    description: Mode of every file without its own O(files[].mode) (quote it, C("0640")).
+    type: raw
     default: "0640"
   backup:
     description: Copy a file that is about to be replaced to C(<name>.<timestamp>~) first (same owner, group, mode).
@@ -138,6 +138,11 @@ from ansible.module_utils.common.text.converters import to_bytes, to_text
 
 
 def parse_mode(value, field):
+    if isinstance(value, int) and not isinstance(value, bool):
+        # An unquoted 0640 in YAML arrives as the integer 416: that is the mode.
+        if value < 0 or value > 0o7777:
+            raise ValueError("%s: %r is out of range" % (field, value))
+        return value
     try:
         mode = int(str(value), 8)
     except ValueError:
@@ -154,18 +159,27 @@ def check_name(name):
 
 
 def read(path):
+    """The file's bytes, None when it does not exist; refuses anything but a regular file."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    if stat.S_ISLNK(info.st_mode):
+        raise ValueError("%s is a symbolic link; refusing to write through it (remove it or point dir elsewhere)" % path)
+    if not stat.S_ISREG(info.st_mode):
+        raise ValueError("%s exists and is not a regular file; remove it first" % path)
     try:
         with open(path, "rb") as handle:
             return handle.read()
-    except FileNotFoundError:
-        return None
+    except OSError as exc:
+        raise ValueError("%s cannot be read: %s" % (path, exc)) from None
 
 
 def plan_file(root, entry, uid, gid, default_mode):
     """What must happen to one file: (path, current bytes or None, wanted bytes, mode, changes)."""
     check_name(entry["name"])
     path = os.path.join(root, entry["name"])
-    mode = parse_mode(entry["mode"], "files[%s].mode" % entry["name"]) if entry.get("mode") else default_mode
+    mode = parse_mode(entry["mode"], "files[%s].mode" % entry["name"]) if entry.get("mode") is not None else default_mode
     wanted = to_bytes(entry["content"], errors="surrogate_or_strict")
     current = read(path)
     if current is not None and not entry.get("force", True):
@@ -173,8 +187,6 @@ def plan_file(root, entry, uid, gid, default_mode):
     changes = {"content": current != wanted, "attributes": False}
     if current is not None:
         info = os.lstat(path)
-        if stat.S_ISLNK(info.st_mode):
-            raise ValueError("%s is a symbolic link; refusing to write through it" % path)
         changes["attributes"] = (info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode)) != (uid, gid, mode)
     return path, current, wanted, mode, changes
 
@@ -230,14 +242,14 @@ def main():
             files=dict(type="list", elements="dict", required=True, options=dict(
                 name=dict(type="str", required=True),
                 content=dict(type="str", required=True),
-                mode=dict(type="str"),
+                mode=dict(type="raw"),
                 secret=dict(type="bool", default=False),
                 force=dict(type="bool", default=True),
             )),
-            dir_mode=dict(type="str"),
+            dir_mode=dict(type="raw"),
             owner=dict(type="str", default="root"),
             group=dict(type="str", default="root"),
-            mode=dict(type="str", default="0640"),
+            mode=dict(type="raw", default="0640"),
             backup=dict(type="bool", default=True),
             backup_dir=dict(type="path"),
         ),
@@ -245,18 +257,6 @@ def main():
     )
     params = module.params
     root = params["dir"]
-    created_dir = False
-    if not os.path.isdir(root):
-        if not params["dir_mode"]:
-            module.fail_json(msg="dir: %s is not a directory; create it first (or install the package that does)" % root)
-        try:
-            dir_mode = parse_mode(params["dir_mode"], "dir_mode")
-        except ValueError as exc:
-            module.fail_json(msg=str(exc))
-        created_dir = True
-        if not module.check_mode:
-            os.makedirs(root, mode=dir_mode)
-            os.chmod(root, dir_mode)
     try:
         uid = pwd.getpwnam(params["owner"]).pw_uid
     except KeyError:
@@ -266,14 +266,27 @@ def main():
     except KeyError:
         module.fail_json(msg="group: no group %r on the host; install the package that creates it first" % params["group"])
 
+    created_dir = False
     try:
         default_mode = parse_mode(params["mode"], "mode")
+        dir_mode = parse_mode(params["dir_mode"], "dir_mode") if params["dir_mode"] is not None else None
+        for entry in params["files"]:
+            check_name(entry["name"])
+            if entry.get("mode") is not None:
+                parse_mode(entry["mode"], "files[%s].mode" % entry["name"])
+        if not os.path.isdir(root) and dir_mode is None:
+            raise ValueError("dir: %s is not a directory; create it first (or install the package that does)" % root)
         plans = [(entry,) + plan_file(root, entry, uid, gid, default_mode) for entry in params["files"]]
     except ValueError as exc:
         module.fail_json(msg=str(exc))
     names = [entry["name"] for entry in params["files"]]
     if len(set(names)) != len(names):
         module.fail_json(msg="files: a name is listed twice: %s" % sorted({n for n in names if names.count(n) > 1}))
+    if not os.path.isdir(root):
+        created_dir = True
+        if not module.check_mode:
+            os.makedirs(root, mode=dir_mode)
+            os.chmod(root, dir_mode)
 
     stamp = time.strftime("%Y-%m-%d@%H:%M:%S")
     results, diffs = [], []

@@ -82,3 +82,8 @@ def test_the_first_failing_command_stops_the_run(capsys):
 def test_exactly_one_of_command_and_commands(capsys, params):
     result, failed = run_module(asterisk_cli.main, dict(params, wait=0), capsys, Commands({}))
     assert failed and "command" in result["msg"]
+
+
+def test_an_empty_command_list_is_refused(capsys):
+    result, failed = run_module(asterisk_cli.main, dict(commands=[], wait=0), capsys, Commands({}))
+    assert failed and "at least one" in result["msg"]

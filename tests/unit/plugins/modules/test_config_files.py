@@ -160,3 +160,25 @@ def test_dir_mode_creates_the_directory_and_check_mode_does_not(tmp_path, capsys
     assert not failed and mode_of(facts) == 0o755 and (facts / "vpbx.fact").read_text() == "{}\n"
     result, failed = run_module(config_files.main, args(facts, files, dir_mode="0755", mode="0644"), capsys)
     assert not failed and not result["changed"]
+
+
+def test_a_dangling_symlink_or_a_directory_is_refused_not_replaced(etc, tmp_path, capsys):
+    (etc / "dangling.conf").symlink_to(tmp_path / "nowhere")
+    (etc / "adir.conf").mkdir()
+    for name, message in (("dangling.conf", "symbolic link"), ("adir.conf", "not a regular file")):
+        result, failed = run_module(config_files.main, args(etc, [{"name": name, "content": "x\n"}]), capsys)
+        assert failed and message in result["msg"]
+    assert (etc / "dangling.conf").is_symlink() and not (tmp_path / "nowhere").exists()
+
+
+def test_an_unquoted_yaml_mode_is_taken_as_the_mode(etc, capsys):
+    # mode: 0600 unquoted in YAML arrives as the integer 384
+    result, failed = run_module(config_files.main, args(etc, [dict(FILES[1], mode=0o600)], mode=0o640), capsys)
+    assert not failed and mode_of(etc / "rtp.conf") == 0o600
+
+
+def test_bad_input_with_dir_mode_leaves_no_directory(tmp_path, capsys):
+    facts = tmp_path / "facts.d"
+    result, failed = run_module(config_files.main, args(facts, [{"name": "../x", "content": ""}], dir_mode="0755"),
+                                capsys)
+    assert failed and "files[].name" in result["msg"] and not facts.exists()
