@@ -23,6 +23,14 @@ attributes:
   facts:
     support: full
 options:
+  binary:
+    description: The Asterisk executable.
+    type: path
+    default: /usr/sbin/asterisk
+  data_dir:
+    description: Asterisk's data directory when Asterisk is not running (the running Asterisk reports its own).
+    type: path
+    default: /usr/share/asterisk
   module_dirs:
     description:
       - Directories searched for loadable modules when Asterisk is not running (the running
@@ -101,6 +109,11 @@ ansible_facts:
         settings:
           description: C(core show settings) as a dict (empty when not running).
           type: dict
+        documentation:
+          description: Asterisk's XML documentation file (in the data directory) and where
+            C(dpkg-divert) diverted the package's copy (V(null) when not diverted or without dpkg).
+          type: dict
+          sample: {file: /usr/share/asterisk/documentation/core-en_US.xml, diverted_to: null}
 """
 
 import os
@@ -131,6 +144,7 @@ def gather(module):
         "module_dir": None,
         "running": False,
         "settings": {},
+        "documentation": {"file": None, "diverted_to": None},
     }
     if not os.path.exists(binary):
         return facts
@@ -157,13 +171,28 @@ def gather(module):
         facts["module_dir"] = next((d for d in module.params["module_dirs"] if os.path.isdir(d)), None)
     if facts["module_dir"]:
         facts["has_chan_sip"] = os.path.exists(os.path.join(facts["module_dir"], "chan_sip.so"))
+    facts["documentation"] = documentation(module, settings.get("Data directory") or module.params["data_dir"])
     return facts
+
+
+def documentation(module, data_dir):
+    """The XML documentation file and its dpkg diversion (`dpkg-divert --truename` prints the path
+    the package's file really has)."""
+    path = os.path.join(data_dir, "documentation", "core-en_US.xml")
+    diverted_to = None
+    dpkg_divert = module.get_bin_path("dpkg-divert")
+    if dpkg_divert:
+        rc, out, err = module.run_command([dpkg_divert, "--truename", path])
+        if rc == 0 and out.strip() and out.strip() != path:
+            diverted_to = out.strip()
+    return {"file": path, "diverted_to": diverted_to}
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
             binary=dict(type="path", default="/usr/sbin/asterisk"),
+            data_dir=dict(type="path", default="/usr/share/asterisk"),
             module_dirs=dict(type="list", elements="path", default=[
                 "/usr/lib/x86_64-linux-gnu/asterisk/modules",
                 "/usr/lib/aarch64-linux-gnu/asterisk/modules",

@@ -123,3 +123,96 @@ def test_bad_input_fails_before_any_change(host, extra, message):
     assert rc != 0, out[-3000:]
     assert message in " ".join(out.split()), out[-3000:]
     assert host.check_output(SNAPSHOT) == before
+
+
+# --- XML documentation (asterisk_modules_trim_documentation, on by default) ---------------------
+
+DOC = "/usr/share/asterisk/documentation/core-en_US.xml"
+FULL = DOC + ".distrib"
+LOG = "/var/log/asterisk/messages.log"
+DOC_WARNINGS = r"in XML documentation|no existing documentation"
+
+
+def restart(host):
+    """Restart through systemd (the drop-in's start check runs) and wait until fully booted."""
+    host.check_output("systemctl restart asterisk")
+    assert host.run("timeout 60 sh -c 'until asterisk -rx \"core waitfullybooted\" 2>/dev/null | grep -q booted; "
+                    "do sleep 1; done'").rc == 0, host.run("systemctl status asterisk; tail -20 %s" % LOG).stdout
+
+
+def rss_kib(host):
+    return int(host.check_output("awk '/^VmRSS/ {print $2}' /proc/%s/status" % pid(host)))
+
+
+def log_size(host):
+    return int(host.check_output("stat -c %%s %s" % LOG))
+
+
+def log_since(host, offset):
+    return host.check_output("tail -c +%d %s" % (offset + 1, LOG))
+
+
+def test_documentation_is_trimmed_and_the_package_file_diverted(host):
+    assert host.check_output("dpkg-divert --truename %s" % DOC) == FULL
+    full_sha = host.check_output("sha256sum %s" % FULL).split()[0]
+    doc = host.file(DOC)
+    assert "source sha256 %s" % full_sha in doc.content_string[:512]
+    assert doc.size < 0.6 * host.file(FULL).size, (doc.size, host.file(FULL).size)
+    assert (doc.user, doc.group, doc.mode) == ("root", "root", 0o644)
+    # What the PBX runs is documented; what it does not load is not (app_festival is installed,
+    # never loaded by these feature sets).
+    assert 'name="Dial"' in doc.content_string and 'name="Festival"' not in doc.content_string
+    assert 'name="Festival"' in host.file(FULL).content_string
+    # The package's own file is intact at its diverted place: dpkg's verification finds nothing.
+    assert "core-en_US.xml" not in host.run("dpkg -V asterisk").stdout
+    assert "core-en_US.xml.distrib" in host.check_output("systemctl show -p ExecStartPre --value asterisk")
+
+
+def test_asterisk_starts_on_the_trimmed_documentation_with_less_memory(host):
+    """A restart on the trimmed file: the whole module set runs, every help text it looks up is
+    there, and it takes less memory than on the full file - which the drop-in puts back when the
+    package changes the full file (simulated upgrade), until the role trims again."""
+    offset = log_size(host)
+    restart(host)
+    running = loaded(host)
+    assert set(running) == set(load_list(host)) and all(s == "Running" for s in running.values()), running
+    assert not re.search(DOC_WARNINGS, log_since(host, offset)), log_since(host, offset)[-3000:]
+    # The help text comes from the documentation (colour codes and trailing blanks removed).
+    help_text = re.sub(r"\x1b\[[0-9;]*m| +(?=\n)", "", host.check_output("asterisk -rx 'core show application Dial'"))
+    assert "[Synopsis]\nAttempt to connect to another device" in help_text, help_text
+    trimmed = rss_kib(host)
+
+    original = host.check_output("sha256sum %s" % FULL).split()[0]
+    host.check_output("cp -p %s /root/full.saved && echo '<!-- a newer package -->' >> %s" % (FULL, FULL))
+    try:
+        restart(host)
+        assert host.run("cmp %s %s" % (DOC, FULL)).rc == 0, "the start check did not restore the full file"
+        full = rss_kib(host)
+        assert set(loaded(host)) == set(running)
+        # Debian's full file costs 20-30 MiB; 10 MiB is far above run-to-run noise (< 1 MiB).
+        assert full - trimmed > 10 * 1024, (trimmed, full)
+    finally:
+        host.check_output("cp -p /root/full.saved %s && rm -f /root/full.saved" % FULL)
+    assert host.check_output("sha256sum %s" % FULL).split()[0] == original
+    # The role trims again (the running Asterisk still registers the same set).
+    rc, out = run_playbook("vpbx.hardened.modules", host.backend.host)
+    assert rc == 0, out[-3000:]
+    assert "source sha256 %s" % original in host.file(DOC).content_string[:512]
+
+
+def test_trimming_off_gives_the_package_its_file_back(host):
+    only_on_pbx22(host)
+    rc, out = run_playbook("vpbx.hardened.modules", host.backend.host,
+                           "-e", json.dumps({"asterisk_modules_trim_documentation": False}))
+    assert rc == 0, out[-3000:]
+    try:
+        assert host.check_output("dpkg-divert --truename %s" % DOC) == DOC
+        assert not host.file(FULL).exists
+        assert "source sha256" not in host.file(DOC).content_string[:512]
+        assert "core-en_US.xml" not in host.run("dpkg -V asterisk").stdout  # the package's file, unchanged
+        assert not host.file("/etc/systemd/system/asterisk.service.d/vpbx-documentation.conf").exists
+        assert "core-en_US.xml" not in host.check_output("systemctl show -p ExecStartPre --value asterisk")
+    finally:
+        rc, out = run_playbook("vpbx.hardened.modules", host.backend.host)
+        assert rc == 0, out[-3000:]
+    assert host.check_output("dpkg-divert --truename %s" % DOC) == FULL

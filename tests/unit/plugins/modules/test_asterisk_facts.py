@@ -2,14 +2,28 @@
 from __future__ import annotations
 
 import os
+from unittest import mock
 
 import pytest
+from ansible.module_utils import basic
 
 from ansible_collections.vpbx.hardened.plugins.modules import asterisk_facts
 
 from .moduletest import Commands, run_module
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "module_utils", "fixtures")
+
+
+DOC = "/usr/share/asterisk/documentation/core-en_US.xml"
+DPKG_DIVERT = "/usr/bin/dpkg-divert"
+
+
+@pytest.fixture(autouse=True)
+def dpkg_divert():
+    """dpkg-divert is where Debian puts it, whatever machine runs the tests."""
+    with mock.patch.object(basic.AnsibleModule, "get_bin_path",
+                           lambda _self, name, *a, **k: DPKG_DIVERT if name == "dpkg-divert" else None):
+        yield
 
 
 def fixture(version, name):
@@ -35,6 +49,7 @@ def test_facts_from_running_asterisk(capsys, binary, version, running, expected)
     commands = Commands({
         (binary, "-V"): (0, fixture(version, "V"), ""),
         (binary, "-rx", "core show settings"): (0, fixture(version, "coresettings"), ""),
+        (DPKG_DIVERT, "--truename", DOC): (0, DOC + ".distrib\n", ""),
     })
     result, failed = run_module(asterisk_facts.main, dict(binary=binary), capsys, commands)
     facts = result["ansible_facts"]["asterisk"]
@@ -43,6 +58,8 @@ def test_facts_from_running_asterisk(capsys, binary, version, running, expected)
     for key, value in expected.items():
         assert facts[key] == value, key
     assert facts["settings"]["Version"].startswith(str(version))
+    # The data directory the running Asterisk reports; the package's file diverted.
+    assert facts["documentation"] == {"file": DOC, "diverted_to": DOC + ".distrib"}
 
 
 def test_facts_when_stopped_use_module_dirs(capsys, binary, tmp_path):
@@ -52,12 +69,27 @@ def test_facts_when_stopped_use_module_dirs(capsys, binary, tmp_path):
     commands = Commands({
         (binary, "-V"): (0, fixture(16, "V"), ""),
         (binary, "-rx", "core show settings"): (0, "Unable to connect to remote asterisk\n", ""),
+        (DPKG_DIVERT, "--truename", "/srv/ast/documentation/core-en_US.xml"):
+            (0, "/srv/ast/documentation/core-en_US.xml\n", ""),
     })
-    result, failed = run_module(asterisk_facts.main, dict(binary=binary, module_dirs=[str(tmp_path / "none"), str(moddir)]),
-                                capsys, commands)
+    result, failed = run_module(asterisk_facts.main, dict(binary=binary, module_dirs=[str(tmp_path / "none"), str(moddir)],
+                                                          data_dir="/srv/ast"), capsys, commands)
     facts = result["ansible_facts"]["asterisk"]
     assert not failed
     assert facts["running"] is False and facts["module_dir"] == str(moddir) and facts["has_chan_sip"] is True
+    # Not running: the data_dir option; not diverted: the true name is the file itself.
+    assert facts["documentation"] == {"file": "/srv/ast/documentation/core-en_US.xml", "diverted_to": None}
+
+
+def test_without_dpkg_no_diversion(capsys, binary):
+    commands = Commands({
+        (binary, "-V"): (0, fixture(22, "V"), ""),
+        (binary, "-rx", "core show settings"): (0, fixture(22, "coresettings"), ""),
+    })
+    with mock.patch.object(basic.AnsibleModule, "get_bin_path", lambda *_a, **_k: None):
+        result, failed = run_module(asterisk_facts.main, dict(binary=binary), capsys, commands)
+    assert not failed
+    assert result["ansible_facts"]["asterisk"]["documentation"] == {"file": DOC, "diverted_to": None}
 
 
 def test_not_installed(capsys, tmp_path):
