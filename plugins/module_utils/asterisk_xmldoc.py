@@ -22,9 +22,11 @@ What is kept, as top-level elements of ``<docs>``:
 - every element of a kind this does not know (a newer Asterisk's);
 - transitively, every element an ``xi:include`` of a kept element points at
   (``xpointer(/docs/<tag>[@name='<name>']...)``), so that XInclude resolves as before.
-Dropped: the rest - the applications, functions, manager actions and events of modules that are
-not loaded. Asterisk looks up documentation when a module registers something, so a module
-loaded later finds its help text missing (a warning, no failure) until the file is trimmed again.
+Dropped: the rest - the applications, functions and manager actions nothing registered, the ``agi``
+entries without res_agi, and the manager events that nothing kept includes and whose entry names
+no loaded module (Asterisk reads events only for `manager show events`, which lists fewer).
+Asterisk looks up documentation when a module registers something, so a module loaded later finds
+its help text missing (a warning, no failure) until the file is trimmed again.
 
 The bytes of the kept elements are copied as they are (the declaration, DOCTYPE, stylesheet and
 formatting included); only whole top-level elements and the whitespace after them are dropped.
@@ -114,7 +116,8 @@ def scan(data):
             position = parser.CurrentByteIndex
             elements.append({"tag": tag, "attrs": attrs, "start": position, "end": None, "targets": [],
                              "open_end": tag_end(data, position)})
-        elif tag == "xi:include" and elements:
+        if tag == "xi:include" and state["depth"] >= 2:
+            # Within a top-level element, or a top-level include itself (kept as an unknown kind).
             match = XPOINTER.match(attrs.get("xpointer", ""))
             elements[-1]["targets"].append((match.group(1), match.group(3)) if match else None)
 

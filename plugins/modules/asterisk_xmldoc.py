@@ -40,9 +40,10 @@ options:
     type: path
   modules:
     description:
-      - The loadable modules the running Asterisk has loaded (C(module show)), for example the
-        asterisk_modules_plan module's C(loaded). The copy names their digest; when it was made from
-        the same O(source) for the same modules, nothing is asked of Asterisk and nothing is written.
+      - The loadable modules running in Asterisk (C(module show), status C(Running)), for example
+        the asterisk_modules_plan module's C(loaded) after its verification. The copy names the
+        digest of the running modules it was made for; when that and O(source) are the same,
+        nothing is asked of Asterisk and nothing is written.
       - Without it Asterisk is asked every time.
     type: list
     elements: str
@@ -51,7 +52,11 @@ options:
     type: path
     default: /usr/sbin/asterisk
 notes:
-  - Asterisk must be running with the wanted module set loaded.
+  - Asterisk must be running with the wanted module set loaded. When it cannot be asked, or its
+    answers cannot be used, the module fails and changes nothing - except that a missing O(path)
+    gets the full documentation, so that Asterisk always finds a readable file.
+  - When the running Asterisk is not the installed version (an upgrade not restarted yet), O(path)
+    gets the full documentation, with a warning.
   - A module loaded by hand later finds its help text missing (Asterisk logs a warning; the module
     works) until this runs again and Asterisk restarts.
 """
@@ -118,6 +123,7 @@ from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk import (
     ParseError,
     cli_error,
     parse_module_show,
+    parse_version,
 )
 from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk_xmldoc import (
     DocumentationError,
@@ -132,34 +138,50 @@ from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk_xmldoc impo
     trim,
 )
 
-COMMANDS = ("module show", "core show applications", "core show functions", "manager show commands")
+COMMANDS = ("core show version", "module show", "core show applications", "core show functions",
+            "manager show commands")
+
+
+class Refusal(Exception):
+    """Asterisk cannot be asked, or its answers cannot be used: nothing is trimmed."""
 
 
 def ask(module):
-    """What the running Asterisk registered (registered() shape) and the counts."""
+    """What the running Asterisk registered (registered() shape), the counts, the running modules'
+    digest (modules_key) and its version."""
     outputs = {}
     for command in COMMANDS:
         rc, out, err = module.run_command([module.params["binary"], "-rx", command])
         text = (out or "") + (err or "")
         reason = cli_error(text) or (None if rc == 0 else "rc=%d" % rc)
         if reason:
-            module.fail_json(msg="Asterisk CLI command %r failed: %s. The documentation is trimmed to what the "
-                                 "running Asterisk registered: start Asterisk with its module set first. Output: %s"
-                                 % (command, reason, text.strip()[:500]))
+            raise Refusal("Asterisk CLI command %r failed: %s. The documentation is trimmed to what the running "
+                          "Asterisk registered: start Asterisk with its module set first. Output: %s"
+                          % (command, reason, text.strip()[:500]))
         outputs[command] = out
     try:
-        modules = list(parse_module_show(outputs["module show"])["modules"])
+        version = parse_version(outputs["core show version"])["version"]
+        modules = parse_module_show(outputs["module show"])["modules"]
         applications = parse_applications(outputs["core show applications"])
         functions = parse_functions(outputs["core show functions"])
         actions = parse_manager_commands(outputs["manager show commands"])
     except (ParseError, ValueError) as exc:
-        module.fail_json(msg="Cannot read what Asterisk registered: %s" % exc)
+        raise Refusal("Cannot read what Asterisk registered: %s" % exc) from None
     if not applications or not actions:
-        module.fail_json(msg="Asterisk reported no applications or no manager actions; refusing to trim the "
-                             "documentation to nothing. Check `core show applications` and `manager show commands`.")
+        raise Refusal("Asterisk reported no applications or no manager actions; refusing to trim the "
+                      "documentation to nothing. Check `core show applications` and `manager show commands`.")
+    running = [name for name, info in modules.items() if name.endswith(".so") and info["status"] == "Running"]
     counts = {"modules": len(modules), "applications": len(applications), "functions": len(functions),
               "actions": len(actions)}
-    return registered(applications, functions, actions, modules), counts
+    return registered(applications, functions, actions, list(modules)), counts, modules_key(running), version
+
+
+def installed_version(module):
+    rc, out, err = module.run_command([module.params["binary"], "-V"])
+    try:
+        return parse_version(out)["version"] if rc == 0 else None
+    except ParseError:
+        return None
 
 
 def read(path):
@@ -171,17 +193,20 @@ def read(path):
 
 
 def write(module, path, data):
+    """Atomic replace; mode 0644 root:root set on the result (atomic_move applies the umask to a new
+    file and copies an old file's attributes), so that Asterisk's user can read it."""
     directory = os.path.dirname(path)
     fd, temp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), dir=directory)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-        os.chmod(temp, 0o644)
-        os.chown(temp, 0, 0)
         module.atomic_move(temp, path, unsafe_writes=False)
     finally:
         if os.path.exists(temp):
             os.unlink(temp)
+    os.chmod(path, 0o644)
+    if os.geteuid() == 0:
+        os.chown(path, 0, 0)
 
 
 def summary(path, data, counts=None):
@@ -219,17 +244,38 @@ def main():
                                  "(community.general.dpkg_divert with rename: true), or reinstall the asterisk "
                                  "package if it is lost." % source)
 
-    key = modules_key(module.params["modules"]) if module.params["modules"] is not None else None
-    if current is not None and key and read_key(current) == key and read_stamp(current) == sha256(full):
-        # Made from this source for this module set: what Asterisk registers has not changed.
+    if (current is not None and module.params["modules"] is not None
+            and read_key(current) == modules_key(module.params["modules"]) and read_stamp(current) == sha256(full)):
+        # Made from this source for this running module set: what Asterisk registers has not changed.
         module.exit_json(changed=False, path=path, source_sha256=read_stamp(current), size=len(current),
                          source_size=len(full), kept={}, dropped={}, complete=True, registered={}, asked=False)
 
-    used, counts = ask(module)
+    def give_up(msg, **extra):
+        """Asterisk must always find a readable file: a missing one gets the full documentation."""
+        if current is None and not module.check_mode:
+            write(module, path, full)
+            msg += " The full documentation was put in place."
+        module.fail_json(msg=msg, **extra)
+
+    try:
+        used, counts, key, running_version = ask(module)
+    except Refusal as exc:
+        give_up(str(exc))
+    installed = installed_version(module)
+    if installed != running_version:
+        # An upgrade is installed but the old binary still runs: what it registers is not what the
+        # new version will. The full documentation stays until Asterisk restarts and this runs again.
+        changed = full != current
+        if changed and not module.check_mode:
+            write(module, path, full)
+        module.warn("Asterisk %s runs, %s is installed: the full documentation is kept until Asterisk restarts "
+                    "on the new version and the documentation is trimmed again." % (running_version, installed))
+        module.exit_json(changed=changed, path=path, source_sha256=sha256(full), size=len(full), source_size=len(full),
+                         kept={}, dropped={}, complete=False, registered=counts, asked=True)
     try:
         data, stats = trim(full, used, key)
     except DocumentationError as exc:
-        module.fail_json(msg="source: %s cannot be trimmed: %s" % (source, exc))
+        give_up("source: %s cannot be trimmed: %s" % (source, exc))
     if not stats["complete"]:
         module.warn("An include in %s has a form this module cannot follow: the whole documentation was kept." % source)
 

@@ -158,6 +158,12 @@ def test_no_declaration_gets_the_stamp_first():
     assert out.startswith(xd.stamp(stats["source_sha256"]).encode() + b"<!DOCTYPE")
 
 
+def test_top_level_include_is_followed():
+    doc = DOC.replace(b"</docs>", b"\t<xi:include xpointer=\"xpointer(/docs/application[@name='Festival'])\" />\n</docs>")
+    out, stats = xd.trim(doc, PBX)
+    assert stats["complete"] and "Festival" in names(out, "application")
+
+
 def test_unfollowable_include_keeps_everything():
     doc = DOC.replace(b"xpointer(/docs/managerEvent[@name='Pong'])", b"xpointer(//managerEvent[1])")
     out, stats = xd.trim(doc, PBX)

@@ -4,8 +4,11 @@ from __future__ import annotations
 import os
 import stat
 import xml.etree.ElementTree as ET
+from unittest import mock
 
 import pytest
+
+from ansible.module_utils import basic
 
 from ansible_collections.vpbx.hardened.plugins.module_utils import asterisk_xmldoc as xd
 from ansible_collections.vpbx.hardened.plugins.modules import asterisk_xmldoc
@@ -34,8 +37,13 @@ ACTIONS = """  Action                                       Synopsis
 DOWN = (1, "Unable to connect to remote asterisk (does /var/run/asterisk/asterisk.ctl exist?)\n", "")
 
 
-def asterisk(applications=APPLICATIONS):
+VERSION = "Asterisk 22.10.1+dfsg+~cs6.17.60671434-1"
+
+
+def asterisk(applications=APPLICATIONS, installed=VERSION):
     return Commands({
+        ("/usr/sbin/asterisk", "-V"): (0, installed + "\n", ""),
+        ("/usr/sbin/asterisk", "-rx", "core show version"): (0, VERSION + " built by nobody @ buildd\n", ""),
         ("/usr/sbin/asterisk", "-rx", "module show"): (0, MODULES, ""),
         ("/usr/sbin/asterisk", "-rx", "core show applications"): (0, applications, ""),
         ("/usr/sbin/asterisk", "-rx", "core show functions"): (0, FUNCTIONS, ""),
@@ -106,6 +114,45 @@ def test_asterisk_down_fails_and_writes_nothing(capsys, docs):
     assert (docs / "core-en_US.xml").read_bytes() == DOC
 
 
+def test_a_missing_file_gets_the_full_documentation_when_trimming_fails(capsys, docs):
+    """Right after the diversion the file Asterisk reads is gone: a failure must not leave it so."""
+    (docs / "core-en_US.xml").unlink()
+    result, failed = run_module(asterisk_xmldoc.main, args(docs), capsys, Commands({"/usr/sbin/asterisk": DOWN}))
+    assert failed and "The full documentation was put in place." in result["msg"]
+    assert (docs / "core-en_US.xml").read_bytes() == DOC
+    assert stat.S_IMODE(os.stat(docs / "core-en_US.xml").st_mode) == 0o644
+
+
+def test_new_file_is_readable_whatever_the_umask(capsys, docs):
+    """atomic_move gives a new file 0666 & ~umask: the module sets 0644 itself (Asterisk's user reads it)."""
+    (docs / "core-en_US.xml").unlink()
+    old = os.umask(0o077)
+    try:
+        result, failed = run_module(asterisk_xmldoc.main, args(docs), capsys, asterisk())
+    finally:
+        os.umask(old)
+    assert not failed and result["changed"]
+    assert stat.S_IMODE(os.stat(docs / "core-en_US.xml").st_mode) == 0o644
+    # An existing file of the wrong mode is put right when it is rewritten.
+    (docs / "core-en_US.xml").chmod(0o600)
+    (docs / "core-en_US.xml").write_bytes(DOC)
+    result, failed = run_module(asterisk_xmldoc.main, args(docs), capsys, asterisk())
+    assert not failed and result["changed"]
+    assert stat.S_IMODE(os.stat(docs / "core-en_US.xml").st_mode) == 0o644
+
+
+def test_upgrade_not_restarted_keeps_the_full_documentation(capsys, docs):
+    """The running binary is older than the installed package: its names are not the new version's."""
+    trimmed, _ = run_module(asterisk_xmldoc.main, args(docs), capsys, asterisk())
+    assert trimmed["changed"]
+    with mock.patch.object(basic.AnsibleModule, "warn") as warn:
+        result, failed = run_module(asterisk_xmldoc.main, args(docs), capsys,
+                                    asterisk(installed="Asterisk 22.11.0+dfsg-1"))
+    assert not failed and result["changed"]
+    assert (docs / "core-en_US.xml").read_bytes() == DOC
+    assert "22.11.0+dfsg-1 is installed" in warn.call_args[0][0]
+
+
 def test_refuses_to_trim_to_nothing(capsys, docs):
     empty = "    -= Registered Asterisk Applications =-\n    -= 0 Applications Registered =-\n"
     result, failed = run_module(asterisk_xmldoc.main, args(docs), capsys, asterisk(applications=empty))
@@ -126,7 +173,8 @@ def test_refuses_a_symlink_and_a_bad_source(capsys, docs, tmp_path_factory):
     (docs / "core-en_US.xml.distrib").write_bytes(b"<html/>")
     result, failed = run_module(asterisk_xmldoc.main, args(docs), capsys, asterisk())
     assert failed and "cannot be trimmed: the root element is <html>" in result["msg"]
-    assert not (docs / "core-en_US.xml").exists()
+    # The missing file is what the package shipped, as Asterisk would read it without the diversion.
+    assert (docs / "core-en_US.xml").read_bytes() == b"<html/>"
 
 
 def test_same_source_and_module_set_asks_nothing(capsys, docs):
@@ -134,6 +182,7 @@ def test_same_source_and_module_set_asks_nothing(capsys, docs):
     result, failed = run_module(asterisk_xmldoc.main, args(docs, modules=loaded), capsys, asterisk())
     assert not failed and result["changed"] and result["asked"]
     written = (docs / "core-en_US.xml").read_bytes()
+    # The digest of the modules Asterisk reported running, not of the parameter.
     assert xd.read_key(written) == xd.modules_key(["chan_pjsip", "app_dial"])
     # Same source, same modules (other order, without .so): Asterisk is not asked (a Commands
     # without answers fails on any call), nothing written.
@@ -141,10 +190,13 @@ def test_same_source_and_module_set_asks_nothing(capsys, docs):
     result, failed = run_module(asterisk_xmldoc.main, args(docs, modules=["chan_pjsip", "app_dial"]), capsys, quiet)
     assert not failed and not result["changed"] and not result["asked"] and quiet.calls == []
     assert (docs / "core-en_US.xml").read_bytes() == written
-    # Another module set, or a new full file (an upgrade): asked again.
-    for changed_args in (dict(modules=loaded + ["res_agi.so"]), dict(modules=loaded)):
-        if "res_agi.so" not in changed_args["modules"]:
-            (docs / "core-en_US.xml.distrib").write_bytes(DOC.replace(b"Queue a call.", b"Queue a call!"))
-        commands = asterisk()
-        result, failed = run_module(asterisk_xmldoc.main, args(docs, **changed_args), capsys, commands)
-        assert not failed and result["changed"] and result["asked"] and commands.calls
+    # A parameter that is not what Asterisk runs: asked, and the stamp stays what Asterisk reported.
+    commands = asterisk()
+    result, failed = run_module(asterisk_xmldoc.main, args(docs, modules=loaded + ["res_agi.so"]), capsys, commands)
+    assert not failed and result["asked"] and not result["changed"]
+    # A new full file (an upgrade): asked again, written again.
+    (docs / "core-en_US.xml.distrib").write_bytes(DOC.replace(b"Queue a call.", b"Queue a call!"))
+    commands = asterisk()
+    result, failed = run_module(asterisk_xmldoc.main, args(docs, modules=loaded), capsys, commands)
+    assert not failed and result["changed"] and result["asked"] and commands.calls
+    assert b"Queue a call!" in (docs / "core-en_US.xml").read_bytes()
