@@ -141,7 +141,6 @@ def scan(data):
     return elements
 
 
-KNOWN = frozenset(["application", "function", "manager", "managerEvent", "agi", "module", "configInfo", "info"])
 FUNCTION_COLUMN = 20  # `core show functions` cuts names at this width
 BY_NAME = {"application": "applications", "function": "functions", "manager": "actions"}
 
