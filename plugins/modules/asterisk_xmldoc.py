@@ -115,7 +115,6 @@ asked:
 """
 
 import os
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -137,6 +136,7 @@ from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk_xmldoc impo
     sha256,
     trim,
 )
+from ansible_collections.vpbx.hardened.plugins.module_utils.files import write_atomic
 
 COMMANDS = ("core show version", "module show", "core show applications", "core show functions",
             "manager show commands")
@@ -192,21 +192,11 @@ def read(path):
         return None
 
 
-def write(module, path, data):
-    """Atomic replace; mode 0644 root:root set on the result (atomic_move applies the umask to a new
-    file and copies an old file's attributes), so that Asterisk's user can read it."""
-    directory = os.path.dirname(path)
-    fd, temp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        module.atomic_move(temp, path, unsafe_writes=False)
-    finally:
-        if os.path.exists(temp):
-            os.unlink(temp)
-    os.chmod(path, 0o644)
-    if os.geteuid() == 0:
-        os.chown(path, 0, 0)
+def write(path, data):
+    """Atomic replace, mode 0644 owned by root (by the caller when not run as root), whatever the
+    umask, so that Asterisk's user can read it."""
+    owner = (0, 0) if os.geteuid() == 0 else (os.getuid(), os.getgid())
+    write_atomic(path, data, owner[0], owner[1], 0o644)
 
 
 def summary(path, data, counts=None):
@@ -253,7 +243,7 @@ def main():
     def give_up(msg, **extra):
         """Asterisk must always find a readable file: a missing one gets the full documentation."""
         if current is None and not module.check_mode:
-            write(module, path, full)
+            write(path, full)
             msg += " The full documentation was put in place."
         module.fail_json(msg=msg, **extra)
 
@@ -267,7 +257,7 @@ def main():
         # new version will. The full documentation stays until Asterisk restarts and this runs again.
         changed = full != current
         if changed and not module.check_mode:
-            write(module, path, full)
+            write(path, full)
         module.warn("Asterisk %s runs, %s is installed: the full documentation is kept until Asterisk restarts "
                     "on the new version and the documentation is trimmed again." % (running_version, installed))
         module.exit_json(changed=changed, path=path, source_sha256=sha256(full), size=len(full), source_size=len(full),
@@ -287,7 +277,7 @@ def main():
         result["diff"] = {"before": summary(path, current), "after": summary(path, data, stats["kept"]),
                           "before_header": path, "after_header": path}
     if changed and not module.check_mode:
-        write(module, path, data)
+        write(path, data)
     module.exit_json(**result)
 
 

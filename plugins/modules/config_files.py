@@ -130,11 +130,12 @@ import grp
 import os
 import pwd
 import stat
-import tempfile
 import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes, to_text
+
+from ansible_collections.vpbx.hardened.plugins.module_utils.files import write_atomic
 
 
 def parse_mode(value, field):
@@ -218,23 +219,6 @@ def backup(path, stamp, backup_dir=None):
     return dest
 
 
-def write(path, data, uid, gid, mode):
-    """Atomic replace: a temporary file in the same directory, attributes first, then rename."""
-    fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), dir=os.path.dirname(path))
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chown(tmp, uid, gid)
-        os.chmod(tmp, mode)
-        os.rename(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -307,7 +291,7 @@ def main():
                 if changes["content"]:
                     if current is not None and params["backup"]:
                         result["backup_file"] = backup(path, stamp, params["backup_dir"])
-                    write(path, wanted, uid, gid, mode)
+                    write_atomic(path, wanted, uid, gid, mode)
                 else:
                     os.chown(path, uid, gid)
                     os.chmod(path, mode)
