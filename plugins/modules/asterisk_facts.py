@@ -27,6 +27,10 @@ options:
     description: The Asterisk executable.
     type: path
     default: /usr/sbin/asterisk
+  service:
+    description: The systemd unit whose state RV(ansible_facts.asterisk.service) reports.
+    type: str
+    default: asterisk
   data_dir:
     description: Asterisk's data directory when Asterisk is not running (the running Asterisk reports its own).
     type: path
@@ -109,6 +113,11 @@ ansible_facts:
         settings:
           description: C(core show settings) as a dict (empty when not running).
           type: dict
+        service:
+          description: What C(systemctl is-enabled) and C(systemctl is-active) say of O(service)
+            (V(null) each without systemctl or without an answer).
+          type: dict
+          sample: {enabled: enabled, active: active}
         documentation:
           description: Asterisk's XML documentation file (in the data directory) and where
             C(dpkg-divert) diverted the package's copy (V(null) when not diverted or without dpkg).
@@ -145,6 +154,7 @@ def gather(module):
         "running": False,
         "settings": {},
         "documentation": {"file": None, "diverted_to": None},
+        "service": {"enabled": None, "active": None},
     }
     if not os.path.exists(binary):
         return facts
@@ -172,7 +182,20 @@ def gather(module):
     if facts["module_dir"]:
         facts["has_chan_sip"] = os.path.exists(os.path.join(facts["module_dir"], "chan_sip.so"))
     facts["documentation"] = documentation(module, settings.get("Data directory") or module.params["data_dir"])
+    facts["service"] = service_state(module, module.params["service"])
     return facts
+
+
+def service_state(module, unit):
+    """systemd's word for the unit's enablement and activity ("enabled", "active", ...): the
+    service task needs no module run when both are already what the role wants."""
+    state = {"enabled": None, "active": None}
+    systemctl = module.get_bin_path("systemctl")
+    if systemctl:
+        for key in state:
+            _rc, out, _err = module.run_command([systemctl, "is-" + key, unit])
+            state[key] = out.strip() or None
+    return state
 
 
 def documentation(module, data_dir):
@@ -192,6 +215,7 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             binary=dict(type="path", default="/usr/sbin/asterisk"),
+            service=dict(type="str", default="asterisk"),
             data_dir=dict(type="path", default="/usr/share/asterisk"),
             module_dirs=dict(type="list", elements="path", default=[
                 "/usr/lib/x86_64-linux-gnu/asterisk/modules",

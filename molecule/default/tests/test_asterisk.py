@@ -6,7 +6,9 @@ the files the role rendered."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 import time
 
 import pytest
@@ -171,3 +173,24 @@ def test_restarted_after_kill_9(host):
         time.sleep(0.5)
     assert after not in ("0", before), "asterisk was not restarted within 10 s"
     assert state == "active" and "System uptime" in uptime, (state, uptime)
+
+
+def test_a_stopped_and_disabled_asterisk_is_enabled_and_started_again(host):
+    """The service task runs only when the facts find Asterisk other than enabled and active (a
+    re-run skips it): an operator's `systemctl disable --now` is undone by the next run."""
+    host.run("systemctl disable --now asterisk")
+    assert host.run("systemctl is-active asterisk").stdout.strip() != "active"
+    cmd = ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], "--limit", host.backend.host,
+           "--tags", "asterisk_service", os.path.join(os.environ["MOLECULE_SCENARIO_DIRECTORY"], "converge.yml")]
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False, env=env)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-4000:]
+    assert re.search(r"TASK \[vpbx\.hardened\.asterisk : Enable and start asterisk\][^\n]*\n(?:[^\n]*\n)?changed:", out), \
+        out[-4000:]
+    assert host.check_output("systemctl is-enabled asterisk").strip() == "enabled"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and "System uptime" not in host.run("asterisk -rx 'core show uptime'").stdout:
+        time.sleep(0.5)
+    assert host.check_output("systemctl is-active asterisk").strip() == "active"
+    assert "System uptime" in host.run("asterisk -rx 'core show uptime'").stdout

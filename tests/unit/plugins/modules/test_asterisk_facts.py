@@ -101,3 +101,30 @@ def test_unparseable_version_fails(capsys, binary):
     commands = Commands({(binary, "-V"): (0, "something else\n", "")})
     result, failed = run_module(asterisk_facts.main, dict(binary=binary), capsys, commands)
     assert failed and "Cannot read the Asterisk version" in result["msg"]
+
+
+@pytest.mark.parametrize("enabled, active", [
+    ("enabled", "active"), ("disabled", "inactive"), ("masked", "failed"), ("", ""),
+])
+def test_service_state_is_what_systemd_says(capsys, binary, enabled, active):
+    commands = Commands({
+        (binary, "-V"): (0, fixture(22, "V"), ""),
+        (binary, "-rx", "core show settings"): (0, fixture(22, "coresettings"), ""),
+        ("/usr/bin/systemctl", "is-enabled", "asterisk"): (0 if enabled == "enabled" else 1, enabled + "\n", ""),
+        ("/usr/bin/systemctl", "is-active", "asterisk"): (0 if active == "active" else 3, active + "\n", ""),
+    })
+    paths = {"systemctl": "/usr/bin/systemctl"}
+    with mock.patch.object(basic.AnsibleModule, "get_bin_path", lambda _self, name, *a, **k: paths.get(name)):
+        result, failed = run_module(asterisk_facts.main, dict(binary=binary), capsys, commands)
+    assert not failed
+    assert result["ansible_facts"]["asterisk"]["service"] == {"enabled": enabled or None, "active": active or None}
+
+
+def test_service_state_unknown_without_systemctl(capsys, binary):
+    commands = Commands({
+        (binary, "-V"): (0, fixture(16, "V"), ""),
+        (binary, "-rx", "core show settings"): (0, fixture(16, "coresettings"), ""),
+        (DPKG_DIVERT, "--truename", DOC): (0, DOC + "\n", ""),
+    })
+    result, failed = run_module(asterisk_facts.main, dict(binary=binary), capsys, commands)
+    assert not failed and result["ansible_facts"]["asterisk"]["service"] == {"enabled": None, "active": None}
