@@ -175,22 +175,58 @@ def test_restarted_after_kill_9(host):
     assert state == "active" and "System uptime" in uptime, (state, uptime)
 
 
-def test_a_stopped_and_disabled_asterisk_is_enabled_and_started_again(host):
-    """The service task runs only when the facts find Asterisk other than enabled and active (a
-    re-run skips it): an operator's `systemctl disable --now` is undone by the next run."""
-    host.run("systemctl disable --now asterisk")
-    assert host.run("systemctl is-active asterisk").stdout.strip() != "active"
+def converge_tags(host, tags, *extra):
+    """The scenario's converge playbook on this host only, limited to some tags; its output."""
     cmd = ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], "--limit", host.backend.host,
-           "--tags", "asterisk_service", os.path.join(os.environ["MOLECULE_SCENARIO_DIRECTORY"], "converge.yml")]
+           "--tags", tags, *extra, os.path.join(os.environ["MOLECULE_SCENARIO_DIRECTORY"], "converge.yml")]
     env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False, env=env)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-4000:]
-    assert re.search(r"TASK \[vpbx\.hardened\.asterisk : Enable and start asterisk\][^\n]*\n(?:[^\n]*\n)?changed:", out), \
-        out[-4000:]
-    assert host.check_output("systemctl is-enabled asterisk").strip() == "enabled"
-    deadline = time.monotonic() + 30
+    return out
+
+
+def task_status(out, task):
+    """The status line (changed, ok, skipping, included) Ansible printed for a task."""
+    match = re.search(r"TASK \[%s\][^\n]*\n(?:[^\n]*\n)?(\w+):" % re.escape(task), out)
+    assert match, "task %r not in the output:\n%s" % (task, out[-4000:])
+    return match.group(1)
+
+
+def wait_fully_booted(host, seconds=30):
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline and "System uptime" not in host.run("asterisk -rx 'core show uptime'").stdout:
         time.sleep(0.5)
-    assert host.check_output("systemctl is-active asterisk").strip() == "active"
     assert "System uptime" in host.run("asterisk -rx 'core show uptime'").stdout
+
+
+APPLY_PLAN = "vpbx.hardened.asterisk_modules : Plan against the running Asterisk"
+
+
+def test_a_stopped_and_disabled_asterisk_is_enabled_and_started_again(host):
+    """The service task runs only when the facts find Asterisk other than enabled and active (a
+    re-run skips it): an operator's `systemctl disable --now` is undone by the next run. The module
+    set's plan, read while Asterisk was down, is read again once it runs."""
+    host.run("systemctl disable --now asterisk")
+    assert host.run("systemctl is-active asterisk").stdout.strip() != "active"
+    out = converge_tags(host, "asterisk_service")
+    assert task_status(out, "vpbx.hardened.asterisk : Enable and start asterisk") == "changed"
+    assert task_status(out, APPLY_PLAN) == "included"
+    assert host.check_output("systemctl is-enabled asterisk").strip() == "enabled"
+    wait_fully_booted(host)
+    assert host.check_output("systemctl is-active asterisk").strip() == "active"
+
+
+def test_a_restart_in_the_play_makes_the_module_set_read_again(host):
+    """The apply step reuses the plan read earlier in the play only while Asterisk has not
+    restarted: an asterisk.conf change restarts it, and the module set is read again."""
+    try:
+        out = converge_tags(host, "asterisk_config,asterisk_service", "-e", "asterisk_maxcalls=4321")
+        assert "RUNNING HANDLER [vpbx.hardened.asterisk : Note that Asterisk restarted]" in out, out[-4000:]
+        assert task_status(out, APPLY_PLAN) == "included"
+        wait_fully_booted(host)
+        assert re.search(r"Maximum calls:\s+4321", cli(host, "core show settings"))
+    finally:
+        converge_tags(host, "asterisk_config,asterisk_service")
+    wait_fully_booted(host)
+    assert re.search(r"Maximum calls:\s+Not set", cli(host, "core show settings"))
