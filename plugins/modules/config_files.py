@@ -44,20 +44,35 @@ options:
         type: str
         required: true
       content:
-        description: The whole wanted content.
+        description:
+          - The whole wanted content.
+          - Leave it out for a file whose content is in O(secrets) (listed here only to give it its
+            own O(files[].mode) or O(files[].force)).
         type: str
-        required: true
       mode:
         description: Mode of this file (quote it, C("0600")); defaults to O(mode).
         type: raw
       secret:
-        description: The content holds secrets; never shown in a diff.
+        description:
+          - The content holds secrets; never shown in a diff.
+          - Better, give such a file's content in O(secrets) instead of O(files[].content). The
+            module's output then masks it, and the task needs no C(no_log) (which would also hide
+            the other files' diffs and results).
         type: bool
         default: false
       force:
         description: When false, an existing file is left as it is (content and attributes); only a missing one is written.
         type: bool
         default: true
+  secrets:
+    description:
+      - The content of the files that hold secrets, by file name (relative to O(dir)). They are
+        written like the O(files), after them, and count as O(files[].secret). List one in O(files)
+        too, without O(files[].content), only to give it its own O(files[].mode) or O(files[].force).
+      - A C(no_log) option - Ansible masks these contents wherever they would appear in the task's
+        output (the logged arguments, C(-v) results, AWX job events); the diff of such a file only
+        says that it changed.
+    type: dict
   owner:
     description: Owner of every file.
     type: str
@@ -94,6 +109,16 @@ EXAMPLES = r"""
         content: "{{ lookup('ansible.builtin.template', 'rtp.conf.j2') }}"
   register: __core_files
   notify: Reload what changed
+
+- name: One pass for a file with secrets and one without - no no_log needed, rtp.conf's diff still shows
+  vpbx.hardened.config_files:
+    dir: /etc/asterisk
+    group: asterisk
+    files:
+      - name: rtp.conf
+        content: "{{ lookup('ansible.builtin.template', 'rtp.conf.j2') }}"
+    secrets:
+      manager.conf: "{{ lookup('ansible.builtin.template', 'manager.conf.j2') }}"
 """
 
 RETURN = r"""
@@ -225,7 +250,7 @@ def main():
             dir=dict(type="path", required=True),
             files=dict(type="list", elements="dict", required=True, options=dict(
                 name=dict(type="str", required=True),
-                content=dict(type="str", required=True),
+                content=dict(type="str"),
                 mode=dict(type="raw"),
                 secret=dict(type="bool", default=False),
                 force=dict(type="bool", default=True),
@@ -236,6 +261,7 @@ def main():
             mode=dict(type="raw", default="0640"),
             backup=dict(type="bool", default=True),
             backup_dir=dict(type="path"),
+            secrets=dict(type="dict", no_log=True, default={}),
         ),
         supports_check_mode=True,
     )
@@ -254,16 +280,33 @@ def main():
     try:
         default_mode = parse_mode(params["mode"], "mode")
         dir_mode = parse_mode(params["dir_mode"], "dir_mode") if params["dir_mode"] is not None else None
-        for entry in params["files"]:
+        secrets = params["secrets"] or {}
+        # Copies: module.params (echoed back as the task's arguments) keep the secrets apart. A
+        # file of secrets not listed in files is written with the defaults (mode, force).
+        entries = [dict(entry) for entry in params["files"]]
+        listed = {entry["name"] for entry in entries}
+        entries += [{"name": name, "content": None, "mode": None, "secret": True, "force": True}
+                    for name in sorted(secrets) if name not in listed]
+        for entry in entries:
             check_name(entry["name"])
+            if entry["name"] in secrets:
+                if entry.get("content") is not None:
+                    raise ValueError("files[%s]: the content is given twice, in content and in secrets; "
+                                     "keep the one in secrets" % entry["name"])
+                if not isinstance(secrets[entry["name"]], str):
+                    raise ValueError("secrets[%s]: must be the file's content as a string" % entry["name"])
+                entry["content"], entry["secret"] = secrets[entry["name"]], True
+            elif entry.get("content") is None:
+                raise ValueError("files[%s]: no content; give content, or put the content in secrets under "
+                                 "this name" % entry["name"])
             if entry.get("mode") is not None:
                 parse_mode(entry["mode"], "files[%s].mode" % entry["name"])
         if not os.path.isdir(root) and dir_mode is None:
             raise ValueError("dir: %s is not a directory; create it first (or install the package that does)" % root)
-        plans = [(entry,) + plan_file(root, entry, uid, gid, default_mode) for entry in params["files"]]
+        plans = [(entry,) + plan_file(root, entry, uid, gid, default_mode) for entry in entries]
     except ValueError as exc:
         module.fail_json(msg=str(exc))
-    names = [entry["name"] for entry in params["files"]]
+    names = [entry["name"] for entry in entries]
     if len(set(names)) != len(names):
         module.fail_json(msg="files: a name is listed twice: %s" % sorted({n for n in names if names.count(n) > 1}))
     if not os.path.isdir(root):

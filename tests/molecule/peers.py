@@ -85,29 +85,34 @@ class Peer:
         messages = self.host.run("cat /tmp/%s.msg 2>/dev/null; rm -f /tmp/%s.msg" % (tag, tag)).stdout
         return Result(run.rc, log, messages, run.stdout + run.stderr)
 
-    def start_sipp(self, target, scenario, service, user, password, caller, port, calls, pause_ms, timeout):
-        """Like sipp(calls=...), in the background; returns the tag to collect() it with."""
+    def start_sipp(self, target, scenario, service, user, password, caller, port, calls, pause_ms, timeout,
+                   stat_every=3600):
+        """Like sipp(calls=...), in the background; returns the tag to collect() it with (statistics
+        written every stat_every seconds, and at the end)."""
         self.allowed(target)
         tag = "%d-%d" % (os.getpid(), next(_counter))
         args = ["timeout", str(timeout + 30), "sipp", "-sf", "%s/%s" % (SCENARIOS, scenario), "-s", service,
                 "-m", str(calls), "-l", str(calls), "-r", str(calls), "-i", self.ip, "-p", str(port),
                 "-nostdin", "-timeout", "%ds" % timeout, "-timeout_error", "-d", str(pause_ms),
                 "-au", user, "-ap", password, "-inf", "%s/caller_%s.csv" % (SCENARIOS, caller),
-                "-trace_stat", "-stf", "/tmp/%s.csv" % tag, "-fd", "3600", "%s:5060" % target]
+                "-trace_stat", "-stf", "/tmp/%s.csv" % tag, "-fd", str(stat_every), "%s:5060" % target]
         self.host.run("(%s >/tmp/%s.out 2>&1; echo $? >/tmp/%s.rc) &" % (" ".join(shlex.quote(a) for a in args),
                                                                       tag, tag))
         return tag
+
+    def stats(self, tag):
+        """The last statistics row a start_sipp run wrote so far, as a dict (empty before the first)."""
+        stats = self.host.run("cat /tmp/%s.csv 2>/dev/null; true" % tag).stdout.strip().splitlines()
+        if len(stats) < 2:
+            return {}
+        return dict(zip(stats[0].rstrip(";").split(";"), stats[-1].rstrip(";").split(";")))
 
     def collect(self, tag, wait=120):
         """Wait (bounded) for a start_sipp run: (exit code, its final statistics row as a dict)."""
         run = self.host.run("for i in $(seq %d); do [ -s /tmp/%s.rc ] && break; sleep 1; done; cat /tmp/%s.rc"
                             % (wait, tag, tag))
-        stats = self.host.run("cat /tmp/%s.csv" % tag).stdout.strip().splitlines()
-        row = {}
-        if len(stats) >= 2:
-            row = dict(zip(stats[0].rstrip(";").split(";"), stats[-1].rstrip(";").split(";")))
         rc = int(run.stdout.strip()) if run.stdout.strip().isdigit() else None
-        return rc, row
+        return rc, self.stats(tag)
 
     def svmap(self, target):
         self.allowed(target)

@@ -94,11 +94,16 @@ def test_bad_input_fails_before_any_change(extra, message, name):
 def test_diff_never_shows_a_secret():
     old = sipclient.secrets()
     new = {k: "Rt%d-Kp8!zQw4+Lmx" % i for i, k in enumerate(sorted(old))}
-    rc, output = converge("--check", "--diff", extra={"vault_sip_secrets": new})
+    # -vvv: every task's result is printed with the arguments the module received (invocation).
+    rc, output = converge("--check", "--diff", "-vvv", extra={"vault_sip_secrets": new})
     assert rc == 0, output[-4000:]
-    # The rotation is seen (the secrets file would change on both PBXs) ...
-    blocks = [b for b in output.split("TASK [") if b.startswith("vpbx.hardened.asterisk_sip : Render the secrets file")]
+    # The rotation is seen (the secrets file would change on both PBXs) in the task that also
+    # renders the other driver files: one run, no no_log, the secrets passed as a no_log option ...
+    blocks = [b for b in output.split("TASK [")
+              if b.startswith("vpbx.hardened.asterisk_sip : Render the driver file, its transports and its secrets")]
     assert blocks and all("changed: [vpbx-sip16]" in b and "changed: [vpbx-sip22]" in b for b in blocks), blocks
+    assert all("(secret content not shown)" in b and '"module_args"' in b for b in blocks), blocks
+    assert all("VALUE_SPECIFIED_IN_NO_LOG_PARAMETER" in b for b in blocks), blocks
     assert changed(output)["vpbx-sip16"] > 0 and changed(output)["vpbx-sip22"] > 0
     # ... and neither the old nor the new values appear anywhere in the output.
     for value in list(old.values()) + list(new.values()):

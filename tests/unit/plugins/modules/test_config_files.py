@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import grp
+import json
 import os
 import pwd
 import stat
@@ -182,3 +183,48 @@ def test_bad_input_with_dir_mode_leaves_no_directory(tmp_path, capsys):
     result, failed = run_module(config_files.main, args(facts, [{"name": "../x", "content": ""}], dir_mode="0755"),
                                 capsys)
     assert failed and "files[].name" in result["msg"] and not facts.exists()
+
+
+SECRET = "[admin]\nsecret=S3cr3t-Value-9f2\n"
+
+
+def test_secrets_are_written_and_masked_while_the_other_files_diff_shows(etc, capsys):
+    files = [FILES[0]]
+    result, failed = run_module(config_files.main, args(etc, files, secrets={"manager.conf": SECRET}), capsys,
+                                diff=True)
+    assert not failed and result["changed_files"] == ["logger.conf", "manager.conf"]
+    assert (etc / "manager.conf").read_text() == SECRET and mode_of(etc / "manager.conf") == 0o640
+    # The public file's diff is there; the secret file's only says that it changed.
+    assert result["diff"][0]["after"] == "; new logger\n"
+    assert result["diff"][1]["after"] == "(secret content not shown)\n"
+    # Nowhere in the output: the echoed arguments are masked by the no_log option.
+    text = json.dumps(result)
+    assert "S3cr3t-Value-9f2" not in text
+    assert "S3cr3t" not in json.dumps(result["invocation"]["module_args"])
+    assert "S3cr3t" not in (etc / "logger.conf").read_text()
+    # Settled: a second run changes nothing.
+    result, failed = run_module(config_files.main, args(etc, files, secrets={"manager.conf": SECRET}), capsys)
+    assert not failed and not result["changed"]
+
+
+@pytest.mark.parametrize("files, secrets, message", [
+    ([{"name": "manager.conf", "secret": True, "content": SECRET}], {"manager.conf": SECRET}, "given twice"),
+    ([{"name": "manager.conf", "secret": True}], {}, "files[manager.conf]: no content"),
+    ([FILES[0]], {"../manager.conf": SECRET}, "must be a relative path inside dir"),
+], ids=["content-twice", "no-content", "outside-dir"])
+def test_bad_secrets_input_is_refused_before_any_write(etc, capsys, files, secrets, message):
+    before = sorted(os.listdir(etc))
+    result, failed = run_module(config_files.main, args(etc, files, secrets=secrets), capsys)
+    assert failed and message in result["msg"], result
+    assert "S3cr3t" not in json.dumps(result)
+    assert sorted(os.listdir(etc)) == before
+
+
+def test_a_listed_file_of_secrets_keeps_its_own_mode(etc, capsys):
+    files = [{"name": "manager.conf", "mode": "0600"}]
+    result, failed = run_module(config_files.main, args(etc, files, secrets={"manager.conf": SECRET}), capsys,
+                                diff=True)
+    assert not failed and mode_of(etc / "manager.conf") == 0o600 and (etc / "manager.conf").read_text() == SECRET
+    assert result["diff"] == [{"before_header": str(etc / "manager.conf"), "after_header": str(etc / "manager.conf"),
+                               "before": "", "after": "(secret content not shown)\n"}]
+    assert "S3cr3t" not in json.dumps(result)
