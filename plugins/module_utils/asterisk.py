@@ -198,6 +198,28 @@ def parse_dpkg_packages(text):
     return packages
 
 
+# os-release IDs as Ansible's distribution facts name them (ansible_facts.distribution).
+OS_NAMES = {"debian": "Debian", "ubuntu": "Ubuntu"}
+
+
+def parse_os_release(text):
+    """Parse /etc/os-release into {"distribution", "version", "release"}, named as Ansible's
+    distribution facts would (Debian, 11, bullseye; Ubuntu, 22.04, jammy). Debian testing and
+    unstable have no VERSION_ID (version ""), and their VERSION_CODENAME is the next release's."""
+    fields = {}
+    for line in (text or "").splitlines():
+        key, sep, value = line.strip().partition("=")
+        if sep and key and not key.startswith("#"):
+            value = value.strip()
+            if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+                value = value[1:-1]
+            fields[key] = value
+    os_id = fields.get("ID", "").lower()
+    return {"distribution": OS_NAMES.get(os_id, fields.get("NAME") or os_id or "unknown"),
+            "version": fields.get("VERSION_ID", ""),
+            "release": fields.get("VERSION_CODENAME") or fields.get("UBUNTU_CODENAME", "")}
+
+
 def strip_epoch(version):
     return version.split(":", 1)[1] if re.match(r"^\d+:", version) else version
 

@@ -136,6 +136,7 @@ from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk import (
     parse_version,
     supports_disable_remote_console_shell,
 )
+from ansible_collections.vpbx.hardened.plugins.module_utils.systemd import service_state
 
 
 def gather(module):
@@ -184,18 +185,6 @@ def gather(module):
     facts["documentation"] = documentation(module, settings.get("Data directory") or module.params["data_dir"])
     facts["service"] = service_state(module, module.params["service"])
     return facts
-
-
-def service_state(module, unit):
-    """systemd's word for the unit's enablement and activity ("enabled", "active", ...): the
-    service task needs no module run when both are already what the role wants."""
-    state = {"enabled": None, "active": None}
-    systemctl = module.get_bin_path("systemctl")
-    if systemctl:
-        for key in state:
-            _rc, out, _err = module.run_command([systemctl, "is-" + key, unit])
-            state[key] = out.strip() or None
-    return state
 
 
 def documentation(module, data_dir):

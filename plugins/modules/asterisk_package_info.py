@@ -12,6 +12,8 @@ version_added: 0.1.0
 description:
   - Reads C(apt-cache madison) and C(dpkg-query) and resolves O(version) to one exact package
     version, failing with the list of available versions when the pin matches none.
+  - With O(platforms), first refuses a platform the caller does not support (read from
+    C(/etc/os-release)), before anything else - so that a play needs no fact gathering for it.
   - With O(update_cache), first refreshes the package lists (C(apt-get update)) when they are
     older than O(cache_valid_time). Nothing else is changed, not even python3-apt, so a role can
     refuse a bad pin before it touches the host.
@@ -48,6 +50,19 @@ options:
     type: list
     elements: str
     default: []
+  platforms:
+    description:
+      - The platforms whose archive has the package, by distribution (as Ansible names it,
+        C(Debian), C(Ubuntu)) and release codename, each with its label for the error message,
+        for example C(Debian) -> C(bullseye) -> C(Debian 11 (Asterisk 16)).
+      - On any other platform the module fails with the supported ones listed, before it reads or
+        refreshes anything. Empty means no check.
+    type: dict
+    default: {}
+  platform_hint:
+    description: A sentence added to the message of a refused platform (what to use instead).
+    type: str
+    default: ''
 """
 
 EXAMPLES = r"""
@@ -86,6 +101,11 @@ packages:
   returned: always
   type: dict
   sample: {"asterisk": {"version": "1:16.28.0~dfsg-0+deb11u4", "selection": "hold"}}
+platform:
+  description: The host's platform from C(/etc/os-release), named as Ansible's distribution facts would.
+  returned: always
+  type: dict
+  sample: {"distribution": "Debian", "version": "11", "release": "bullseye"}
 major:
   description:
     - Asterisk major version of the installed package, else of the version the pin selects, else of
@@ -101,13 +121,35 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk import (
-    match_version, parse_dpkg_packages, parse_madison)
+    match_version, parse_dpkg_packages, parse_madison, parse_os_release)
 
 
 def lists_age(lists_dir="/var/lib/apt/lists"):
     """Seconds since the newest package index was fetched (None when there is none)."""
     stamps = [os.path.getmtime(path) for path in glob.glob(os.path.join(lists_dir, "*_Packages*"))]
     return time.time() - max(stamps) if stamps else None
+
+
+def read_platform(path="/etc/os-release"):
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return parse_os_release(handle.read())
+    except OSError:
+        return parse_os_release("")
+
+
+def check_platform(module, platform, name):
+    """Fail with the supported platforms when the caller's `platforms` does not list this one."""
+    platforms = module.params["platforms"]
+    if not platforms or platform["release"] in (platforms.get(platform["distribution"]) or {}):
+        return
+    labels = [label for releases in platforms.values() for label in (releases or {}).values()]
+    hint = (" " + module.params["platform_hint"]) if module.params["platform_hint"] else ""
+    module.fail_json(
+        msg="%s %s (%s) has no %s package in its archive, so vpbx.hardened.asterisk cannot install it. "
+            "Supported platforms: %s.%s" % (platform["distribution"], platform["version"] or "(no version)",
+                                           platform["release"] or "no codename", name, ", ".join(labels), hint),
+        platform=platform)
 
 
 def major_of(version):
@@ -125,10 +167,14 @@ def main():
             update_cache=dict(type="bool", default=False),
             cache_valid_time=dict(type="int", default=3600),
             related=dict(type="list", elements="str", default=[]),
+            platforms=dict(type="dict", default={}),
+            platform_hint=dict(type="str", default=""),
         ),
         supports_check_mode=True,
     )
     name, pin = module.params["name"], (module.params["version"] or "").strip()
+    platform = read_platform()
+    check_platform(module, platform, name)
     cache_updated = False
     age = lists_age()
     if module.params["update_cache"] and (age is None or age > module.params["cache_valid_time"]):
@@ -155,7 +201,8 @@ def main():
         resolved = match_version(pin, available) or ""
         if not resolved and module.check_mode and not available:
             module.exit_json(changed=False, cache_updated=False, available=[], installed=bool(installed),
-                             installed_version=installed, resolved="", major=major_of(installed), packages=packages)
+                             installed_version=installed, resolved="", major=major_of(installed), packages=packages,
+                             platform=platform)
         if not resolved:
             module.fail_json(
                 msg="asterisk_version %r matches no %s package this host can install. Available: %s. "
@@ -169,7 +216,7 @@ def main():
     # Refreshing the lists is housekeeping, not a change of the host's configuration.
     module.exit_json(changed=False, cache_updated=cache_updated, available=available,
                      installed=bool(installed), installed_version=installed, resolved=resolved, packages=packages,
-                     major=major_of(installed or resolved or (available[0] if available else "")))
+                     platform=platform, major=major_of(installed or resolved or (available[0] if available else "")))
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: fail2ban_query
-short_description: Ask the running fail2ban server several questions in one run
+short_description: Ask the running fail2ban server several questions in one run, and look for its packages and service
 version_added: 0.8.0
 description:
   - Sends read-only commands (C(status), C(status JAIL), C(get JAIL logpath), ...) to the running
@@ -19,6 +19,9 @@ description:
   - A command the server refuses (a jail that does not run) is not a module failure - its RV(results)
     entry has a non-zero C(rc) and the server's message, for the caller to report.
   - Changes nothing; runs in check mode. Only C(status), C(get), C(banned), C(ping) and C(version) are accepted.
+  - With O(packages) and O(service) it also says which packages are installed and what systemd says
+    of the service, in the same run - so that a role probes all three at once, before fail2ban
+    may even be installed (O(commands) then left empty).
 author:
   - vpbx.hardened contributors
 attributes:
@@ -31,7 +34,15 @@ options:
     description: The commands, each as the words given to C(fail2ban-client).
     type: list
     elements: str
-    required: true
+    default: []
+  packages:
+    description: Packages whose installed version to report in RV(packages) (C(dpkg-query)).
+    type: list
+    elements: str
+    default: []
+  service:
+    description: A systemd unit whose state to report in RV(service) (C(systemctl is-enabled), C(is-active)).
+    type: str
   socket:
     description: The server's socket.
     type: path
@@ -47,6 +58,13 @@ EXAMPLES = r"""
   vpbx.hardened.fail2ban_query:
     commands: [status, status asterisk, get asterisk maxretry]
   register: jails
+
+- name: Look for fail2ban, the packages its actions need, and its service
+  vpbx.hardened.fail2ban_query:
+    packages: [fail2ban, conntrack]
+    service: fail2ban
+  register: probe
+  # probe.packages.fail2ban is "" when not installed; probe.service.active is "active" when it runs
 """
 
 RETURN = r"""
@@ -66,14 +84,35 @@ results:
       description: What C(fail2ban-client) prints for it (the server's message when it failed).
       type: str
 via:
-  description: C(socket) (fail2ban's client library) or C(fail2ban-client).
+  description: C(socket) (fail2ban's client library) or C(fail2ban-client); V(null) without O(commands).
   returned: always
   type: str
+packages:
+  description: The installed version of each of O(packages), an empty string for one that is not installed.
+  returned: always
+  type: dict
+  sample: {fail2ban: "1.0.2-2", conntrack: ""}
+service:
+  description:
+    - What C(systemctl is-enabled) and C(systemctl is-active) say of O(service) (V(null) each
+      without systemctl or without an answer).
+  returned: when O(service) is given
+  type: dict
+  contains:
+    enabled:
+      description: C(enabled), C(disabled), C(masked), ... or V(null).
+      type: str
+    active:
+      description: C(active), C(inactive), C(failed), ... or V(null).
+      type: str
 """
 
 import shlex
 
 from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk import parse_dpkg_packages
+from ansible_collections.vpbx.hardened.plugins.module_utils.systemd import service_state
 
 READONLY = ("status", "get", "banned", "ping", "version")
 
@@ -113,10 +152,25 @@ def ask_client(module, commands, socket):
     return results
 
 
+def installed(module, packages):
+    """{package: installed version, "" when dpkg does not have it installed}."""
+    if not packages:
+        return {}
+    dpkg_query = module.get_bin_path("dpkg-query", required=True)
+    # rc 1: a package dpkg does not know (not installed) - the others are still listed.
+    rc, out, err = module.run_command([dpkg_query, "-W", "-f=${Package}\t${Status}\t${Version}\n"] + packages)
+    if rc not in (0, 1):
+        module.fail_json(msg="dpkg-query failed (exit %d): %s" % (rc, err.strip()))
+    known = parse_dpkg_packages(out)
+    return {name: known.get(name, {}).get("version", "") for name in packages}
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            commands=dict(type="list", elements="str", required=True),
+            commands=dict(type="list", elements="str", default=[]),
+            packages=dict(type="list", elements="str", default=[]),
+            service=dict(type="str"),
             socket=dict(type="path", default="/var/run/fail2ban/fail2ban.sock"),
             timeout=dict(type="int", default=10),
         ),
@@ -128,14 +182,18 @@ def main():
         if not words or words[0] not in READONLY:
             module.fail_json(msg="commands: %r is not a read-only fail2ban command (allowed: %s)"
                              % (command, ", ".join(READONLY)))
-    answers = ask_library(commands, params["socket"], params["timeout"])
-    via = "socket"
-    if answers is None:
-        answers = ask_client(module, commands, params["socket"])
-        via = "fail2ban-client"
-    module.exit_json(changed=False, via=via, results=[
-        {"command": command, "rc": rc, "stdout": text}
-        for command, (rc, text) in zip(params["commands"], answers)])
+    result = {"changed": False, "packages": installed(module, params["packages"]), "via": None, "results": []}
+    if params["service"]:
+        result["service"] = service_state(module, params["service"])
+    if commands:
+        answers = ask_library(commands, params["socket"], params["timeout"])
+        result["via"] = "socket"
+        if answers is None:
+            answers = ask_client(module, commands, params["socket"])
+            result["via"] = "fail2ban-client"
+        result["results"] = [{"command": command, "rc": rc, "stdout": text}
+                             for command, (rc, text) in zip(params["commands"], answers)]
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

@@ -72,3 +72,37 @@ def test_falls_back_to_fail2ban_client(monkeypatch, capsys):
 def test_only_read_only_commands(fake_fail2ban, capsys, command):
     result, failed = run_module(fail2ban_query.main, dict(commands=["status", command]), capsys, Commands({}))
     assert failed and "commands:" in result["msg"] and fake_fail2ban == []
+
+
+DPKG_OUT = ("fail2ban\tinstall ok installed\t1.0.2-2\n"
+            "conntrack\tdeinstall ok config-files\t1:1.4.7-1\n")
+
+
+@pytest.mark.parametrize("enabled, active", [("enabled", "active"), ("disabled", "inactive"), ("", "")])
+def test_probe_reports_packages_and_service_without_asking_the_server(fake_fail2ban, capsys, monkeypatch,
+                                                                     enabled, active):
+    paths = {"dpkg-query": "/usr/bin/dpkg-query", "systemctl": "/usr/bin/systemctl"}
+    monkeypatch.setattr(fail2ban_query.AnsibleModule, "get_bin_path",
+                        lambda _self, name, required=False, *a, **k: paths.get(name))
+    fmt = "-f=${Package}\t${Status}\t${Version}\n"
+    commands = Commands({
+        # rc 1: python3-systemd is unknown to dpkg; the others are still listed.
+        ("/usr/bin/dpkg-query", "-W", fmt): (1, DPKG_OUT, "dpkg-query: no packages found matching python3-systemd\n"),
+        ("/usr/bin/systemctl", "is-enabled", "fail2ban"): (0 if enabled == "enabled" else 1, enabled + "\n", ""),
+        ("/usr/bin/systemctl", "is-active", "fail2ban"): (0 if active == "active" else 3, active + "\n", ""),
+    })
+    params = dict(packages=["fail2ban", "conntrack", "python3-systemd"], service="fail2ban")
+    result, failed = run_module(fail2ban_query.main, params, capsys, commands, check_mode=True)
+    assert not failed and result["changed"] is False
+    # conntrack is removed (config files left): not installed, like the unknown package.
+    assert result["packages"] == {"fail2ban": "1.0.2-2", "conntrack": "", "python3-systemd": ""}
+    assert result["service"] == {"enabled": enabled or None, "active": active or None}
+    assert result["results"] == [] and result["via"] is None and fake_fail2ban == []
+
+
+def test_a_failing_dpkg_query_fails_the_probe(capsys, monkeypatch):
+    monkeypatch.setattr(fail2ban_query.AnsibleModule, "get_bin_path",
+                        lambda _self, name, required=False, *a, **k: "/usr/bin/" + name)
+    commands = Commands({"/usr/bin/dpkg-query": (2, "", "dpkg-query: error: database locked\n")})
+    result, failed = run_module(fail2ban_query.main, dict(packages=["fail2ban"]), capsys, commands)
+    assert failed and "dpkg-query failed (exit 2)" in result["msg"] and "database locked" in result["msg"]
