@@ -23,3 +23,44 @@ def write_atomic(path, data, uid, gid, mode):
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def file_state(paths):
+    """What config_files would compare, for each path: {"sha1", "owner", "group", "mode"} (mode as
+    "0640"), None when the file does not exist, {"type": "other"} when it is not a regular file.
+    Read by the facts modules so that a role can leave out a config_files run whose files are all
+    as wanted; never give the path of a file that holds secrets (its digest would be shown)."""
+    import grp
+    import hashlib
+    import pwd
+    import stat
+
+    state = {}
+    for path in paths:
+        try:
+            info = os.lstat(path)
+        except OSError:
+            state[path] = None
+            continue
+        if not stat.S_ISREG(info.st_mode):
+            state[path] = {"type": "other"}
+            continue
+        digest = hashlib.sha1()
+        try:
+            with open(path, "rb") as handle:
+                for chunk in iter(lambda: handle.read(65536), b""):
+                    digest.update(chunk)
+        except OSError:
+            state[path] = {"type": "other"}
+            continue
+        try:
+            owner = pwd.getpwuid(info.st_uid).pw_name
+        except KeyError:
+            owner = str(info.st_uid)
+        try:
+            group = grp.getgrgid(info.st_gid).gr_name
+        except KeyError:
+            group = str(info.st_gid)
+        state[path] = {"sha1": digest.hexdigest(), "owner": owner, "group": group,
+                       "mode": "%04o" % stat.S_IMODE(info.st_mode)}
+    return state

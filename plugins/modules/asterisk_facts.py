@@ -46,6 +46,15 @@ options:
       - /usr/lib/aarch64-linux-gnu/asterisk/modules
       - /usr/lib/asterisk/modules
       - /usr/lib64/asterisk/modules
+  files:
+    description:
+      - Files whose state (SHA-1 of the content, owner, group, mode) to report in
+        RV(ansible_facts.asterisk.files), so that a role can leave out a
+        M(vpbx.hardened.config_files) run whose files are all as wanted.
+      - Never list a file that holds secrets - its digest would be shown.
+    type: list
+    elements: path
+    default: []
 notes:
   - When the executable is missing the facts say C(installed=false) instead of failing, so the
     module can be used as a probe before installation.
@@ -118,6 +127,12 @@ ansible_facts:
             (V(null) each without systemctl or without an answer).
           type: dict
           sample: {enabled: enabled, active: active}
+        files:
+          description:
+            - The state of each of O(files) - C(sha1), C(owner), C(group) and C(mode) (C("0640")),
+              V(null) when it does not exist, a dict with only C(type=other) when it is not a regular file.
+          type: dict
+          sample: {"/etc/asterisk/logger.conf": {"sha1": "3f786850e387550fdab836ed7e6dc881de23001b", "owner": "root", "group": "asterisk", "mode": "0640"}}
         documentation:
           description: Asterisk's XML documentation file (in the data directory) and where
             C(dpkg-divert) diverted the package's copy (V(null) when not diverted or without dpkg).
@@ -136,6 +151,7 @@ from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk import (
     parse_version,
     supports_disable_remote_console_shell,
 )
+from ansible_collections.vpbx.hardened.plugins.module_utils.files import file_state
 from ansible_collections.vpbx.hardened.plugins.module_utils.systemd import service_state
 
 
@@ -212,10 +228,13 @@ def main():
                 "/usr/lib/asterisk/modules",
                 "/usr/lib64/asterisk/modules",
             ]),
+            files=dict(type="list", elements="path", default=[]),
         ),
         supports_check_mode=True,
     )
-    module.exit_json(changed=False, ansible_facts={"asterisk": gather(module)})
+    facts = gather(module)
+    facts["files"] = file_state(module.params["files"])
+    module.exit_json(changed=False, ansible_facts={"asterisk": facts})
 
 
 if __name__ == "__main__":

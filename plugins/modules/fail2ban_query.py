@@ -43,6 +43,13 @@ options:
   service:
     description: A systemd unit whose state to report in RV(service) (C(systemctl is-enabled), C(is-active)).
     type: str
+  files:
+    description:
+      - Files whose state (SHA-1 of the content, owner, group, mode) to report in RV(files), so that
+        a role can leave out a M(vpbx.hardened.config_files) run whose files are all as wanted.
+    type: list
+    elements: path
+    default: []
   socket:
     description: The server's socket.
     type: path
@@ -92,6 +99,12 @@ packages:
   returned: always
   type: dict
   sample: {fail2ban: "1.0.2-2", conntrack: ""}
+files:
+  description:
+    - The state of each of O(files) - C(sha1), C(owner), C(group) and C(mode) (C("0644")), V(null)
+      when it does not exist, a dict with only C(type=other) when it is not a regular file.
+  returned: always
+  type: dict
 service:
   description:
     - What C(systemctl is-enabled) and C(systemctl is-active) say of O(service) (V(null) each
@@ -112,6 +125,7 @@ import shlex
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk import parse_dpkg_packages
+from ansible_collections.vpbx.hardened.plugins.module_utils.files import file_state
 from ansible_collections.vpbx.hardened.plugins.module_utils.systemd import service_state
 
 READONLY = ("status", "get", "banned", "ping", "version")
@@ -171,6 +185,7 @@ def main():
             commands=dict(type="list", elements="str", default=[]),
             packages=dict(type="list", elements="str", default=[]),
             service=dict(type="str"),
+            files=dict(type="list", elements="path", default=[]),
             socket=dict(type="path", default="/var/run/fail2ban/fail2ban.sock"),
             timeout=dict(type="int", default=10),
         ),
@@ -182,7 +197,8 @@ def main():
         if not words or words[0] not in READONLY:
             module.fail_json(msg="commands: %r is not a read-only fail2ban command (allowed: %s)"
                              % (command, ", ".join(READONLY)))
-    result = {"changed": False, "packages": installed(module, params["packages"]), "via": None, "results": []}
+    result = {"changed": False, "packages": installed(module, params["packages"]), "via": None, "results": [],
+              "files": file_state(params["files"])}
     if params["service"]:
         result["service"] = service_state(module, params["service"])
     if commands:

@@ -235,3 +235,23 @@ def test_a_restart_in_the_play_makes_the_module_set_read_again(host):
         converge_tags(host, "asterisk_config,asterisk_service")
     wait_fully_booted(host)
     assert re.search(r"Maximum calls:\s+Not set", cli(host, "core show settings"))
+
+
+def test_a_file_left_out_of_a_re_run_is_still_put_back_when_it_drifts(host):
+    """A re-run leaves out a render whose files asterisk_facts found as wanted (content digest,
+    owner, group, mode). Any drift must bring the render back: a mode changed by hand and a line
+    added to the sandboxing drop-in are both undone by the next run."""
+    if host.check_output("hostname").strip() != "pbx22":
+        pytest.skip("proven on pbx22")
+    core = "vpbx.hardened.asterisk : Render asterisk.conf, logger.conf, rtp.conf, http.conf, manager.conf and ari.conf"
+    dropin = "vpbx.hardened.asterisk : Render the sandboxing drop-in"
+    # As converged: both renders are left out.
+    out = converge_tags(host, "asterisk_config,asterisk_systemd")
+    assert task_status(out, core) == "skipping" and task_status(out, dropin) == "skipping"
+    path = "/etc/systemd/system/asterisk.service.d/vpbx-hardened.conf"
+    host.check_output("chmod 0644 /etc/asterisk/logger.conf && echo '# drift' >> %s" % path)
+    out = converge_tags(host, "asterisk_config,asterisk_systemd,asterisk_service")
+    assert task_status(out, core) == "changed" and task_status(out, dropin) == "changed"
+    assert oct(host.file("/etc/asterisk/logger.conf").mode) == "0o640"
+    assert "# drift" not in host.file(path).content_string
+    wait_fully_booted(host)
