@@ -198,8 +198,9 @@ def parse_dpkg_packages(text):
     return packages
 
 
-# os-release IDs as Ansible's distribution facts name them (ansible_facts.distribution).
-OS_NAMES = {"debian": "Debian", "ubuntu": "Ubuntu"}
+# os-release IDs as Ansible's distribution facts name them (ansible_facts.distribution): Raspbian
+# (Debian's archive rebuilt for the Raspberry Pi) is Debian to them.
+OS_NAMES = {"debian": "Debian", "raspbian": "Debian", "ubuntu": "Ubuntu"}
 
 
 def parse_os_release(text):

@@ -4,8 +4,19 @@
 
 from __future__ import annotations
 
+import grp
+import hashlib
 import os
+import pwd
+import re
+import stat
 import tempfile
+
+# A line that sets a secret in an Asterisk or fail2ban file (`secret =`, `password=`, voicemail's
+# `1001 => 1234,...`, `pin=`): file_state never gives the digest of a file that has one.
+SECRET_LINE = re.compile(
+    rb"^[ \t]*(?:(?:secret|md5secret|remotesecret|password|password_hash|pin|adminpin)\b|[0-9]+[ \t]*=>)",
+    re.IGNORECASE | re.MULTILINE)
 
 
 def write_atomic(path, data, uid, gid, mode):
@@ -27,14 +38,11 @@ def write_atomic(path, data, uid, gid, mode):
 
 def file_state(paths):
     """What config_files would compare, for each path: {"sha1", "owner", "group", "mode"} (mode as
-    "0640"), None when the file does not exist, {"type": "other"} when it is not a regular file.
-    Read by the facts modules so that a role can leave out a config_files run whose files are all
-    as wanted; never give the path of a file that holds secrets (its digest would be shown)."""
-    import grp
-    import hashlib
-    import pwd
-    import stat
-
+    "0640"), None when the file does not exist, {"type": "other"} when it is not a regular file,
+    {"secret": True} (no digest) when it has a line that sets a secret. Read by the facts modules
+    so that a role can leave out a config_files run whose files are all as wanted; the caller
+    lists only files it renders without secrets, and a file that still holds one (say, from
+    before its last user was removed) is not digested either."""
     state = {}
     for path in paths:
         try:
@@ -45,13 +53,14 @@ def file_state(paths):
         if not stat.S_ISREG(info.st_mode):
             state[path] = {"type": "other"}
             continue
-        digest = hashlib.sha1()
         try:
             with open(path, "rb") as handle:
-                for chunk in iter(lambda: handle.read(65536), b""):
-                    digest.update(chunk)
+                data = handle.read()
         except OSError:
             state[path] = {"type": "other"}
+            continue
+        if SECRET_LINE.search(data):
+            state[path] = {"secret": True}
             continue
         try:
             owner = pwd.getpwuid(info.st_uid).pw_name
@@ -61,6 +70,6 @@ def file_state(paths):
             group = grp.getgrgid(info.st_gid).gr_name
         except KeyError:
             group = str(info.st_gid)
-        state[path] = {"sha1": digest.hexdigest(), "owner": owner, "group": group,
+        state[path] = {"sha1": hashlib.sha1(data).hexdigest(), "owner": owner, "group": group,
                        "mode": "%04o" % stat.S_IMODE(info.st_mode)}
     return state

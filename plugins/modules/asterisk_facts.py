@@ -51,7 +51,9 @@ options:
       - Files whose state (SHA-1 of the content, owner, group, mode) to report in
         RV(ansible_facts.asterisk.files), so that a role can leave out a
         M(vpbx.hardened.config_files) run whose files are all as wanted.
-      - Never list a file that holds secrets - its digest would be shown.
+      - Never list a file that holds secrets - its digest would be shown. (A file with a line that
+        sets one - C(secret=), C(password=), C(pin=), voicemail's C(1001 =>) - is reported as
+        C(secret=true), without digest, whatever the caller lists.)
     type: list
     elements: path
     default: []
@@ -130,7 +132,8 @@ ansible_facts:
         files:
           description:
             - The state of each of O(files) - C(sha1), C(owner), C(group) and C(mode) (C("0640")),
-              V(null) when it does not exist, a dict with only C(type=other) when it is not a regular file.
+              V(null) when it does not exist, a dict with only C(type=other) when it is not a regular
+              file, only C(secret=true) when it has a line that sets a secret.
           type: dict
           sample: {"/etc/asterisk/logger.conf": {"sha1": "3f786850e387550fdab836ed7e6dc881de23001b", "owner": "root", "group": "asterisk", "mode": "0640"}}
         documentation:

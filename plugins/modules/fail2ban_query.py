@@ -47,6 +47,9 @@ options:
     description:
       - Files whose state (SHA-1 of the content, owner, group, mode) to report in RV(files), so that
         a role can leave out a M(vpbx.hardened.config_files) run whose files are all as wanted.
+      - Never list a file that holds secrets - its digest would be shown. (A file with a line that
+        sets one - C(secret=), C(password=), C(pin=), voicemail's C(1001 =>) - is reported as
+        C(secret=true), without digest, whatever the caller lists.)
     type: list
     elements: path
     default: []
@@ -102,7 +105,8 @@ packages:
 files:
   description:
     - The state of each of O(files) - C(sha1), C(owner), C(group) and C(mode) (C("0644")), V(null)
-      when it does not exist, a dict with only C(type=other) when it is not a regular file.
+      when it does not exist, a dict with only C(type=other) when it is not a regular file, only
+      C(secret=true) when it has a line that sets a secret.
   returned: always
   type: dict
 service:

@@ -158,3 +158,23 @@ def test_audit_of_a_converged_host():
         assert report["summary"]["pass"] >= 16, report["summary"]
         jail = [c for c in report["controls"] if c["id"] == 22][0]
         assert jail["status"] == "pass" and "/var/log/asterisk/security.log" in jail["detail"], jail
+
+
+def test_diff_and_vvv_never_show_a_pin():
+    """voicemail.conf and confbridge.conf are written in the same config_files run as the other
+    dialplan files, their content in the module's no_log option: with --check --diff -vvv a PIN
+    rotation shows as a change, and neither the old nor the new PINs appear as written there."""
+    old = phones.vault()["pins"]
+    new = {"1002": "48270519", "1003": "73915062", "board": "8264"}
+    rc, out, _ = playbook("subscribers", "--check", "--diff", "-vvv", extra={"vault_calls_pins": new},
+                          limit="vpbx-calls22")
+    assert rc == 0, out[-6000:]
+    task = "TASK [vpbx.hardened.asterisk_dialplan : Render the dialplan files (the PIN files never shown)]"
+    assert task in out, out[-4000:]
+    block = out[out.index(task):].split("TASK [", 2)[1]
+    assert "changed: [vpbx-calls22]" in block and "(secret content not shown)" in block, block[-4000:]
+    assert '"module_args"' in block and "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER" in block, block[-4000:]
+    for pin in list(old.values()) + list(new.values()):
+        # As voicemail.conf (`1002 => PIN,Name,...`) and confbridge.conf (`pin = PIN`) write them.
+        assert "=> %s," % pin not in out
+        assert not re.search(r"\bpin\s*=\s*%s\b" % re.escape(pin), out), pin

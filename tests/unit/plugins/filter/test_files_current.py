@@ -88,3 +88,21 @@ def test_file_state_reports_what_config_files_compares(written):
     assert state[os.path.join(str(written), "sub/rtp.conf")]["mode"] == "0600"
     assert file_state([str(written / "nope.conf")]) == {str(written / "nope.conf"): None}
     assert file_state([str(written / "sub")]) == {str(written / "sub"): {"type": "other"}}
+
+
+@pytest.mark.parametrize("line", ["secret = Zq7-old-ami-secret-4f9", "password = $6$salt$hash", "1001 => 4817,Anna",
+                                  "pin=7391", "  Secret=x"])
+def test_a_file_that_still_holds_a_secret_is_never_digested(tmp_path, line):
+    # A file the role now renders without secrets may still hold one on the host (its last user was
+    # just removed): its state carries no digest, and the render runs.
+    path = tmp_path / "manager.conf"
+    path.write_text("; vpbx.hardened\n[general]\nenabled = yes\n[old]\n%s\n" % line)
+    state = file_state([str(path)])
+    assert state == {str(path): {"secret": True}}
+    assert not files_current([{"name": "manager.conf", "content": "; vpbx.hardened\n"}], state, str(tmp_path))
+
+
+def test_lines_that_only_look_like_secrets_keep_the_digest(tmp_path):
+    path = tmp_path / "extensions.conf"
+    path.write_text("[office]\nexten => 1001,1,Dial(PJSIP/1001)\n; the secret is in pjsip_secrets.conf\nsecretfoo=1\n")
+    assert "sha1" in file_state([str(path)])[str(path)]

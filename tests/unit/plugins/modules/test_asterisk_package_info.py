@@ -87,6 +87,8 @@ OS_RELEASE = {
     "forky": 'PRETTY_NAME="Debian GNU/Linux forky/sid"\nNAME="Debian GNU/Linux"\nVERSION_CODENAME=forky\nID=debian\n',
     "jammy": 'NAME="Ubuntu"\nVERSION_ID="22.04"\nVERSION_CODENAME=jammy\nID=ubuntu\nID_LIKE=debian\n'
              'UBUNTU_CODENAME=jammy\n',
+    "raspbian": 'PRETTY_NAME="Raspbian GNU/Linux 11 (bullseye)"\nNAME="Raspbian GNU/Linux"\nVERSION_ID="11"\n'
+                'VERSION_CODENAME=bullseye\nID=raspbian\nID_LIKE=debian\n',
     "mint": 'NAME="Linux Mint"\nVERSION_ID="21.3"\nVERSION_CODENAME=virginia\nID=linuxmint\nID_LIKE="ubuntu debian"\n'
             'UBUNTU_CODENAME=jammy\n',
 }
@@ -98,6 +100,8 @@ PLATFORMS = {"Debian": {"bullseye": "Debian 11 (Asterisk 16)", "forky": "Debian 
     ("bullseye", {"distribution": "Debian", "version": "11", "release": "bullseye"}),
     ("forky", {"distribution": "Debian", "version": "", "release": "forky"}),
     ("jammy", {"distribution": "Ubuntu", "version": "22.04", "release": "jammy"}),
+    # Raspbian is Debian's archive rebuilt, and Debian to Ansible's facts: accepted as before.
+    ("raspbian", {"distribution": "Debian", "version": "11", "release": "bullseye"}),
     # A derivative is named as it names itself, not as the distribution it is like.
     ("mint", {"distribution": "Linux Mint", "version": "21.3", "release": "virginia"}),
 ])
