@@ -4,9 +4,12 @@ no status page, crypt-only ARI passwords, failed logins in the security log."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
+
+import pytest
 
 AMI_CLIENT = r"""
 import socket, sys, time
@@ -155,3 +158,44 @@ def test_live_dangerously_blocks_shell_from_ami(host):
         _converge(host)
     assert "dangertest" not in host.file("/etc/asterisk/manager.conf").content_string
     assert "func_shell.so" not in host.check_output("asterisk -rx 'module show like func_shell'")
+
+
+def test_diff_and_vvv_never_show_an_ami_secret_or_an_ari_hash(host):
+    """manager.conf and ari.conf are written in the same config_files run as rtp.conf, their content
+    in the module's no_log option: with --check --diff -vvv a secret rotation shows as a change,
+    rtp.conf's diff is shown, and neither the old nor the new secrets nor the ARI hash appear."""
+    if host.check_output("hostname").strip() != "pbx22":
+        pytest.skip("proven on pbx22")
+    old = ["Zq7-monitor-test-secret-4f9", "Zq7-faraway-test-secret-8c2"]
+    new = ["Rk4-monitor-rotated-Lw8-q2X", "Rk4-faraway-rotated-Pn3-z7C"]
+    users = [{"name": "monitor", "secret": new[0], "permit": ["127.0.0.1/255.255.255.255"],
+              "read": ["system", "call", "reporting"], "write": ["call", "reporting"]},
+             {"name": "faraway", "secret": new[1], "permit": ["192.0.2.0/255.255.255.0"], "read": ["system"],
+              "write": []}]
+    out = _converge(host, "--check", "--diff", "-vvv", "-e",
+                    json.dumps({"asterisk_manager_users": users, "asterisk_rtp_port_start": 12000}))
+    task = "TASK [vpbx.hardened.asterisk : Render asterisk.conf, logger.conf, rtp.conf, http.conf, manager.conf and ari.conf]"
+    assert task in out, out[-4000:]
+    block = out[out.index(task):].split("TASK [", 2)[1]
+    assert "changed: [" in block and "(secret content not shown)" in block, block[-4000:]
+    assert "rtpstart = 12000" in block and '"module_args"' in block, block[-4000:]
+    assert "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER" in block, block[-4000:]
+    for value in old + new + ["22o6WU5KIB73.m9ZJYVf9GnF7EmRIWIdF"]:
+        assert value not in out
+    # Nothing was applied, so the running Asterisk still has the old RTP range: the verify step
+    # says so instead of comparing it with the simulated change (that comparison failed the run).
+    verify = "TASK [vpbx.hardened.asterisk : Check that Asterisk runs with what was rendered]"
+    assert "the running Asterisk still" in out, out[-4000:]
+    assert "skipping: [" in out[out.index(verify):].split("TASK [", 2)[1], out[-4000:]
+
+
+def test_check_mode_without_a_pending_change_still_verifies_the_running_asterisk(host):
+    """The check-mode skip above is narrow: with nothing to change, --check compares the running
+    Asterisk with the rendered settings as a normal run does."""
+    if host.check_output("hostname").strip() != "pbx22":
+        pytest.skip("proven on pbx22")
+    out = _converge(host, "--check")
+    verify = "TASK [vpbx.hardened.asterisk : Check that Asterisk runs with what was rendered]"
+    assert verify in out, out[-4000:]
+    assert "ok: [" in out[out.index(verify):].split("TASK [", 2)[1], out[-4000:]
+    assert "the running Asterisk still" not in out
