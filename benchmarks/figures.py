@@ -161,6 +161,25 @@ def targets(results):
     return out
 
 
+def cgroup_cpu_seconds(text):
+    """CPU seconds from a cgroup's accounting file: v2 `cpu.stat` (usage_usec) or v1
+    `cpuacct.usage` (nanoseconds); None when the text is neither."""
+    for line in text.splitlines():
+        if line.startswith("usage_usec "):
+            return int(line.split()[1]) / 1e6
+    return int(text.strip()) / 1e9 if text.strip().isdigit() else None
+
+
+def fleet_floor(hosts, pbx_cpu_seconds, cpus, one_host_seconds):
+    """The lowest fleet ratio this machine allows, even with a controller that costs nothing: the
+    PBX containers' own CPU (every host's, on the machine's shared CPUs) divided by the CPUs, over
+    one host's time. Above the target, the target cannot be met on this machine, whatever the
+    collection does; on separate hosts that CPU runs in parallel for real."""
+    if not (hosts and pbx_cpu_seconds is not None and cpus and one_host_seconds):
+        return None
+    return max(1.0, pbx_cpu_seconds / cpus / one_host_seconds)
+
+
 def _table(header, rows):
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     lines += ["| " + " | ".join(fmt(c) for c in row) + " |" for row in rows]
@@ -240,17 +259,33 @@ def markdown(results):
     fleet = results.get("fleet")
     if fleet:
         base = fleet["runs"][0]
+        cpus = (results.get("machine") or {}).get("cpus") or fleet.get("cpus")
+
+        def per_host(run, key):
+            return run[key] / run["hosts"] if run.get(key) is not None else None
+
+        def controller(run):
+            if run.get("cpu_seconds") is None or run.get("pbx_cpu_seconds") is None:
+                return None
+            return max(0.0, run["cpu_seconds"] - run["pbx_cpu_seconds"]) / run["hosts"]
+
         out += ["### 4. Fleet: PBX containers converged in one run", "",
                 _table(["hosts", "seconds", "ratio to %d host(s)" % base["hosts"], "tasks per host", "failed hosts",
-                        "machine CPU busy", "CPU seconds per host"],
+                        "machine CPU busy", "CPU seconds per host", "of which in the PBX container",
+                        "of which on the controller", "lowest ratio this machine allows"],
                        [[r["hosts"], r["seconds"], ratio(r["seconds"], base["seconds"]), r["tasks"], r["failed_hosts"],
                          "%d %%" % round(100 * r["cpu_busy"]) if r.get("cpu_busy") is not None else None,
-                         r["cpu_seconds"] / r["hosts"] if r.get("cpu_seconds") is not None else None]
+                         per_host(r, "cpu_seconds"), per_host(r, "pbx_cpu_seconds"), controller(r),
+                         fleet_floor(r["hosts"], r.get("pbx_cpu_seconds"), r.get("cpus", cpus), base["seconds"])]
                         for r in fleet["runs"]]),
                 "",
                 "Machine CPU busy: the share of all the machine's CPUs in use during the run (the controller and "
                 "every PBX container run on the same CPUs); near 100 % the hosts wait for the CPU, not for each "
-                "other.", ""]
+                "other. In the PBX container: the CPU the containers' own processes used (their cgroups: apt, "
+                "Python for each task, Asterisk, UFW, fail2ban); on the controller: the rest (ansible-playbook "
+                "and its workers, Docker). Lowest ratio this machine allows: the containers' CPU alone, spread "
+                "over the machine's CPUs, over one host's time - what the ratio would be with a controller "
+                "that costs nothing; on separate hosts each PBX has its own CPU.", ""]
     calls = results.get("calls")
     if calls:
         out += ["### 5. Call capacity (sipp, authenticated INVITE to the echo test, answered, BYE)", "",

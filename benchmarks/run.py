@@ -591,21 +591,43 @@ def bench_fleet(lab, inv_dir, sizes, results):
         inventory = write_inventory(inv_dir, {n: version for n in names})
         step("fleet: site playbook on %d host(s) in one run (Asterisk %s)" % (count, version))
         busy_before = cpu_busy_seconds()
+        pbx_before = sum(container_cpu_seconds(n) or 0.0 for n in names)
         run = playbook("site", inventory)
         busy = cpu_busy_seconds() - busy_before
+        pbx_after = [container_cpu_seconds(n) for n in names]
         failed = [n for n in names if run["recap"].get(n, {}).get("failed", 1) or run["recap"].get(n, {}).get(
             "unreachable", 0)]
         runs.append({"hosts": count, "seconds": round(run["seconds"], 1),
                      "tasks": figures.tasks_run(run["recap"].get(names[0], {})), "failed_hosts": len(failed),
                      # The whole machine's CPU during the run (controller and every container): near
                      # 100 % means the hosts waited for the CPU, not for each other.
-                     "cpu_seconds": round(busy, 1), "cpu_busy": round(busy / (run["seconds"] * os.cpu_count()), 2)})
+                     "cpu_seconds": round(busy, 1), "cpu_busy": round(busy / (run["seconds"] * os.cpu_count()), 2),
+                     # The part of it the PBX containers' own processes used (their cgroups).
+                     "pbx_cpu_seconds": round(sum(pbx_after) - pbx_before, 1) if None not in pbx_after else None,
+                     "cpus": os.cpu_count()})
         step("fleet: %d host(s) in %.0f s" % (count, run["seconds"]))
         lab.remove(names)
     base = runs[0]
     results["fleet"] = {"version": version, "runs": runs,
                         "ratio": round(figures.ratio(runs[-1]["seconds"], base["seconds"]), 2)
                         if base["hosts"] == 1 and len(runs) > 1 else None}
+
+
+def container_cpu_seconds(name):
+    """CPU seconds a container's processes have used since it started (its cgroup: v1 cpuacct or
+    v2 cpu.stat), None when neither is readable."""
+    cid = sh(["docker", "inspect", "-f", "{{.Id}}", name], check=False, timeout=30).stdout.strip()
+    for path in ("/sys/fs/cgroup/cpuacct/docker/%s/cpuacct.usage" % cid,
+                 "/sys/fs/cgroup/system.slice/docker-%s.scope/cpu.stat" % cid,
+                 "/sys/fs/cgroup/docker/%s/cpu.stat" % cid):
+        try:
+            with open(path, encoding="utf-8") as handle:
+                seconds = figures.cgroup_cpu_seconds(handle.read())
+        except OSError:
+            continue
+        if seconds is not None:
+            return seconds
+    return None
 
 
 def cpu_busy_seconds():

@@ -221,3 +221,38 @@ def test_merged_results_keep_each_runs_machine(tmp_path):
                                                       ["site", "calls"]]
     text = figures.markdown(out)
     assert "Measured 2026-11-27" in text and "Measured 2026-11-28" in text and "benchmarks: site, calls" in text
+
+
+@pytest.mark.parametrize("text, seconds", [
+    ("22575971648\n", 22.575971648),
+    ("usage_usec 3500000\nuser_usec 2000000\nsystem_usec 1500000\n", 3.5),
+    ("", None), ("user_usec 5\n", None), ("max\n", None),
+])
+def test_cgroup_cpu_seconds(text, seconds):
+    assert figures.cgroup_cpu_seconds(text) == seconds
+
+
+@pytest.mark.parametrize("hosts, pbx_cpu, cpus, one_host, floor", [
+    # 20 containers using 60 CPU-s each on 2 CPUs take at least 600 s: 7.5x a 80 s host.
+    (20, 1200.0, 2, 80.0, 7.5),
+    # One host never has a floor under 1.
+    (1, 30.0, 2, 80.0, 1.0),
+    (20, None, 2, 80.0, None), (20, 100.0, 0, 80.0, None),
+])
+def test_fleet_floor(hosts, pbx_cpu, cpus, one_host, floor):
+    assert figures.fleet_floor(hosts, pbx_cpu, cpus, one_host) == floor
+
+
+def test_fleet_table_splits_the_cpu_between_the_containers_and_the_controller():
+    results = _results()
+    results["fleet"]["runs"] = [
+        {"hosts": 1, "seconds": 80.0, "tasks": 240, "failed_hosts": 0, "cpu_seconds": 84.0, "cpu_busy": 0.52,
+         "pbx_cpu_seconds": 40.0, "cpus": 2},
+        {"hosts": 20, "seconds": 900.0, "tasks": 240, "failed_hosts": 0, "cpu_seconds": 1780.0, "cpu_busy": 0.99,
+         "pbx_cpu_seconds": 1200.0, "cpus": 2}]
+    text = figures.markdown(results)
+    section = text[text.index("### 4. Fleet"):]
+    rows = [line for line in section.splitlines() if line.startswith("| 1 |") or line.startswith("| 20 |")]
+    # hosts, seconds, ratio, tasks, failed, busy, CPU per host, in the container, on the controller, floor
+    assert rows[0] == "| 1 | 80.0 | 1.00 | 240 | 0 | 52 % | 84.0 | 40.0 | 44.0 | 1.00 |"
+    assert rows[1] == "| 20 | 900 | 11.2 | 240 | 0 | 99 % | 89.0 | 60.0 | 29.0 | 7.50 |"
