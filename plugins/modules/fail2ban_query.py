@@ -53,6 +53,15 @@ options:
     type: list
     elements: path
     default: []
+  commands_when_active:
+    description:
+      - Ask O(commands) only when O(service) is active; otherwise RV(results) stays empty and
+        RV(via) V(null). A probe that runs before fail2ban may even be installed can then also
+        read the jails of a fail2ban that runs already, in the same run (a role reuses that
+        answer when it changes nothing before its verify step).
+      - Requires O(service).
+    type: bool
+    default: false
   socket:
     description: The server's socket.
     type: path
@@ -75,6 +84,15 @@ EXAMPLES = r"""
     service: fail2ban
   register: probe
   # probe.packages.fail2ban is "" when not installed; probe.service.active is "active" when it runs
+
+- name: The same probe, and the jails when fail2ban runs
+  vpbx.hardened.fail2ban_query:
+    packages: [fail2ban]
+    service: fail2ban
+    commands: [status]
+    commands_when_active: true
+  register: probe
+  # probe.results is [] when fail2ban is not active
 """
 
 RETURN = r"""
@@ -190,12 +208,15 @@ def main():
             packages=dict(type="list", elements="str", default=[]),
             service=dict(type="str"),
             files=dict(type="list", elements="path", default=[]),
+            commands_when_active=dict(type="bool", default=False),
             socket=dict(type="path", default="/var/run/fail2ban/fail2ban.sock"),
             timeout=dict(type="int", default=10),
         ),
         supports_check_mode=True,
     )
     params = module.params
+    if params["commands_when_active"] and not params["service"]:
+        module.fail_json(msg="commands_when_active: needs service (the unit whose state decides); set service: fail2ban")
     commands = [shlex.split(command) for command in params["commands"]]
     for command, words in zip(params["commands"], commands):
         if not words or words[0] not in READONLY:
@@ -205,6 +226,8 @@ def main():
               "files": file_state(params["files"])}
     if params["service"]:
         result["service"] = service_state(module, params["service"])
+    if params["commands_when_active"] and result["service"]["active"] != "active":
+        commands = []
     if commands:
         answers = ask_library(commands, params["socket"], params["timeout"])
         result["via"] = "socket"

@@ -106,3 +106,28 @@ def test_a_failing_dpkg_query_fails_the_probe(capsys, monkeypatch):
     commands = Commands({"/usr/bin/dpkg-query": (2, "", "dpkg-query: error: database locked\n")})
     result, failed = run_module(fail2ban_query.main, dict(packages=["fail2ban"]), capsys, commands)
     assert failed and "dpkg-query failed (exit 2)" in result["msg"] and "database locked" in result["msg"]
+
+
+@pytest.mark.parametrize("active, asked", [("active", True), ("inactive", False), ("failed", False), ("", False)])
+def test_commands_when_active_asks_only_a_running_server(fake_fail2ban, capsys, monkeypatch, active, asked):
+    monkeypatch.setattr(fail2ban_query.AnsibleModule, "get_bin_path",
+                        lambda _self, name, required=False, *a, **k: "/usr/bin/" + name)
+    commands = Commands({
+        ("/usr/bin/systemctl", "is-enabled", "fail2ban"): (0, "enabled\n", ""),
+        ("/usr/bin/systemctl", "is-active", "fail2ban"): (0 if active == "active" else 3, active + "\n", ""),
+    })
+    params = dict(service="fail2ban", commands=["status", "get asterisk maxretry"], commands_when_active=True,
+                  socket="/run/f2b.sock")
+    result, failed = run_module(fail2ban_query.main, params, capsys, commands, check_mode=True)
+    assert not failed and result["service"]["active"] == (active or None)
+    if asked:
+        assert fake_fail2ban == [("status",), ("get", "asterisk", "maxretry")] and result["via"] == "socket"
+        assert [r["command"] for r in result["results"]] == ["status", "get asterisk maxretry"]
+    else:
+        assert fake_fail2ban == [] and result["results"] == [] and result["via"] is None
+
+
+def test_commands_when_active_needs_the_service(fake_fail2ban, capsys):
+    result, failed = run_module(fail2ban_query.main, dict(commands=["status"], commands_when_active=True), capsys,
+                                Commands({}))
+    assert failed and result["msg"].startswith("commands_when_active: needs service") and fake_fail2ban == []
