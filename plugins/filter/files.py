@@ -80,10 +80,12 @@ def files_current(files, state, dir, owner="root", group="root", mode="0640"):  
         return False
     for entry in files or []:
         current = state.get(os.path.join(dir, entry["name"]))
-        if not isinstance(current, dict) or "sha1" not in current:
+        if not isinstance(current, dict) or current.get("type") == "other":
             return False
         if not entry.get("force", True):
-            continue
+            continue  # only has to exist - a file with secrets too (it is never digested)
+        if "sha1" not in current:
+            return False
         wanted_mode = _mode(entry["mode"]) if entry.get("mode") is not None else _mode(mode)
         digest = hashlib.sha1(str(entry.get("content", "")).encode("utf-8", "surrogateescape")).hexdigest()
         if (current["sha1"], current["owner"], current["group"], current["mode"]) != (digest, owner, group, wanted_mode):

@@ -68,6 +68,18 @@ options:
   major:
     description: Asterisk major version (for messages about removed modules).
     type: int
+  files:
+    description:
+      - Files whose state (SHA-1 of the content, owner, group, mode) to report in RV(files) - the
+        files a role writes from this plan (O(requests_file), C(modules.conf)), so that it can
+        leave out a M(vpbx.hardened.config_files) run whose files are all as wanted.
+      - A file with a line that sets a secret is reported without digest (C(secret=true)).
+    type: list
+    elements: path
+    default: []
+  stubs_dir:
+    description: Also report in RV(files) the state of each of RV(stubs) in this directory.
+    type: path
 """
 
 EXAMPLES = r"""
@@ -145,6 +157,14 @@ catalog_size:
   description: Number of installed modules read.
   returned: always
   type: int
+files:
+  description:
+    - The state of each of O(files) and of the RV(stubs) in O(stubs_dir), by path - C(sha1),
+      C(owner), C(group) and C(mode) (C("0644")); V(null) when it does not exist, only
+      C(type=other) when it is not a regular file, only C(secret=true) when it has a line that sets
+      a secret.
+  returned: always
+  type: dict
 """
 
 import json
@@ -155,6 +175,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk import ParseError, parse_module_show
 from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk_elf import ElfError, read_module_file
 from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk_features import PlanError, load_order, plan
+from ansible_collections.vpbx.hardened.plugins.module_utils.files import file_state
 
 
 def read_catalog(module, module_dir):
@@ -197,6 +218,8 @@ def main():
             module_dir=dict(type="path", required=True),
             major=dict(type="int"),
             binary=dict(type="path", default="/usr/sbin/asterisk"),
+            files=dict(type="list", elements="path", default=[]),
+            stubs_dir=dict(type="path"),
         ),
         supports_check_mode=True,
     )
@@ -240,8 +263,13 @@ def main():
         extras = [m[:-3] for m in loaded if m not in wanted]
     to_unload = [m + ".so" for m in reversed(load_order(extras, catalog))] if running else []
 
+    paths = list(params["files"])
+    if params["stubs_dir"]:
+        paths += [os.path.join(params["stubs_dir"], stub) for stub in result["stubs"]]
+
     module.exit_json(
         changed=False,
+        files=file_state(paths),
         modules=result["modules"],
         features=result["features"],
         stubs=result["stubs"],

@@ -238,21 +238,33 @@ def test_a_restart_in_the_play_makes_the_module_set_read_again(host):
 
 
 def test_a_file_left_out_of_a_re_run_is_still_put_back_when_it_drifts(host):
-    """A re-run leaves out a render whose files asterisk_facts found as wanted (content digest,
-    owner, group, mode). Any drift must bring the render back: a line added by hand to logger.conf
-    and to the sandboxing drop-in are both undone by the next run. (A mode changed by hand in
-    /etc/asterisk is already put back by the directory lockdown that runs before the render.)"""
+    """A re-run leaves out a render whose files asterisk_facts (the asterisk role's files) or the
+    module plan (the module set's files) found as wanted (content digest, owner, group, mode). Any
+    drift must bring the render back: a line added by hand to logger.conf, the sandboxing drop-in,
+    modules.conf, the stored module requests and the documentation drop-in are all undone by the
+    next run. (A mode changed by hand in /etc/asterisk is already put back by the directory
+    lockdown that runs before the render.)"""
     if host.check_output("hostname").strip() != "pbx22":
         pytest.skip("proven on pbx22")
-    core = "vpbx.hardened.asterisk : Render asterisk.conf, logger.conf, rtp.conf, http.conf, manager.conf and ari.conf"
-    dropin = "vpbx.hardened.asterisk : Render the sandboxing drop-in"
-    # As converged: both renders are left out.
-    out = converge_tags(host, "asterisk_config,asterisk_systemd")
-    assert task_status(out, core) == "skipping" and task_status(out, dropin) == "skipping"
-    path = "/etc/systemd/system/asterisk.service.d/vpbx-hardened.conf"
-    host.check_output("echo '; drift' >> /etc/asterisk/logger.conf && echo '# drift' >> %s" % path)
-    out = converge_tags(host, "asterisk_config,asterisk_systemd,asterisk_service")
-    assert task_status(out, core) == "changed" and task_status(out, dropin) == "changed"
-    assert "; drift" not in host.file("/etc/asterisk/logger.conf").content_string
-    assert "# drift" not in host.file(path).content_string
+    core, modules = "vpbx.hardened.asterisk : ", "vpbx.hardened.asterisk_modules : "
+    renders = {
+        "/etc/asterisk/logger.conf":
+            core + "Render asterisk.conf, logger.conf, rtp.conf, http.conf, manager.conf and ari.conf",
+        "/etc/systemd/system/asterisk.service.d/vpbx-hardened.conf": core + "Render the sandboxing drop-in",
+        "/etc/asterisk/modules.conf": modules + "Render modules.conf and the stubs the modules need to load",
+        "/etc/ansible/facts.d/vpbx_asterisk_modules.fact": modules + "Store the feature requests of the roles",
+        "/etc/systemd/system/asterisk.service.d/vpbx-documentation.conf":
+            modules + "Restore the full documentation at start when it is missing or a package upgrade changed it",
+    }
+    tags = "asterisk_config,asterisk_systemd,asterisk_service"
+    # As converged: every render is left out.
+    out = converge_tags(host, tags)
+    assert {path: task_status(out, task) for path, task in renders.items()} == dict.fromkeys(renders, "skipping")
+    host.check_output(" && ".join("echo '' >> %s" % path if path.endswith(".fact") else "echo '; drift' >> %s" % path
+                                  for path in renders))
+    out = converge_tags(host, tags)
+    assert {path: task_status(out, task) for path, task in renders.items()} == dict.fromkeys(renders, "changed")
+    for path in renders:
+        content = host.file(path).content_string
+        assert "; drift" not in content and not content.endswith("\n\n"), path
     wait_fully_booted(host)

@@ -70,7 +70,14 @@ def test_a_file_with_force_false_only_has_to_exist(written):
     (written / "stub.conf").write_text("; the user's own\n")
     (written / "stub.conf").chmod(0o600)
     assert current(written)
+    # A stub such as voicemail.conf that the dialplan role filled with mailboxes since: its state
+    # has no digest, it exists, and config_files would leave it alone.
+    (written / "stub.conf").write_text("[default]\n1001 => 4817,Anna\n")
+    assert state_of(written)[str(written / "stub.conf")] == {"secret": True}
+    assert current(written)
     (written / "stub.conf").unlink()
+    assert not current(written)
+    (written / "stub.conf").mkdir()
     assert not current(written)
 
 

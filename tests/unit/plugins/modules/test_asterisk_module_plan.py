@@ -113,3 +113,20 @@ def test_loaded_but_not_running_modules_of_the_set_are_reported(capsys, env):
     fake.loaded["app_echo.so"] = "Running"
     result, failed = plan(capsys, env, fake, features=["echo_test"])
     assert not failed and result["not_running"] == []
+
+
+def test_files_reports_the_written_files_and_the_stubs_of_the_plan(capsys, env, tmp_path):
+    confdir = tmp_path / "etc"
+    confdir.mkdir()
+    (confdir / "modules.conf").write_text("[modules]\nautoload = no\n")
+    fake = FakeAsterisk([])
+    result, failed = plan(capsys, env, fake, features=["voicemail"], stubs_dir=str(confdir),
+                          files=[str(confdir / "modules.conf"), env["requests"]])
+    assert not failed and "voicemail.conf" in result["stubs"]
+    assert len(result["files"][str(confdir / "modules.conf")]["sha1"]) == 40
+    assert result["files"][env["requests"]] is None  # not written yet
+    assert set(result["files"]) == {str(confdir / "modules.conf"), env["requests"]} | {
+        str(confdir / stub) for stub in result["stubs"]}
+    # Without the options: nothing read.
+    result, _ = plan(capsys, env, fake, features=["voicemail"])
+    assert result["files"] == {}
