@@ -38,7 +38,9 @@ plugin-docs: collection
 	  ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/.ansible/collections ansible-doc vpbx.hardened.$$m >/dev/null; done; \
 	for f in plugins/filter/*.py; do m=$$(sed -n 's/^name: *//p' $$f | head -n1); \
 	  ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/.ansible/collections ansible-doc -t filter vpbx.hardened.$$m 2>&1 >/dev/null \
-	  | grep . && { echo "ansible-doc: $$f ($$m) has no valid documentation" >&2; exit 1; }; done; true
+	  | grep . && { echo "ansible-doc: $$f ($$m) has no valid documentation" >&2; exit 1; }; done; \
+	for f in plugins/callback/*.py; do m=$$(basename $$f .py); \
+	  ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/.ansible/collections ansible-doc -t callback vpbx.hardened.$$m >/dev/null; done; true
 
 docs-check:
 	@echo "==> role READMEs up to date with meta/argument_specs.yml"

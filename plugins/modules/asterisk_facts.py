@@ -57,6 +57,15 @@ options:
     type: list
     elements: path
     default: []
+  commands:
+    description:
+      - CLI commands that only show something (C(rtp show settings), C(manager show settings)) to
+        run when Asterisk is running; their output is returned in RV(cli), not as facts. A role
+        that changes nothing before its verify step checks that output instead of asking again.
+      - Only commands whose second word is C(show) are accepted.
+    type: list
+    elements: str
+    default: []
 notes:
   - When the executable is missing the facts say C(installed=false) instead of failing, so the
     module can be used as a probe before installation.
@@ -72,6 +81,21 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+cli:
+  description: One entry per O(commands), in order, when Asterisk is running (empty otherwise).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    command:
+      description: The command.
+      type: str
+    rc:
+      description: The exit code of C(asterisk -rx).
+      type: int
+    stdout:
+      description: What Asterisk printed.
+      type: str
 ansible_facts:
   description: Facts to add to ansible_facts.
   returned: always
@@ -232,12 +256,23 @@ def main():
                 "/usr/lib64/asterisk/modules",
             ]),
             files=dict(type="list", elements="path", default=[]),
+            commands=dict(type="list", elements="str", default=[]),
         ),
         supports_check_mode=True,
     )
+    for command in module.params["commands"]:
+        words = command.split()
+        if len(words) < 2 or words[1] != "show":
+            module.fail_json(msg="commands: %r is not a show command (give commands such as 'rtp show settings')"
+                             % command)
     facts = gather(module)
     facts["files"] = file_state(module.params["files"])
-    module.exit_json(changed=False, ansible_facts={"asterisk": facts})
+    cli = []
+    if facts["running"]:
+        for command in module.params["commands"]:
+            rc, out, err = module.run_command([module.params["binary"], "-rx", command])
+            cli.append({"command": command, "rc": rc, "stdout": out if rc == 0 else (out or "") + (err or "")})
+    module.exit_json(changed=False, ansible_facts={"asterisk": facts}, cli=cli)
 
 
 if __name__ == "__main__":

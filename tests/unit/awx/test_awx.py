@@ -325,6 +325,11 @@ def test_ee_turns_pipelining_on():
     assert "ENV ANSIBLE_PIPELINING=True" in _ee()["additional_build_steps"]["append_final"]
 
 
+def test_ee_enables_the_preload_callback():
+    """The filter plugins imported once per job (plugins/callback/preload.py, docs/performance.md)."""
+    assert "ENV ANSIBLE_CALLBACKS_ENABLED=vpbx.hardened.preload" in _ee()["additional_build_steps"]["append_final"]
+
+
 def test_ee_python_requirements_are_what_the_plugins_import():
     """The file lists no library: the plugins import only the standard library and ansible."""
     listed = [ln for ln in (ROOT / _ee()["dependencies"]["python"]).read_text().splitlines()

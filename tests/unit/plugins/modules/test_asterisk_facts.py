@@ -128,3 +128,32 @@ def test_service_state_unknown_without_systemctl(capsys, binary):
     })
     result, failed = run_module(asterisk_facts.main, dict(binary=binary), capsys, commands)
     assert not failed and result["ansible_facts"]["asterisk"]["service"] == {"enabled": None, "active": None}
+
+
+@pytest.mark.parametrize("running", [True, False])
+def test_show_commands_run_only_on_a_running_asterisk(capsys, binary, running):
+    commands = Commands({
+        (binary, "-V"): (0, fixture(22, "V"), ""),
+        (binary, "-rx", "core show settings"):
+            (0, fixture(22, "coresettings") if running else "Unable to connect to remote asterisk\n", ""),
+        (binary, "-rx", "rtp show settings"): (0, "  Port start:      10000\n", ""),
+        (binary, "-rx", "http show status"): (1, "", "No such command\n"),
+        (DPKG_DIVERT, "--truename", DOC): (0, DOC + "\n", ""),
+    })
+    params = dict(binary=binary, commands=["rtp show settings", "http show status"], module_dirs=[])
+    result, failed = run_module(asterisk_facts.main, params, capsys, commands)
+    assert not failed and not result["changed"]
+    if running:
+        assert result["cli"] == [{"command": "rtp show settings", "rc": 0, "stdout": "  Port start:      10000\n"},
+                                 {"command": "http show status", "rc": 1, "stdout": "No such command\n"}]
+    else:
+        assert result["cli"] == []
+        assert [binary, "-rx", "rtp show settings"] not in commands.calls
+    assert "cli" not in result["ansible_facts"]["asterisk"]  # output, not facts
+
+
+@pytest.mark.parametrize("command", ["module unload chan_sip.so", "core restart now", "show", "rtp set debug on"])
+def test_only_show_commands(capsys, binary, command):
+    result, failed = run_module(asterisk_facts.main, dict(binary=binary, commands=["rtp show settings", command]),
+                                capsys, Commands({}))
+    assert failed and result["msg"].startswith("commands: %r is not a show command" % command)
