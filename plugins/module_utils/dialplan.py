@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 
 from ansible_collections.vpbx.hardened.plugins.module_utils import dialplan_pattern as dp
+from ansible_collections.vpbx.hardened.plugins.module_utils import sip_model
 
 CONTEXT_RE = re.compile(r"^[A-Za-z0-9_-]{1,79}$")
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
@@ -271,6 +272,9 @@ def normalize(sip, contexts, routes=None, inbound=None, queues=None, conferences
         conf["pin"] = _text(item.get("pin"))
         if conf["pin"] and not re.match(r"^[0-9]{4,12}$", conf["pin"]):
             check.err(path + ".pin", "must be 4-12 digits (or leave it out for an open room)")
+        elif conf["pin"] and sip_model.pin_is_trivial(conf["pin"], conf["extension"]):
+            check.err(path + ".pin", "is trivial (repeated or consecutive digits, the room's extension, or a "
+                                     "common PIN): use random digits")
         conf["max_members"] = check.integer(path + ".max_members", item.get("max_members"), 2, 100, 10)
 
     out_inbound, seen_dids = [], {}
@@ -497,8 +501,9 @@ def voicemail_conf(dialplan):
     st = dialplan["settings"]
     general = [["format", "wav49|wav"], ["maxmsg", str(st["voicemail_max_messages"])],
                ["maxsecs", str(st["voicemail_max_seconds"])], ["minsecs", str(st["voicemail_min_seconds"])],
-               # Three wrong PINs end the call.
-               ["maxlogins", "3"], ["review", "no"], ["operator", "no"], ["forcename", "no"]]
+               # Three wrong PINs end the call; a PIN changed from the box's menu has 4 digits at least,
+               # as the model asks of the inventory's PINs.
+               ["maxlogins", "3"], ["minpassword", "4"], ["review", "no"], ["operator", "no"], ["forcename", "no"]]
     if st["voicemail_email_from"]:
         general += [["serveremail", st["voicemail_email_from"]], ["attach", "yes"]]
     # voicemail.conf splits a box on commas (and | in its options): a name must not add fields.

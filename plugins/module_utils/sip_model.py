@@ -298,11 +298,20 @@ class _Checker:
             self.err(path, "%s: a voicemail box needs a PIN of 4-12 digits (vault-encrypt it)"
                      % ("is missing" if not value else "is not 4-12 digits"))
             return
-        steps = {int(b) - int(a) for a, b in zip(value, value[1:])}
-        if len(set(value)) == 1 or steps in ({1}, {-1}) or value in extension or extension in value \
-                or value in WEAK_PINS:
+        if pin_is_trivial(value, extension):
             self.err(path, "is trivial (repeated or consecutive digits, the extension, or a common PIN): "
                            "use random digits")
+
+
+def pin_is_trivial(value, extension=""):
+    """True for a PIN of digits a caller guesses first: one digit or group of digits repeated, a run
+    up or down, the extension it guards (or one holding the other; an extension of one or two digits is in too many
+    PINs to count), or a common PIN (WEAK_PINS)."""
+    steps = {int(b) - int(a) for a, b in zip(value, value[1:])}
+    repeated = any(len(value) % size == 0 and value == value[:size] * (len(value) // size)
+                   for size in range(1, len(value) // 2 + 1))
+    return bool(repeated or steps in ({1}, {-1}) or value in WEAK_PINS or value in extension
+                or (len(extension) > 2 and extension in value))
 
 
 def _unknown_fields(check, path, item, fields):

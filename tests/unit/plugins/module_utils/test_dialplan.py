@@ -136,6 +136,8 @@ def test_voicemail_conf_has_one_box_per_subscriber_with_voicemail():
     assert "1002 => 480315,Secretary," in text
     assert "1001 =>" not in text and "1003 =>" not in text
     assert "maxlogins=3" in text
+    # A PIN changed from the box's menu is held to the model's 4 digits (Asterisk's default is none).
+    assert "minpassword=4" in text
 
 
 def test_recording_goes_through_one_subroutine_with_trusted_flags():
@@ -213,6 +215,12 @@ def test_star97_trusts_the_driver_not_the_caller_id():
      "asterisk_dialplan_conferences[0] (board).extension: 600 is already asterisk_dialplan_queues[0] (support)"),
     ({"conferences": [dict(CONFERENCES[0], pin="12a4")]}, "asterisk_dialplan_conferences[0] (board).pin: must be"),
     ({"conferences": [dict(CONFERENCES[0], extension="7x")]}, "asterisk_dialplan_conferences[0] (board).extension"),
+    ({"conferences": [dict(CONFERENCES[0], pin="1111")]}, "asterisk_dialplan_conferences[0] (board).pin: is trivial"),
+    ({"conferences": [dict(CONFERENCES[0], pin="456789")]},
+     "asterisk_dialplan_conferences[0] (board).pin: is trivial"),
+    ({"conferences": [dict(CONFERENCES[0], pin="2580")]}, "asterisk_dialplan_conferences[0] (board).pin: is trivial"),
+    ({"conferences": [dict(CONFERENCES[0], pin="197004")]},
+     "asterisk_dialplan_conferences[0] (board).pin: is trivial"),
     ({"inbound": [{"trunk": "sipnet", "queue": "sales"}]}, "asterisk_dialplan_inbound[0].queue: 'sales' is not in "
                                                            "asterisk_dialplan_queues (support)"),
     ({"inbound": [{"trunk": "sipnet", "queue": "support", "hangup": True}]},
@@ -235,6 +243,25 @@ def test_voicemail_pins_are_refused_when_guessable(pin, message):
                               "voicemail": True, "voicemail_pin": pin}], settings={"major": 22})
     assert any(e.startswith("asterisk_sip_subscribers[0] (extension 1002).voicemail_pin: " + message)
                for e in exc.value.errors), exc.value.errors
+
+
+@pytest.mark.parametrize("pin, extension, trivial", [
+    ("804512", "700", False), ("7000", "700", True), ("0700", "700", True), ("70", "700", True),
+    ("1234", "", True), ("4321", "", True), ("9999", "", True), ("112233", "", True),
+    # An extension of one or two digits is in too many PINs to count.
+    ("804512", "45", False), ("804512", "4", False), ("4590", "45", False),
+    # A group of digits repeated is as easy to guess as one digit repeated.
+    ("4545", "", True), ("839839", "", True), ("83988398", "", True), ("839838", "", False),
+    ("480315", "1002", False), ("10027", "1002", True),
+])
+def test_trivial_pins_are_one_rule_for_boxes_and_rooms(pin, extension, trivial):
+    assert sip_model.pin_is_trivial(pin, extension) is trivial
+
+
+def test_an_open_room_or_a_random_room_pin_passes():
+    rooms = full(conferences=[dict(CONFERENCES[0], pin=None), {"name": "sales", "extension": "701",
+                                                              "pin": "3917"}])["conferences"]
+    assert [(c["name"], c["pin"]) for c in rooms] == [("board", ""), ("sales", "3917")]
 
 
 def test_a_pin_without_a_box_is_refused():
