@@ -22,8 +22,7 @@ options:
   _input:
     description:
       - C(maxretry), C(findtime), C(bantime), C(admin_networks), C(ignore_trunks), C(recidive),
-        C(recidive_maxretry), C(recidive_findtime), C(recidive_bantime), C(flood), C(flood_maxretry),
-        C(flood_findtime), C(sshd), C(log_dir),
+        C(recidive_maxretry), C(recidive_findtime), C(recidive_bantime), C(sshd), C(log_dir),
         C(security_file), C(ports) (the firewall plan's SIP ports), C(resolved)
         (trunk host name -> addresses), C(connection), C(ssh_connection), C(controller).
     type: dict
@@ -46,8 +45,8 @@ RETURN = r"""
 _value:
   description:
     - C(maxretry), C(findtime), C(bantime) (seconds; -1 for ever), C(recidive) (its C(maxretry),
-      C(findtime), C(bantime), or null when off), C(flood) (the same keys, or null when off), C(sshd),
-      C(logpaths), C(ports), C(protocols), C(ignoreip).
+      C(findtime), C(bantime), or null when off), C(sshd), C(logpaths), C(ports), C(protocols),
+      C(ignoreip).
   type: dict
 """
 

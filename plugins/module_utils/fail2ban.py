@@ -46,9 +46,6 @@ DEFAULT_NAMES = {
     "recidive_findtime": "asterisk_fail2ban_recidive_findtime",
     "recidive_bantime": "asterisk_fail2ban_recidive_bantime",
     "sshd": "asterisk_fail2ban_sshd_jail",
-    "flood": "asterisk_fail2ban_flood_enabled",
-    "flood_maxretry": "asterisk_fail2ban_flood_maxretry",
-    "flood_findtime": "asterisk_fail2ban_flood_findtime",
     "log_dir": "asterisk_log_dir",
     "security_file": "asterisk_log_security_file",
     "sip_port": "asterisk_sip_port",
@@ -131,13 +128,12 @@ def plan(settings, model=None, names=None):
     """What the jails need.
 
     settings: maxretry, findtime, bantime, admin_networks, ignore_trunks, recidive,
-    recidive_maxretry, recidive_findtime, recidive_bantime, flood, flood_maxretry, flood_findtime, sshd, log_dir, security_file, ports (the firewall plan's SIP ports: [{proto, port}]), resolved ({host:
+    recidive_maxretry, recidive_findtime, recidive_bantime, sshd, log_dir, security_file, ports (the firewall plan's SIP ports: [{proto, port}]), resolved ({host:
     [address]}: what the trunks' host names resolve to on the PBX), connection (the Ansible
     connection), ssh_connection ($SSH_CONNECTION on the host), controller (an address given instead).
     model: the validated subscriber/trunk model (its trunks' addresses are never banned).
 
-    Returns {"maxretry", "findtime", "bantime", "recidive": {...} or None, "flood": {...} or None,
-    "sshd", "logpaths",
+    Returns {"maxretry", "findtime", "bantime", "recidive": {...} or None, "sshd", "logpaths",
     "ports", "protocols", "ignoreip"}; raises Fail2banError with every problem.
     """
     names = dict(DEFAULT_NAMES, **(names or {}))
@@ -151,7 +147,7 @@ def plan(settings, model=None, names=None):
     if maxretry and findtime and findtime < 10:
         check.err(names["findtime"], "%s s is too short to count %d failures: use 10m" % (findtime, maxretry))
 
-    for key in ("ignore_trunks", "recidive", "sshd", "flood"):
+    for key in ("ignore_trunks", "recidive", "sshd"):
         if not _is_bool(settings.get(key, True)):
             check.err(names[key], "%r must be true or false" % (settings.get(key),))
     recidive = None
@@ -170,19 +166,6 @@ def plan(settings, model=None, names=None):
         if findtime and recidive["findtime"] and recidive["findtime"] <= findtime:
             check.err(names["recidive_findtime"], "%r is not longer than %s (%r): recidive looks back over "
                       "several bans, e.g. 1d" % (raw["recidive_findtime"], names["findtime"], raw["findtime"]))
-
-    # Floods: a scanner that hammers a valid extension without a password gets only challenges
-    # (401), never a failure the asterisk jail counts. Phones are challenged too (once per
-    # registration and call), so the threshold is a rate no office reaches.
-    flood = None
-    if _bool(settings.get("flood", True)):
-        flood = {"maxretry": check.count("flood_maxretry", settings.get("flood_maxretry", 300), 20, 100000),
-                 "findtime": check.time("flood_findtime", settings.get("flood_findtime", "1m"), low=10),
-                 "bantime": bantime}
-        if maxretry and flood["maxretry"] and flood["maxretry"] <= maxretry:
-            check.err(names["flood_maxretry"], "%d is not above %s (%d): every phone is challenged once per "
-                      "registration and call, so the flood jail needs a far higher count, e.g. 300"
-                      % (flood["maxretry"], names["maxretry"], maxretry))
 
     # The security log the asterisk role writes into logger.conf: every failed login of chan_sip,
     # PJSIP and AMI is one event there (the notice log repeats most of them: not read, or a failure
@@ -253,7 +236,7 @@ def plan(settings, model=None, names=None):
     except ValueError as exc:
         raise Fail2banError(["%s: %s" % (names["trunks"], exc)])
     return {"maxretry": maxretry, "findtime": findtime, "bantime": bantime, "recidive": recidive,
-            "flood": flood, "sshd": _bool(settings.get("sshd", True)), "logpaths": logpaths,
+            "sshd": _bool(settings.get("sshd", True)), "logpaths": logpaths,
             "ports": sorted(ports, key=int) or ["5060"], "protocols": sorted(protocols) or ["udp"],
             "ignoreip": ignoreip}
 

@@ -9,7 +9,6 @@ target outside the scenario's own network.
 from __future__ import annotations
 
 import itertools
-import json
 import os
 import re
 import shlex
@@ -132,62 +131,9 @@ class Peer:
         self.host.run("printf '%%s\\n' %s > %s" % (" ".join(shlex.quote(w) for w in words), path))
         return self.host.run("timeout 180 svcrack -u %s -d %s --maximumtime=10 %s 2>&1", user, path, target).stdout
 
-    def flood(self, target, user, count=1500, rate=50, limit=40, quiet=4, port=5090):
-        """Unauthenticated REGISTERs for `user` at `rate` a second (at most `count`, at most `limit`
-        seconds; stops after `quiet` seconds without an answer). Returns {sent, answers: {code: n},
-        seconds, silent (stopped because answers stopped), last_answer (seconds from the start)}."""
-        self.allowed(target)
-        assert count <= 5000 and limit <= 120 and rate <= 500, "a test flood stays small"
-        run = self.host.run("timeout %d python3 - %s %s %s %d %d %s %s %s <<'VPBX_EOF'\n%s\nVPBX_EOF"
-                            % (limit + 15, shlex.quote(target), shlex.quote(user), self.ip, port, count, rate,
-                               limit, quiet, FLOOD.strip()))
-        assert run.rc == 0, run.stdout + run.stderr
-        return json.loads(run.stdout.strip().splitlines()[-1])
-
     def nmap(self, target, args, timeout=240):
         self.allowed(target)
         return self.host.run("timeout %d nmap -Pn -n %s %s 2>&1" % (timeout, args, shlex.quote(target))).stdout
-
-
-# Unauthenticated REGISTERs for one user from one UDP port at a fixed rate, bounded by count and
-# time; stops after `quiet` seconds without an answer (banned). Prints what came back as JSON.
-FLOOD = r"""
-import json, random, socket, sys, time
-target, user, src, port, count, rate, limit, quiet = sys.argv[1:9]
-port, count, rate, limit, quiet = int(port), int(count), float(rate), float(limit), float(quiet)
-sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-sock.bind((src, port))
-sock.setblocking(False)
-tag = "%08x" % random.getrandbits(32)
-answers, sent, start, last, silent = {}, 0, time.monotonic(), None, False
-def drain(until):
-    global last
-    while time.monotonic() < until:
-        try:
-            data = sock.recv(65535)
-        except BlockingIOError:
-            time.sleep(0.002)
-            continue
-        code = data.split(b" ", 2)[1].decode() if data.startswith(b"SIP/2.0 ") else "other"
-        answers[code] = answers.get(code, 0) + 1
-        last = time.monotonic()
-while sent < count and time.monotonic() - start < limit:
-    if time.monotonic() - (last or start) > quiet:
-        silent = True
-        break
-    sent += 1
-    msg = ("REGISTER sip:%s SIP/2.0\r\nVia: SIP/2.0/UDP %s:%d;branch=z9hG4bK-%s-%d;rport\r\n"
-           "Max-Forwards: 70\r\nFrom: <sip:%s@%s>;tag=%s%d\r\nTo: <sip:%s@%s>\r\n"
-           "Call-ID: %s-%d@%s\r\nCSeq: 1 REGISTER\r\nContact: <sip:%s@%s:%d>\r\nExpires: 60\r\n"
-           "Content-Length: 0\r\n\r\n") % (target, src, port, tag, sent, user, target, tag, sent, user,
-                                           target, tag, sent, src, user, src, port)
-    sock.sendto(msg.encode(), (target, 5060))
-    drain(start + sent / rate)
-drain(time.monotonic() + 1)
-print(json.dumps({"sent": sent, "answers": answers, "seconds": round(time.monotonic() - start, 1),
-                  "silent": silent,
-                  "last_answer": round(last - start, 1) if last else None}))
-"""
 
 
 def svwar_found(output):

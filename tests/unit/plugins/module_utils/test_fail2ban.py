@@ -31,8 +31,6 @@ def test_defaults_plan_the_asterisk_jail_on_the_security_log():
     assert plan["logpaths"] == ["/var/log/asterisk/security.log"]
     assert plan["ports"] == ["5060", "5061"] and plan["protocols"] == ["tcp", "udp"]
     assert plan["sshd"] is True
-    # Floods of challenged requests: 300 a minute, banned as long as a failure ban.
-    assert plan["flood"] == {"maxretry": 300, "findtime": 60, "bantime": 3600}
 
 
 def test_never_banned_loopback_controller_admins_trunks():
@@ -59,13 +57,6 @@ def test_trunks_can_be_banned_when_asked():
 def test_controller_address(connection, ssh, controller, expected):
     plan = f2b.plan(settings(connection=connection, ssh_connection=ssh, controller=controller))
     assert [a for a in plan["ignoreip"] if a not in ("127.0.0.0/8", "::1")] == expected
-
-
-def test_flood_off_and_its_own_threshold():
-    plan = f2b.plan(settings(flood=False, flood_maxretry=0, flood_findtime="x"))
-    assert plan["flood"] is None
-    plan = f2b.plan(settings(flood_maxretry="1000", flood_findtime="30s", bantime="2h"))
-    assert plan["flood"] == {"maxretry": 1000, "findtime": 30, "bantime": 7200}
 
 
 def test_recidive_off():
@@ -100,13 +91,6 @@ BAD = [
     ({"admin_networks": "192.0.2.0/24"}, "asterisk_fail2ban_admin_networks: must be a list"),
     ({"ignore_trunks": "maybe"}, "asterisk_fail2ban_ignore_trunks: 'maybe' must be true or false"),
     ({"sshd": "perhaps"}, "asterisk_fail2ban_sshd_jail: 'perhaps' must be true or false"),
-    ({"flood": "often"}, "asterisk_fail2ban_flood_enabled: 'often' must be true or false"),
-    ({"flood_maxretry": 10}, "asterisk_fail2ban_flood_maxretry: 10 is outside 20..100000"),
-    ({"flood_maxretry": "lots"}, "asterisk_fail2ban_flood_maxretry: 'lots' must be a whole number"),
-    ({"maxretry": 50, "flood_maxretry": 40}, "asterisk_fail2ban_flood_maxretry: 40 is not above "
-                                             "asterisk_fail2ban_maxretry (50)"),
-    ({"flood_findtime": 5}, "asterisk_fail2ban_flood_findtime: 5: write seconds"),
-    ({"flood_findtime": "-1"}, "asterisk_fail2ban_flood_findtime: '-1': write seconds"),
     ({"security_file": ""}, "asterisk_log_security_file: is empty"),
     ({"security_file": "../security"}, "asterisk_log_security_file: '../security' must be a file name"),
     ({"log_dir": "var/log/asterisk"}, "asterisk_log_dir: 'var/log/asterisk' must be an absolute path"),
