@@ -192,7 +192,7 @@ def group_vars(subscribers=None):
         "asterisk_dialplan_contexts": [{"name": "homeoffice", "routes": ["ru-landline", "ru-mobile"],
                                         "max_calls": 1000, "echo_test": True}],
         "asterisk_dialplan_routes": [
-            {"name": "ru-landline", "pattern": "_8[3-7]XXXXXXXXX", "trunk": "provider", "strip": 1, "prepend": "7"},
+            {"name": "ru-landline", "pattern": "_8[34]XXXXXXXXX", "trunk": "provider", "strip": 1, "prepend": "7"},
             {"name": "ru-mobile", "pattern": "_89XXXXXXXXX", "trunk": "provider", "strip": 1, "prepend": "7"}],
         "asterisk_dialplan_inbound": [{"trunk": "provider", "subscriber": "1002"}],
         "asterisk_manager_enabled": False,

@@ -6,8 +6,13 @@ subscriber/trunk model (module_utils.sip_model) and rendered to extensions.conf 
 Safety is part of the model, not of the operator's care:
 - a route whose pattern is a catch-all (`_.`, `_X.`, `_!` ...) is refused unless it says
   `catch_all: true`;
-- a route that can dial an international or premium prefix must say `international: true`, and only
+- a route whose sent number can reach an international or costly number of the office's country
+  (module_utils.numbering, from libphonenumber's metadata) must say `international: true`, and only
   contexts with `international: true` may use it;
+- at call time, every context without `international: true` (and every international context
+  outside its `international_hours`) checks the number as the trunk gets it against the same
+  ranges before Dial, and refuses it with a log line that says why;
+- a phone's `max_calls` counts its calls out and in, a route's calls end after `max_call_seconds`;
 - the dialled number is filtered to digits (plus `+`, `*`, `#` where a route allows them) before
   anything else sees it, and only the filtered number reaches Dial - `${EXTEN}` never does;
 - every outbound call counts against its context's limit (GROUP / GROUP_COUNT);
@@ -19,6 +24,7 @@ from __future__ import annotations
 import re
 
 from ansible_collections.vpbx.hardened.plugins.module_utils import dialplan_pattern as dp
+from ansible_collections.vpbx.hardened.plugins.module_utils import numbering
 from ansible_collections.vpbx.hardened.plugins.module_utils import sip_model
 
 CONTEXT_RE = re.compile(r"^[A-Za-z0-9_-]{1,79}$")
@@ -37,11 +43,13 @@ DEFAULT_NAMES = {
     "conferences": "asterisk_dialplan_conferences",
     "international_prefixes": "asterisk_dialplan_international_prefixes",
     "premium_prefixes": "asterisk_dialplan_premium_prefixes",
+    "country": "asterisk_dialplan_country",
+    "domestic_regions": "asterisk_dialplan_domestic_regions",
 }
-CONTEXT_FIELDS = ("name", "routes", "international", "max_calls", "reach", "voicemail_access", "echo_test",
-                  "ring_seconds")
-ROUTE_FIELDS = ("name", "pattern", "trunk", "strip", "prepend", "catch_all", "international", "chars", "timeout",
-                "record")
+CONTEXT_FIELDS = ("name", "routes", "international", "international_hours", "max_calls", "reach",
+                  "voicemail_access", "echo_test", "ring_seconds")
+ROUTE_FIELDS = ("name", "pattern", "trunk", "strip", "prepend", "catch_all", "international", "call_time_guard_only",
+                "chars", "timeout", "max_call_seconds", "record")
 INBOUND_FIELDS = ("trunk", "did", "subscriber", "voicemail", "queue", "conference", "hangup")
 INBOUND_TARGETS = ("subscriber", "voicemail", "queue", "conference", "hangup")
 QUEUE_FIELDS = ("name", "extension", "members", "strategy", "ring_seconds", "max_wait", "contexts", "record")
@@ -49,6 +57,18 @@ QUEUE_STRATEGIES = ("ringall", "leastrecent", "fewestcalls", "random", "rrmemory
 CONFERENCE_FIELDS = ("name", "extension", "pin", "max_members", "contexts", "record")
 EXTENSION_RE = re.compile(r"^[0-9]{1,10}$")
 ROUTE_CHARS = ("+", "*", "#")
+DEFAULT_MAX_CALL_SECONDS = 7200
+# Asterisk's time syntax (GotoIfTime): times, weekdays, days of the month, months.
+_DAY = r"(?:sun|mon|tue|wed|thu|fri|sat)"
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
+_MDAY = r"(?:[1-9]|[12][0-9]|3[01])"
+_TIME = r"(?:[01][0-9]|2[0-3]):[0-5][0-9]"
+TIME_FIELDS = (
+    ("times", re.compile(r"^(?:\*|%s-%s)$" % (_TIME, _TIME)), "HH:MM-HH:MM"),
+    ("weekdays", re.compile(r"^(?:\*|{0}(?:-{0})?(?:&{0}(?:-{0})?)*)$".format(_DAY)), "mon-fri, sat&sun"),
+    ("days of the month", re.compile(r"^(?:\*|{0}(?:-{0})?(?:&{0}(?:-{0})?)*)$".format(_MDAY)), "1-15"),
+    ("months", re.compile(r"^(?:\*|{0}(?:-{0})?(?:&{0}(?:-{0})?)*)$".format(_MONTH)), "jan-jun"),
+)
 
 
 class DialplanError(Exception):
@@ -122,8 +142,77 @@ def _unknown(check, path, item, fields):
         check.err(path, "unknown field(s) %s: use %s" % (", ".join(unknown), ", ".join(fields)))
 
 
-def _restricted(pattern, prefixes):
-    return [p for p in prefixes if dp.can_start_with(pattern, p)]
+def _prefixes(check, path, value):
+    out = []
+    for index, prefix in enumerate(check.names(path, value)):
+        if not re.match(r"^[0-9+*#]{1,20}$", prefix):
+            check.err("%s[%d]" % (path, index), "%r: a prefix is 1-20 digits, + * #" % prefix)
+        else:
+            out.append(prefix)
+    return out
+
+
+def _plan(check, settings, names):
+    """The office's numbering plan (module_utils.numbering), or None when its inputs are bad."""
+    country = _text(settings.get("country", "RU")).upper()
+    intl = _prefixes(check, names["international_prefixes"], settings.get("international_prefixes"))
+    premium = _prefixes(check, names["premium_prefixes"], settings.get("premium_prefixes"))
+    domestic = [r.upper() for r in check.names(names["domestic_regions"], settings.get("domestic_regions"))]
+    try:
+        plan = numbering.plan(country, intl, premium, domestic)
+    except numbering.PlanError as exc:
+        check.err(names["country"], str(exc))
+        return None
+    sharing = numbering.regions_sharing(country)
+    for index, region in enumerate(domestic):
+        if region not in sharing or region == country:
+            check.err("%s[%d]" % (names["domestic_regions"], index), "%r does not share %s's country code +%s "
+                      "(%s share it)" % (region, country, plan["country_code"],
+                                         ", ".join(r for r in sharing if r != country) or "no other region"))
+    return plan
+
+
+def _dialled_example(pattern, chars, strip, prepend, sent_number):
+    """A number dialled on the route that leaves as `sent_number`: the first `strip` kept
+    characters from the pattern, the rest from the sent number."""
+    removed = set(dp.SPECIAL) - set(chars)
+    out, kept, rest = [], 0, sent_number[len(prepend):]
+    for kind, options in dp.parse(pattern):
+        if kind != "set":
+            return "".join(out) + rest
+        if options <= removed or kept < strip:
+            out.append(numbering.pick(options))
+            kept += 0 if options <= removed else 1
+            continue
+        out.append(rest[:1])
+        rest = rest[1:]
+    return "".join(out)
+
+
+def _hours(check, path, value):
+    """international_hours: one window or a list, each `times,weekdays[,mdays[,months]]` in
+    Asterisk's time syntax; as GotoIfTime's four fields."""
+    if value in (None, "", []):
+        return []
+    windows = [value] if isinstance(value, str) else value
+    if not isinstance(windows, (list, tuple)):
+        check.err(path, "must be a window like \"08:00-19:00,mon-fri\" or a list of them")
+        return []
+    out = []
+    for index, window in enumerate(windows):
+        where = path if isinstance(value, str) else "%s[%d]" % (path, index)
+        fields = [f.strip().lower() for f in _text(window).split(",")]
+        if len(fields) > 4 or not fields[0]:
+            check.err(where, "%r: write times,weekdays[,days of the month[,months]], e.g. 08:00-19:00,mon-fri"
+                      % _text(window))
+            continue
+        fields += ["*"] * (4 - len(fields))
+        bad = [(what, f, hint) for (what, rx, hint), f in zip(TIME_FIELDS, fields) if not rx.match(f)]
+        for what, field, hint in bad:
+            check.err(where, "%r: %r is not valid %s (e.g. %s or *)" % (_text(window), field, what, hint))
+        if not bad:
+            out.append(",".join(fields))
+    return out
 
 
 def normalize(sip, contexts, routes=None, inbound=None, queues=None, conferences=None, settings=None, names=None):
@@ -134,8 +223,11 @@ def normalize(sip, contexts, routes=None, inbound=None, queues=None, conferences
     check = _Check()
     subscribers = {s["extension"]: s for s in sip.get("subscribers") or []}
     trunks = {t["name"]: t for t in sip.get("trunks") or []}
-    intl = [_text(p) for p in settings.get("international_prefixes", ["00", "810", "+"])]
-    premium = [_text(p) for p in settings.get("premium_prefixes", ["8809", "900"])]
+    plan = _plan(check, settings, names)
+    ranges = plan["ranges"] if plan else []
+    parsed_ranges = {r["pattern"]: dp.parse(r["pattern"]) for r in ranges}
+    default_max_seconds = check.integer("asterisk_dialplan_max_call_seconds", settings.get("max_call_seconds"),
+                                        10, 86400, DEFAULT_MAX_CALL_SECONDS)
 
     out_routes, route_paths = {}, {}
     for path, item in _entries(check, names["routes"], routes, "routes ({name, pattern, trunk})"):
@@ -158,6 +250,7 @@ def normalize(sip, contexts, routes=None, inbound=None, queues=None, conferences
                       % (trunk, ", ".join(sorted(trunks)) or "none defined"))
         catch_all = check.boolean(path + ".catch_all", item.get("catch_all"))
         international = check.boolean(path + ".international", item.get("international"))
+        guard_only = check.boolean(path + ".call_time_guard_only", item.get("call_time_guard_only"))
         strip = check.integer(path + ".strip", item.get("strip"), 0, 20, 0)
         prepend = _text(item.get("prepend"))
         if not PREPEND_RE.match(prepend):
@@ -167,6 +260,8 @@ def normalize(sip, contexts, routes=None, inbound=None, queues=None, conferences
             if char not in ROUTE_CHARS:
                 check.err(path + ".chars", "%r: only + * # may be kept besides digits" % char)
         timeout = check.integer(path + ".timeout", item.get("timeout"), 5, 600, 60)
+        max_seconds = check.integer(path + ".max_call_seconds", item.get("max_call_seconds"), 10, 86400,
+                                    default_max_seconds)
         record = check.boolean(path + ".record", item.get("record"))
         sent = None
         if pattern:
@@ -181,19 +276,23 @@ def normalize(sip, contexts, routes=None, inbound=None, queues=None, conferences
                 check.err(path + ".pattern", "%r matches any number: anyone in a context with this route could "
                           "call anywhere at your cost. Narrow it (e.g. _8[3-9]XXXXXXXXX) or set catch_all: true "
                           "to accept that" % pattern)
-            reached = sorted(set(_restricted(pattern, intl + premium)) | set(_restricted(sent, intl + premium)),
-                             key=(intl + premium).index)
-            if reached and not international:
-                check.err(path + ".pattern", "%r can dial %s (international or premium, see %s/%s): narrow the "
-                          "pattern or set international: true and allow it only in the contexts that need it"
-                          % (pattern, ", ".join(p + "..." for p in reached), names["international_prefixes"],
-                             names["premium_prefixes"]))
+            reached = numbering.reach(sent, ranges, parsed_ranges)
+            if reached and not international and not guard_only:
+                entry, number = reached
+                check.err(path + ".pattern", "%r can reach %s: dialled as %s it goes to the trunk as %s (%s plan, "
+                          "%s). Narrow the pattern, or set international: true and use the route only in contexts "
+                          "with international: true; where no pattern can leave such numbers out (NANP's area "
+                          "codes), call_time_guard_only: true leaves them to the guard that refuses them when "
+                          "dialled" % (pattern, numbering.describe(entry, plan["country"]),
+                                       _dialled_example(pattern, chars, strip, prepend, number), number,
+                                       plan["country"], names["country"]))
             if not dp.strip_ok(pattern, strip):
                 check.err(path + ".strip", "%d would strip every digit %r guarantees" % (strip, pattern))
         if name and name not in out_routes:
             route_paths[name] = path
             out_routes[name] = {"name": name, "pattern": pattern, "trunk": trunk, "strip": strip, "prepend": prepend,
                                 "catch_all": catch_all, "international": international, "timeout": timeout,
+                                "call_time_guard_only": guard_only, "max_call_seconds": max_seconds,
                                 "chars": "".join(c for c in ROUTE_CHARS if c in chars), "record": record}
 
     used_contexts = sorted({s["context"] for s in subscribers.values()})
@@ -209,6 +308,10 @@ def normalize(sip, contexts, routes=None, inbound=None, queues=None, conferences
         elif name in out_contexts:
             check.err(path + ".name", "duplicate: %r is already %s" % (name, context_paths[name]))
         international = check.boolean(path + ".international", item.get("international"))
+        hours = _hours(check, path + ".international_hours", item.get("international_hours"))
+        if hours and not international:
+            check.err(path + ".international_hours", "only a context with international: true has international "
+                      "calls to restrict: set international: true or leave the hours out")
         context_routes = check.names(path + ".routes", item.get("routes"))
         for index, route in enumerate(context_routes):
             if route not in out_routes:
@@ -226,6 +329,7 @@ def normalize(sip, contexts, routes=None, inbound=None, queues=None, conferences
         if name and name not in out_contexts:
             context_paths[name] = path
             out_contexts[name] = {"name": name, "routes": context_routes, "international": international,
+                                  "international_hours": hours,
                                   "reach": reach, "max_calls": max_calls, "ring_seconds": ring,
                                   "voicemail_access": check.boolean(path + ".voicemail_access",
                                                                     item.get("voicemail_access"), True),
@@ -316,6 +420,7 @@ def normalize(sip, contexts, routes=None, inbound=None, queues=None, conferences
     return {"driver": sip.get("driver", "pjsip"), "contexts": [out_contexts[n] for n in sorted(out_contexts)],
             "routes": out_routes, "inbound": out_inbound, "subscribers": subscribers, "trunks": trunks,
             "queues": [q for _, q in out_queues.values()], "conferences": [c for _, c in out_confs.values()],
+            "plan": plan,
             "settings": {"ring_seconds": int(settings.get("ring_seconds", 30)),
                          "voicemail_email_from": _text(settings.get("voicemail_email_from")),
                          "voicemail_max_messages": int(settings.get("voicemail_max_messages", 100)),
@@ -396,10 +501,91 @@ def _record(dialplan, always, label):
 
 
 def _to_subscriber(dialplan, sub, ring):
-    steps = ["Dial(%s,%d)" % (dial_subscriber(dialplan["driver"], sub), ring)]
+    """Ring a subscriber, then its voicemail; the call is counted against the subscriber's
+    max_calls (its calls in and out, whatever the driver): one more is treated as busy."""
+    ext = sub["extension"]
+    steps = ["Set(GROUP(vpbx-phone-in)=%s)" % ext,
+             "GotoIf($[${GROUP_COUNT(%s@vpbx-phone-in)} + ${GROUP_COUNT(%s@vpbx-phone-out)} > %d]?busy)"
+             % (ext, ext, sub["max_calls"]),
+             "Dial(%s,%d)" % (dial_subscriber(dialplan["driver"], sub), ring)]
     if sub.get("voicemail"):
-        steps.append('VoiceMail(%s@default,${IF($["${DIALSTATUS}" = "BUSY"]?b:u)})' % sub["extension"])
-    return steps
+        steps.append('VoiceMail(%s@default,${IF($["${DIALSTATUS}" = "BUSY"]?b:u)})' % ext)
+    steps += ["Hangup()",
+              "(busy),Log(NOTICE,vpbx call limit: %s has %d call(s) up - max_calls - a new call to it is busy)"
+              % (ext, sub["max_calls"])]
+    steps.append("VoiceMail(%s@default,b)" % ext if sub.get("voicemail") else "Busy(5)")
+    return steps + ["Hangup()"]
+
+
+# Every call a phone makes counts against its max_calls, with the calls it receives (the driver
+# sets VPBX_CALLER and VPBX_MAX_CALLS on the phone's channels; without them nothing is dialled).
+CALLER_LIMIT = [
+    "Set(GROUP(vpbx-phone-out)=${VPBX_CALLER})",
+    "GotoIf($[${GROUP_COUNT(${VPBX_CALLER}@vpbx-phone-out)} + ${GROUP_COUNT(${VPBX_CALLER}@vpbx-phone-in)} "
+    "> 0${VPBX_MAX_CALLS}]?vpbx-limit,phone,1)",
+]
+
+
+def guarded(ctx):
+    """Does a route in this context check the sent number against the plan before Dial?"""
+    return not ctx["international"] or bool(ctx["international_hours"])
+
+
+def _guard(ctx):
+    """The call-time toll-fraud guard: a number in the plan's costly ranges (the vpbx-costly
+    context) is refused - always in a context without international: true, outside the hours of
+    one with international_hours. The step after it carries the label `allowed`."""
+    check = "GotoIf($[${DIALPLAN_EXISTS(vpbx-costly,${VPBX_NUMBER},1)}]?vpbx-costly,${VPBX_NUMBER},1)"
+    if not ctx["international"]:
+        return ["Set(VPBX_GUARD=context %s may not dial abroad)" % ctx["name"], check]
+    if ctx["international_hours"]:
+        return (["GotoIfTime(%s?allowed)" % window for window in ctx["international_hours"]]
+                + ["Set(VPBX_GUARD=outside the international hours of context %s)" % ctx["name"], check])
+    return []
+
+
+def _route(dialplan, ctx, route):
+    keep = "0-9" + "".join("\\" + c if c in "*#" else c for c in route["chars"])
+    guard = _guard(ctx)
+    after = _record(dialplan, route["record"], "route-" + route["name"]) + [
+        "Dial(%s,%d,S(%d))" % (dial_trunk(dialplan["driver"], route["trunk"]), route["timeout"],
+                               route["max_call_seconds"]), "Hangup()"]
+    if ctx["international"] and ctx["international_hours"]:
+        after[0] = "(allowed)," + after[0]
+    return [
+        # Only the filtered number goes further: ${EXTEN} itself never reaches Dial.
+        "Set(VPBX_NUMBER=${FILTER(%s,${EXTEN})})" % keep,
+        "Set(VPBX_NUMBER=%s${VPBX_NUMBER:%d})" % (route["prepend"], route["strip"])] + CALLER_LIMIT + [
+        "Set(GROUP(vpbx-calls)=%s)" % ctx["name"],
+        "GotoIf($[${GROUP_COUNT(%s@vpbx-calls)} > %d]?vpbx-limit,s,1)" % (ctx["name"], ctx["max_calls"])] \
+        + guard + after
+
+
+def _slug(entry):
+    """The vpbx-refused extension of a range: its kind, and the region for another region's numbers."""
+    region = re.match(r"^([A-Z]{2}) ", entry.get("note") or "")
+    return entry["kind"] + ("-" + region.group(1).lower() if region else "")
+
+
+def _guard_sections(dialplan):
+    plan = dialplan["plan"]
+    costly = [{"name": "vpbx-costly", "comment": "the numbers a context without international: true never sends to a "
+               "trunk: %s's international and costly ranges from %s, in every form a provider takes them "
+               "(national prefix %s, bare, %s, +%s), and asterisk_dialplan_*_prefixes"
+               % (plan["country"], plan["metadata"], plan["national_prefix"] or "none", plan["country_code"],
+                  plan["country_code"]),
+               "lines": ["exten => %s,1,Goto(vpbx-refused,%s,1)" % (r["pattern"], _slug(r)) for r in plan["ranges"]]}]
+    refused, seen = [], set()
+    for entry in plan["ranges"]:
+        slug = _slug(entry)
+        if slug in seen:
+            continue
+        seen.add(slug)
+        refused += _exten(slug, ["Log(NOTICE,vpbx toll-fraud guard: ${VPBX_CALLER} on ${CHANNEL} dialled ${VPBX_NUMBER}"
+                                 " - %s - ${VPBX_GUARD} - refused)" % numbering.describe(entry, plan["country"]),
+                                 "Hangup(21)"])
+    return costly + [{"name": "vpbx-refused", "comment": "why the guard refused a number: one log line, then "
+                      "call rejected (SIP 403)", "lines": refused}]
 
 
 def _queue(dialplan, queue):
@@ -428,35 +614,33 @@ def render(dialplan):
         lines = []
         for ext, sub in sorted(subs.items()):
             if sub["context"] in ctx["reach"]:
-                lines += _exten(ext, _record(dialplan, sub.get("record"), ext)
-                                + _to_subscriber(dialplan, sub, ctx["ring_seconds"]) + ["Hangup()"])
+                lines += _exten(ext, CALLER_LIMIT + _record(dialplan, sub.get("record"), ext)
+                                + _to_subscriber(dialplan, sub, ctx["ring_seconds"]))
         for queue in dialplan["queues"]:
             if ctx["name"] in queue["contexts"]:
-                lines += _exten(queue["extension"], _queue(dialplan, queue) + ["Hangup()"])
+                lines += _exten(queue["extension"], CALLER_LIMIT + _queue(dialplan, queue) + ["Hangup()"])
         for conf in dialplan["conferences"]:
             if ctx["name"] in conf["contexts"]:
-                lines += _exten(conf["extension"], _conference(conf) + ["Hangup()"])
+                lines += _exten(conf["extension"], CALLER_LIMIT + _conference(conf) + ["Hangup()"])
         for name in ctx["routes"]:
-            route = dialplan["routes"][name]
-            keep = "0-9" + "".join("\\" + c if c in "*#" else c for c in route["chars"])
-            lines += _exten(route["pattern"], [
-                # Only the filtered number goes further: ${EXTEN} itself never reaches Dial.
-                "Set(VPBX_NUMBER=${FILTER(%s,${EXTEN})})" % keep,
-                "Set(VPBX_NUMBER=%s${VPBX_NUMBER:%d})" % (route["prepend"], route["strip"]),
-                "Set(GROUP(vpbx-calls)=%s)" % ctx["name"],
-                "GotoIf($[${GROUP_COUNT(%s@vpbx-calls)} > %d]?vpbx-limit,s,1)" % (ctx["name"], ctx["max_calls"])]
-                + _record(dialplan, route["record"], "route-" + name)
-                + ["Dial(%s,%d)" % (dial_trunk(driver, route["trunk"]), route["timeout"]), "Hangup()"])
+            lines += _exten(dialplan["routes"][name]["pattern"], _route(dialplan, ctx, dialplan["routes"][name]))
         if ctx["voicemail_access"] and any(s.get("voicemail") for s in subs.values() if s["context"] == ctx["name"]):
             # The mailbox is the one the driver names for this phone (VPBX_CALLER), never the
             # caller ID the phone sends; the PIN is asked all the same.
-            lines += _exten("*97", ["VoiceMailMain(${VPBX_CALLER}@default)", "Hangup()"])
+            lines += _exten("*97", CALLER_LIMIT + ["VoiceMailMain(${VPBX_CALLER}@default)", "Hangup()"])
         if ctx["echo_test"]:
-            lines += _exten("*43", ["Answer()", "Echo()", "Hangup()"])
+            lines += _exten("*43", CALLER_LIMIT + ["Answer()", "Echo()", "Hangup()"])
         lines += _exten("i", ["Hangup()"])
         sections.append({"name": ctx["name"], "comment": "subscribers' context", "lines": lines})
-    sections.append({"name": "vpbx-limit", "comment": "a context's concurrent-call limit was reached",
-                     "lines": _exten("s", ["Congestion(5)", "Hangup()"])})
+    sections.append({"name": "vpbx-limit", "comment": "a context's (s) or a phone's (phone) concurrent-call limit "
+                     "was reached",
+                     "lines": _exten("s", ["Log(NOTICE,vpbx call limit: ${VPBX_CALLER} on ${CHANNEL} dialled "
+                                           "${VPBX_NUMBER} - its context has max_calls calls up - refused)",
+                                           "Congestion(5)", "Hangup()"])
+                     + _exten("phone", ["Log(NOTICE,vpbx call limit: ${VPBX_CALLER} on ${CHANNEL} has max_calls "
+                                        "${VPBX_MAX_CALLS} calls up - refused)", "Congestion(5)", "Hangup()"])})
+    if any(guarded(ctx) and ctx["routes"] for ctx in dialplan["contexts"]):
+        sections += _guard_sections(dialplan)
     if recording_used(dialplan):
         sections.append({
             "name": "vpbx-record",
@@ -476,7 +660,7 @@ def render(dialplan):
             if route["subscriber"]:
                 sub = subs[route["subscriber"]]
                 steps = _record(dialplan, sub.get("record"), sub["extension"]) + _to_subscriber(
-                    dialplan, sub, dialplan["settings"]["ring_seconds"])
+                    dialplan, sub, dialplan["settings"]["ring_seconds"])[:-1]
             elif route["voicemail"]:
                 steps = ["VoiceMail(%s@default,u)" % route["voicemail"]]
             elif route["queue"]:

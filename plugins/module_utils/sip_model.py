@@ -61,6 +61,24 @@ RAW_FORBIDDEN = {
     "trust_id_inbound": "would trust caller identity headers from the peer", "trustrpid": "would trust caller identity headers",
     "send_pai": "would send caller identity headers", "sendrpid": "would send caller identity headers",
 }
+# Keys the renderings set on a subscriber's or a trunk's section, in either driver: a raw option
+# repeating one would override what the model guards (its context, ACLs, identity, media...).
+# tests/unit: every key the renderers write is in here.
+MODEL_KEYS = frozenset("""
+type transport context aors auth outbound_auth callerid disallow allow dtmf_mode direct_media
+identify_by trust_id_inbound send_pai device_state_busy_at rtp_symmetric force_rport rewrite_contact
+media_encryption dtls_auto_generate_cert dtls_verify mailboxes set_var from_user from_domain
+rtp_timeout rtp_timeout_hold endpoint match
+defaultuser username call-limit qualify qualifyfreq qualify_frequency dtmfmode nat encryption dtlsenable
+dtlsverify dtlsautogeneratecert mailbox setvar host port insecure directmedia fromuser fromdomain
+rtptimeout rtpholdtimeout
+""".split())
+# Seconds without media before a call is ended (dead calls hold lines and run up bills), off hold
+# and on hold.
+RTP_TIMEOUT = 120
+RTP_HOLD_TIMEOUT = 600
+# Trunk identify networks wider than these make (nearly) every address the unauthenticated trunk.
+IDENTIFY_MAX_PREFIX = {4: 16, 6: 48}
 # PINs tried first by anyone who reaches VoiceMailMain.
 WEAK_PINS = {"1212", "2580", "1004", "2000", "6969", "1122", "4321", "1010", "7777", "1313", "123123",
              "112233", "121212", "696969", "147258", "159753", "0852", "1984", "2001", "2020"}
@@ -103,6 +121,7 @@ TRUNK_FIELDS = {
     "context": "dialplan context of inbound calls",
     "codecs": "codecs in order of preference",
     "identify": "provider addresses inbound calls are accepted from",
+    "identify_wide": "accept identify networks wider than an IPv4 /16 or an IPv6 /48",
     "dtmf_mode": "rfc4733 (rfc2833), inband, info or auto",
     "qualify": "seconds between OPTIONS pings (0/false: off)",
     "max_calls": "concurrent calls",
@@ -116,7 +135,8 @@ SUBSCRIBER_DEFAULTS = {
 }
 TRUNK_DEFAULTS = {
     "port": None, "transport": "udp", "username": "", "secret": "", "from_user": "", "from_domain": "",
-    "register": None, "context": None, "codecs": ["alaw", "ulaw"], "identify": None, "dtmf_mode": "rfc4733",
+    "register": None, "context": None, "codecs": ["alaw", "ulaw"], "identify": None, "identify_wide": False,
+    "dtmf_mode": "rfc4733",
     "qualify": 60, "max_calls": 10, "options": {},
 }
 
@@ -242,6 +262,11 @@ class _Checker:
                 continue
             if text_key in RAW_FORBIDDEN:
                 self.err("%s.%s" % (path, text_key), "not allowed as a raw option: %s" % RAW_FORBIDDEN[text_key])
+                continue
+            if text_key in MODEL_KEYS:
+                self.err("%s.%s" % (path, text_key), "not allowed as a raw option: the model sets %s itself (from "
+                         "its fields, or as the hardening requires) and a raw value would override it"
+                         % text_key)
                 continue
             values = value[key] if isinstance(value[key], (list, tuple)) else [value[key]]
             for item in values:
@@ -538,6 +563,14 @@ def normalize(subscribers, trunks=None, subscriber_defaults=None, trunk_defaults
         else:
             identify = check.networks(path + ".identify", identify)
             identify_hosts = []
+        wide = check.boolean(path + ".identify_wide", item.get("identify_wide"))
+        for index, net in enumerate(identify):
+            network = ipaddress.ip_network(net)
+            if network.prefixlen < IDENTIFY_MAX_PREFIX[network.version] and not wide:
+                check.err("%s.identify[%d]" % (path, index), "%s is wider than an IPv%d /%d: every address in it would "
+                          "be trunk %s, unauthenticated. List the provider's signalling addresses, or set "
+                          "identify_wide: true to accept that" % (net, network.version,
+                                                                  IDENTIFY_MAX_PREFIX[network.version], tname))
         out_trunks.append({
             "name": tname, "host": host, "port": port, "transport": transport, "username": username,
             "secret": secret, "from_user": _text(item.get("from_user")).strip(),
@@ -550,9 +583,18 @@ def normalize(subscribers, trunks=None, subscriber_defaults=None, trunk_defaults
             "options": check.raw_options(path + ".options", item.get("options")),
         })
 
+    rtp_timeout = check.integer(names.get("rtp_timeout", "asterisk_sip_rtp_timeout"),
+                                settings.get("rtp_timeout", RTP_TIMEOUT), 10, 3600)
+    rtp_hold_timeout = check.integer(names.get("rtp_hold_timeout", "asterisk_sip_rtp_hold_timeout"),
+                                     settings.get("rtp_hold_timeout", RTP_HOLD_TIMEOUT), 60, 14400)
+    if rtp_hold_timeout <= rtp_timeout:
+        check.err(names.get("rtp_hold_timeout", "asterisk_sip_rtp_hold_timeout"),
+                  "%d must be longer than the RTP timeout (%d): a call on hold sends less media"
+                  % (rtp_hold_timeout, rtp_timeout))
     if check.errors:
         raise ModelError(check.errors)
-    return {"driver": driver, "transports": enabled, "subscribers": out_subscribers, "trunks": out_trunks}
+    return {"driver": driver, "transports": enabled, "subscribers": out_subscribers, "trunks": out_trunks,
+            "rtp_timeout": rtp_timeout, "rtp_hold_timeout": rtp_hold_timeout}
 
 
 def features(model):
@@ -609,10 +651,16 @@ def _callerid(item):
 def _channel_vars(sub):
     """Channel variables the driver sets on every call from the subscriber: the dialplan trusts
     these (the phone cannot forge them), never the caller ID the phone sends."""
-    out = ["VPBX_CALLER=%s" % sub["extension"]]
+    out = ["VPBX_CALLER=%s" % sub["extension"], "VPBX_MAX_CALLS=%d" % sub["max_calls"]]
     if sub.get("record"):
         out.append("VPBX_RECORD=yes")
     return out
+
+
+def _rtp_timeouts(model):
+    """PJSIP: a call without media for this long (on hold: the longer one) is ended."""
+    return [["rtp_timeout", str(model.get("rtp_timeout", RTP_TIMEOUT))],
+            ["rtp_timeout_hold", str(model.get("rtp_hold_timeout", RTP_HOLD_TIMEOUT))]]
 
 
 def _section(name, options, comment="", suffix=""):
@@ -684,7 +732,7 @@ def _render_pjsip(model, settings):
             ["trust_id_inbound", "no"],
             ["send_pai", "no"],
             ["device_state_busy_at", str(sub["max_calls"])],
-        ]
+        ] + _rtp_timeouts(model)
         if sub["nat"]:
             options += [["rtp_symmetric", "yes"], ["force_rport", "yes"], ["rewrite_contact", "yes"]]
         if sub["media_encryption"] != "none":
@@ -725,7 +773,7 @@ def _render_pjsip(model, settings):
             ["identify_by", "ip"],
             ["trust_id_inbound", "no"],
             ["device_state_busy_at", str(trunk["max_calls"])],
-        ]
+        ] + _rtp_timeouts(model)
         if trunk["secret"]:
             options.append(["outbound_auth", "%s-auth" % name])
         if trunk["from_user"]:
@@ -819,6 +867,9 @@ def _render_chan_sip(model, settings):
         ["srvlookup", "yes"],
         ["directmedia", "no"],
         ["nat", "no"],
+        # Dead calls end: no media for this long (on hold: the longer one).
+        ["rtptimeout", str(model.get("rtp_timeout", RTP_TIMEOUT))],
+        ["rtpholdtimeout", str(model.get("rtp_hold_timeout", RTP_HOLD_TIMEOUT))],
     ]
     if settings.get("external_address"):
         general.append(["externaddr", settings["external_address"]])

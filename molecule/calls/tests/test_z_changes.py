@@ -112,7 +112,7 @@ def test_subscribers_playbook_adds_and_removes_a_phone_without_restart():
 
 BAD_INPUT = [
     ("route-to-unknown-trunk",
-     {"asterisk_dialplan_routes": [{"name": "ru", "pattern": "_8[3-7]XXXXXXXXX", "trunk": "nowhere"}]},
+     {"asterisk_dialplan_routes": [{"name": "ru", "pattern": "_8[34]XXXXXXXXX", "trunk": "nowhere"}]},
      "asterisk_dialplan_routes[0] (ru).trunk: 'nowhere' is not a trunk"),
     ("subscriber-in-unknown-context",
      {"asterisk_sip_subscribers": SUBSCRIBERS[:3] + [dict(SUBSCRIBERS[3], context="vip")]},

@@ -136,18 +136,24 @@ def test_the_office_dialplan_is_the_how_tos_and_closed(example_vars, driver):
     plan = dialplan.normalize(model, example_vars["asterisk_dialplan_contexts"],
                               example_vars["asterisk_dialplan_routes"], example_vars["asterisk_dialplan_inbound"])
     sections = {s["name"]: "\n".join(s["lines"]) for s in dialplan.render(plan)}
-    assert set(sections) == {"general", "globals", "default", "homeoffice", "vpbx-limit", "sipnet-trunk"}
+    assert set(sections) == {"general", "globals", "default", "homeoffice", "vpbx-limit", "vpbx-costly", "vpbx-refused",
+                             "sipnet-trunk"}
     tech = "SIP" if driver == "chan_sip" else "PJSIP"
     home = sections["homeoffice"]
-    assert "exten => 1001,1,Dial(%s/1001,30)" % tech in home
-    assert "exten => _8[3-7]XXXXXXXXX,1," in home and "exten => _89XXXXXXXXX,1," in home
+    assert "Dial(%s/1001,30)" % tech in home
+    assert "exten => _8[34]XXXXXXXXX,1," in home and "exten => _89XXXXXXXXX,1," in home
+    assert "exten => _88[1-7]XXXXXXXX,1," in home
     assert "Set(VPBX_NUMBER=7${VPBX_NUMBER:1})" in home
     assert "sipnet" not in sections["default"] and "Busy" in sections["default"]
     assert "Dial(%s/1002,30)" % tech in sections["sipnet-trunk"]
-    # The how-to's catch-all Russian route would reach 8-10 (international) and 8-809 (premium).
-    with pytest.raises(dialplan.DialplanError) as exc:
-        dialplan.normalize(model, example_vars["asterisk_dialplan_contexts"],
-                           [{"name": "ru-landline", "pattern": "_8XXXXXXXXXX", "trunk": "sipnet"},
-                            example_vars["asterisk_dialplan_routes"][1]])
-    assert "810..., 8809..." in exc.value.errors[0]
+    # The how-to's catch-all Russian route would reach 8-10 (international), 8-7xx (Kazakhstan)
+    # and 8-809 (premium); without 8-7xx, the premium range is still in it.
+    for pattern, reached in (("_8XXXXXXXXXX", "an international number: KZ shares country code +7"),
+                             ("_88XXXXXXXXX", "a premium-rate number of RU")):
+        with pytest.raises(dialplan.DialplanError) as exc:
+            dialplan.normalize(model, example_vars["asterisk_dialplan_contexts"],
+                               [{"name": "ru-landline", "pattern": pattern, "trunk": "sipnet"}]
+                               + example_vars["asterisk_dialplan_routes"][1:])
+        assert exc.value.errors[0].startswith("asterisk_dialplan_routes[0] (ru-landline).pattern: %r can reach %s"
+                                              % (pattern, reached)), exc.value.errors
     assert dialplan.features(plan) == ["voicemail", "echo_test"]

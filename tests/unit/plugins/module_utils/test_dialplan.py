@@ -22,8 +22,12 @@ def sip(driver="pjsip"):
 
 
 CONTEXTS = [{"name": "homeoffice", "routes": ["ru"]}, {"name": "guest"}]
-ROUTES = [{"name": "ru", "pattern": "_8[3-7]XXXXXXXXX", "trunk": "sipnet", "strip": 1, "prepend": "7"}]
+ROUTES = [{"name": "ru", "pattern": "_8[34]XXXXXXXXX", "trunk": "sipnet", "strip": 1, "prepend": "7"}]
 INBOUND = [{"trunk": "sipnet", "did": "74951234567", "subscriber": "1002"}]
+
+
+# The first two steps of every call a phone makes: its max_calls, counted over its calls out and in.
+CALLER_LIMIT = "\n same => n,".join(dialplan.CALLER_LIMIT)
 
 
 def build(contexts=None, routes=None, inbound=None, driver="pjsip"):
@@ -41,17 +45,17 @@ def test_the_how_tos_office_renders():
                                                      "autofallthrough=yes", "clearglobalvars=no"]
     assert any("Busy" in line for line in section(sections, "default")["lines"])
     home = "\n".join(section(sections, "homeoffice")["lines"])
-    assert ('exten => 1002,1,Dial(PJSIP/1002,30)\n same => n,VoiceMail(1002@default,${IF($["${DIALSTATUS}" = '
+    assert (' same => n,Dial(PJSIP/1002,30)\n same => n,VoiceMail(1002@default,${IF($["${DIALSTATUS}" = '
             '"BUSY"]?b:u)})\n same => n,Hangup()') in home
-    assert "exten => _8[3-7]XXXXXXXXX,1,Set(VPBX_NUMBER=${FILTER(0-9,${EXTEN})})" in home
+    assert "exten => _8[34]XXXXXXXXX,1,Set(VPBX_NUMBER=${FILTER(0-9,${EXTEN})})" in home
     assert "Set(VPBX_NUMBER=7${VPBX_NUMBER:1})" in home
-    assert "Dial(PJSIP/${VPBX_NUMBER}@sipnet,60)" in home
+    assert "Dial(PJSIP/${VPBX_NUMBER}@sipnet,60,S(7200))" in home
     assert "GROUP_COUNT(homeoffice@vpbx-calls)} > 10" in home
-    assert "exten => *97,1,VoiceMailMain" in home
+    assert "exten => *97,1," in home and "VoiceMailMain(${VPBX_CALLER}@default)" in home
     guest = "\n".join(section(sections, "guest")["lines"])
     assert "sipnet" not in guest and "exten => 1001," in guest  # internal calls only
     inbound = "\n".join(section(sections, "sipnet-trunk")["lines"])
-    assert "exten => 74951234567,1,Dial(PJSIP/1002,30)" in inbound
+    assert "exten => 74951234567,1,Set(GROUP(vpbx-phone-in)=1002)" in inbound and "Dial(PJSIP/1002,30)" in inbound
 
 
 def test_exten_never_reaches_dial():
@@ -64,7 +68,7 @@ def test_exten_never_reaches_dial():
 
 def test_chan_sip_dial_strings():
     home = "\n".join(section(dialplan.render(build(driver="chan_sip")), "homeoffice")["lines"])
-    assert "Dial(SIP/1001,30)" in home and "Dial(SIP/sipnet/${VPBX_NUMBER},60)" in home
+    assert "Dial(SIP/1001,30)" in home and "Dial(SIP/sipnet/${VPBX_NUMBER},60,S(7200))" in home
 
 
 @pytest.mark.parametrize("contexts, routes, inbound, message", [
@@ -72,7 +76,7 @@ def test_chan_sip_dial_strings():
     (None, [dict(ROUTES[0], pattern="_X.")], None, "asterisk_dialplan_routes[0] (ru).pattern: '_X.' matches any number"),
     (None, [dict(ROUTES[0], pattern="_8[3-7X")], None, "asterisk_dialplan_routes[0] (ru).pattern: '_8[3-7X': '[' without"),
     (None, [dict(ROUTES[0], pattern="_8XXXXXXXXXX")], None,
-     "asterisk_dialplan_routes[0] (ru).pattern: '_8XXXXXXXXXX' can dial 810..."),
+     "asterisk_dialplan_routes[0] (ru).pattern: '_8XXXXXXXXXX' can reach an international number"),
     (None, [dict(ROUTES[0], pattern="_8XXXXXXXXXX", international=True)], None,
      "asterisk_dialplan_contexts[0] (homeoffice).routes[0]: route 'ru' dials international/premium numbers"),
     ([{"name": "homeoffice", "routes": ["nope"]}, {"name": "guest"}], None, None,
@@ -144,9 +148,9 @@ def test_recording_goes_through_one_subroutine_with_trusted_flags():
     sections = dialplan.render(full())
     home = "\n".join(section(sections, "homeoffice")["lines"])
     # 1001 records: calls to 1001 always, calls to 1002 only when the caller's driver said so.
-    assert "exten => 1001,1,Gosub(vpbx-record,s,1(yes,1001))" in home
-    assert "exten => 1002,1,Gosub(vpbx-record,s,1(no,1002))" in home
-    assert "Gosub(vpbx-record,s,1(yes,route-ru))\n same => n,Dial(PJSIP/${VPBX_NUMBER}@sipnet,60)" in home
+    assert "exten => 1001,1,%s\n same => n,Gosub(vpbx-record,s,1(yes,1001))" % CALLER_LIMIT in home
+    assert "exten => 1002,1,%s\n same => n,Gosub(vpbx-record,s,1(no,1002))" % CALLER_LIMIT in home
+    assert "Gosub(vpbx-record,s,1(yes,route-ru))\n same => n,Dial(PJSIP/${VPBX_NUMBER}@sipnet,60,S(7200))" in home
     record = "\n".join(section(sections, "vpbx-record")["lines"])
     assert '"${VPBX_RECORD}" = "yes"' in record
     assert "n(record),MixMonitor(${STRFTIME(${EPOCH},,%Y%m%d-%H%M%S)}-${UNIQUEID}-${ARG2}.wav)" in record
@@ -169,9 +173,10 @@ def test_queue_and_conference_are_dialled_and_rendered():
     model = full()
     sections = dialplan.render(model)
     home = "\n".join(section(sections, "homeoffice")["lines"])
-    assert "exten => 600,1,Answer()\n same => n,Gosub(vpbx-record,s,1(no,queue-support))\n" \
-           " same => n,Queue(support,,,,300)" in home
-    assert "exten => 700,1,Answer()\n same => n,ConfBridge(board,vpbx-board-bridge,vpbx-board-user)" in home
+    assert "exten => 600,1,%s\n same => n,Answer()\n same => n,Gosub(vpbx-record,s,1(no,queue-support))\n" \
+           " same => n,Queue(support,,,,300)" % CALLER_LIMIT in home
+    assert "exten => 700,1,%s\n same => n,Answer()\n same => n,ConfBridge(board,vpbx-board-bridge,vpbx-board-user)" \
+        % CALLER_LIMIT in home
     inbound = "\n".join(section(sections, "sipnet-trunk")["lines"])
     assert "exten => 74950000600,1,Answer()" in inbound and "Queue(support" in inbound
     assert "exten => 74950000700,1,Answer()\n same => n,ConfBridge(board," in inbound
@@ -199,7 +204,7 @@ def test_features_and_files_follow_what_is_used():
 
 def test_star97_trusts_the_driver_not_the_caller_id():
     home = "\n".join(section(dialplan.render(full()), "homeoffice")["lines"])
-    assert "exten => *97,1,VoiceMailMain(${VPBX_CALLER}@default)" in home
+    assert "exten => *97,1,%s\n same => n,VoiceMailMain(${VPBX_CALLER}@default)" % CALLER_LIMIT in home
     assert "CALLERID" not in home
 
 
@@ -275,12 +280,26 @@ def test_a_pin_without_a_box_is_refused():
 # dialled pattern.
 @pytest.mark.parametrize("route, message", [
     ({"pattern": "_*.", "strip": 0, "prepend": ""}, "matches any number"),
-    ({"pattern": "_*810X.", "strip": 0, "prepend": ""}, "can dial 810..."),
-    ({"pattern": "_#00XXXXXXXX", "strip": 0, "prepend": ""}, "can dial 00..."),
-    ({"pattern": "_98XXXXXXXXXX", "strip": 1, "prepend": ""}, "can dial 810..., 8809..."),
-    ({"pattern": "_[1-7]XXXXXXXXX", "strip": 0, "prepend": "810"}, "can dial 810..."),
-    ({"pattern": "_[1-7]XXXXXXXXX", "strip": 0, "prepend": "00"}, "can dial 00..."),
-    ({"pattern": "_[1-7]XXXXXXXXX", "strip": 0, "prepend": "+", "chars": ["+"]}, "can dial +..."),
+    ({"pattern": "_*810X.", "strip": 0, "prepend": ""},
+     "can reach an international number: international prefix: dialled as *81022 it goes to the trunk as 81022 "),
+    ({"pattern": "_#00XXXXXXXX", "strip": 0, "prepend": ""},
+     "can reach an international number: international prefix: dialled as #0022222222 it goes to the trunk as "
+     "0022222222 "),
+    ({"pattern": "_98XXXXXXXXXX", "strip": 1, "prepend": ""},
+     "can reach an international number: KZ shares country code +7: dialled as 987222222222 it goes to the trunk "
+     "as 87222222222 "),
+    ({"pattern": "_98[0-68]XXXXXXXXX", "strip": 1, "prepend": ""}, "can reach an international number: "
+     "international prefix: dialled as 981022222222 it goes to the trunk as 81022222222 "),
+    ({"pattern": "_98[3-689]XXXXXXXXX", "strip": 1, "prepend": ""},
+     "can reach a premium-rate number of RU: dialled as 988032222222 it goes to the trunk as 88032222222 "),
+    ({"pattern": "_[1-7]XXXXXXXXX", "strip": 0, "prepend": "810"},
+     "can reach an international number: international prefix: dialled as 2222222222 it goes to the trunk as "
+     "8102222222222 "),
+    ({"pattern": "_[1-7]XXXXXXXXX", "strip": 0, "prepend": "00"}, "can reach an international number: "
+     "international prefix"),
+    ({"pattern": "_[1-7]XXXXXXXXX", "strip": 0, "prepend": "+", "chars": ["+"]},
+     "can reach an international number: another country code: dialled as 2222222222 it goes to the trunk as "
+     "+2222222222 "),
     ({"pattern": "_[1*]XXXXXXXXX", "strip": 0, "prepend": ""}, "mixes characters the number filter removes"),
 ])
 def test_the_number_sent_to_the_trunk_is_what_is_judged(route, message):
@@ -291,8 +310,8 @@ def test_the_number_sent_to_the_trunk_is_what_is_judged(route, message):
 
 
 def test_a_safe_prefix_route_stays_accepted():
-    # 9 for an outside line, then Russian landlines: what reaches the trunk is 8[3-7]... -> 7[3-7]...
-    plan = build(routes=[dict(ROUTES[0], pattern="_98[3-7]XXXXXXXXX", strip=2, prepend="7")])
+    # 9 for an outside line, then Russian landlines: what reaches the trunk is 8[34]... -> 7[34]...
+    plan = build(routes=[dict(ROUTES[0], pattern="_98[34]XXXXXXXXX", strip=2, prepend="7")])
     home = "\n".join(section(dialplan.render(plan), "homeoffice")["lines"])
     assert "Set(VPBX_NUMBER=7${VPBX_NUMBER:2})" in home
 
