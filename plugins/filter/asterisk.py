@@ -16,7 +16,10 @@ description:
     C(modules) by name, each with its C(status), and C(count)) and C(asterisk_logger_channels)
     (C(logger show channels) into a list of dicts with C(channel), C(type), C(status), C(levels)) and
     C(asterisk_config_refusals) (the lines of a stretch of the notice log saying a reload refused
-    configuration - Asterisk then keeps the previous object) and C(dpkg_packages) (the output of
+    configuration - Asterisk then keeps the previous object), C(asterisk_manager_errors) (the
+    problems of C(asterisk_manager_users) - short or name-like secrets, write classes that originate
+    calls, run commands or rewrite the configuration unless allowed - each naming the path, never a
+    secret) and C(dpkg_packages) (the output of
     C(dpkg-query -W -f='${Package}\\t${Status}\\t${Version}\\n' PKG...) into a dict by package of its
     installed C(version), empty when not installed, and its dpkg C(selection)).
 options:
@@ -44,6 +47,7 @@ from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk_features im
 from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk import (
     ParseError,
     config_refusals,
+    manager_user_errors,
     parse_logger_channels,
     parse_dpkg_packages,
     parse_module_show,
@@ -73,6 +77,10 @@ def asterisk_config_refusals(text):
     return config_refusals(str(text or ""))
 
 
+def asterisk_manager_errors(users, allow_dangerous=False):
+    return manager_user_errors(users, bool(allow_dangerous))
+
+
 def asterisk_logger_channels(text):
     return parse_logger_channels(text)
 
@@ -88,6 +96,7 @@ class FilterModule:
             "asterisk_module_show": asterisk_module_show,
             "asterisk_logger_channels": asterisk_logger_channels,
             "asterisk_config_refusals": asterisk_config_refusals,
+            "asterisk_manager_errors": asterisk_manager_errors,
             "asterisk_features": asterisk_features,
             "dpkg_packages": dpkg_packages,
         }

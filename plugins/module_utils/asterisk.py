@@ -268,3 +268,31 @@ def config_refusals(text):
                 lines.append(line)
     return lines
 
+
+
+# AMI write classes that place calls at the PBX's cost (originate), run shell commands (system,
+# command), rewrite the configuration (config), or contain them all.
+MANAGER_DANGEROUS_CLASSES = ("originate", "system", "command", "config", "all")
+
+
+def manager_user_errors(users, allow_dangerous=False, var="asterisk_manager_users"):
+    """Problems with the AMI users, each naming the path and the fix; never a secret."""
+    errors = []
+    for index, user in enumerate(users or []):
+        if not isinstance(user, dict):
+            errors.append("%s[%d]: must be a mapping with name and secret" % (var, index))
+            continue
+        name = str(user.get("name") or "")
+        path = "%s[%d] (%s)" % (var, index, name)
+        secret = str(user.get("secret") or "")
+        if len(secret) < 16 or secret == name:
+            errors.append("%s.secret: must have 16 or more characters and differ from the user name (e.g. the "
+                          "output of `openssl rand -hex 16`, kept in the vault)" % path)
+        write = [str(c).strip().lower() for c in user.get("write") or []]
+        dangerous = [c for c in MANAGER_DANGEROUS_CLASSES if c in write]
+        if dangerous and not allow_dangerous:
+            errors.append("%s.write grants %s: with the password, anyone could place calls at your cost, run "
+                          "shell commands or rewrite the configuration. Remove them, or set "
+                          "asterisk_manager_allow_dangerous_classes: true if an application on the PBX itself "
+                          "needs them" % (path, ", ".join(dangerous)))
+    return errors

@@ -22,12 +22,14 @@ import fnmatch
 FEATURES = {
     "core": {
         # Only what the collection's own dialplan calls (Dial, Gosub, GROUP/GROUP_COUNT caps, IF,
-        # FILTER/STRFTIME): Playback, Verbose, CALLERID, CHANNEL or CUT for a dialplan of your own
-        # come with asterisk_modules_extra (docs/modules.md).
+        # FILTER/STRFTIME, DIALPLAN_EXISTS and Log for the toll-fraud guard): Playback, Verbose,
+        # CALLERID, CHANNEL or CUT for a dialplan of your own come with asterisk_modules_extra
+        # (docs/modules.md).
         "description": "dialplan engine, Dial and Gosub, the dialplan functions the collection's "
-                       "dialplan uses (GROUP/GROUP_COUNT caps, IF, string filters), bridging, "
-                       "RTP, timing, G.711, the security event log",
+                       "dialplan uses (GROUP/GROUP_COUNT caps, IF, string filters, DIALPLAN_EXISTS, "
+                       "Log), bridging, RTP, timing, G.711, the security event log",
         "modules": ["pbx_config", "app_dial", "app_stack", "func_strings", "func_logic", "func_groupcount",
+                    "func_dialplan", "app_verbose",
                     "res_security_log", "res_rtp_asterisk", "res_timing_timerfd", "bridge_simple",
                     "bridge_native_rtp", "bridge_builtin_features", "bridge_builtin_interval_features",
                     "bridge_holding", "codec_ulaw", "codec_alaw", "codec_a_mu", "format_pcm"],

@@ -599,7 +599,6 @@ def _conference(conf):
 
 def render(dialplan):
     """extensions.conf as a list of {name, comment, lines}."""
-    driver = dialplan["driver"]
     subs = dialplan["subscribers"]
     sections = [
         {"name": "general", "comment": "the reference how-to's settings",

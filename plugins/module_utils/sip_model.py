@@ -72,7 +72,7 @@ rtp_timeout rtp_timeout_hold endpoint match
 defaultuser username call-limit qualify qualifyfreq qualify_frequency dtmfmode nat encryption dtlsenable
 dtlsverify dtlsautogeneratecert mailbox setvar host port insecure directmedia fromuser fromdomain
 rtptimeout rtpholdtimeout
-""".split())
+""".split()) - frozenset(RAW_FORBIDDEN)
 # Seconds without media before a call is ended (dead calls hold lines and run up bills), off hold
 # and on hold.
 RTP_TIMEOUT = 120

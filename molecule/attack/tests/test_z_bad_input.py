@@ -69,6 +69,22 @@ BAD_INPUT = [
      {"asterisk_sip_trunks": TRUNK, "asterisk_dialplan_contexts": CONTEXTS,
       "asterisk_dialplan_routes": [{"name": "out", "pattern": "_8[3-7XXX", "trunk": "provider"}]},
      "asterisk_dialplan_routes[0]"),
+    # Toll fraud: a German office's loose national route reaches 0900 premium numbers; an unknown
+    # numbering plan; a raw option that would move a phone into another context; a trunk that would
+    # make half the Internet unauthenticated; an AMI user that could place calls.
+    ("route-reaches-premium-rate", PBXS,
+     {"asterisk_sip_trunks": TRUNK, "asterisk_dialplan_contexts": CONTEXTS, "asterisk_dialplan_country": "DE",
+      "asterisk_dialplan_routes": [{"name": "out", "pattern": "_0X.", "trunk": "provider"}]},
+     "asterisk_dialplan_routes[0] (out).pattern: '_0X.' can reach"),
+    ("unknown-country", PBXS, {"asterisk_dialplan_country": "XX"}, "asterisk_dialplan_country: 'XX'"),
+    ("raw-option-overrides-the-context", PBXS,
+     {"asterisk_sip_subscribers": subscribers((1, "options", {"context": "office"}))},
+     "asterisk_sip_subscribers[1] (extension 1002).options.context"),
+    ("trunk-identify-too-wide", PBXS, {"asterisk_sip_trunks": [dict(TRUNK[0], identify=["0.0.0.0/1"])]},
+     "asterisk_sip_trunks[0] (provider).identify[0]"),
+    ("ami-user-may-originate", PBXS,
+     {"asterisk_manager_users": [{"name": "crm", "secret": "Rb7-crm-Kq2v-secret-Zt5", "write": ["call", "originate"]}]},
+     "asterisk_manager_users[0] (crm).write grants originate"),
     ("reversed-rtp-range", PBXS, {"asterisk_rtp_port_start": 20000, "asterisk_rtp_port_end": 10000},
      "asterisk_rtp_port_start"),
     ("ssh-sources-without-the-controller", PBXS,

@@ -5,15 +5,31 @@ network."""
 
 from __future__ import annotations
 
+import datetime
 import itertools
+import json
 import os
 import re
+import shlex
 import subprocess
 import time
 
 import testinfra
 import yaml
 
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+COLLECTION = "vpbx.hardened"
+RECAP = re.compile(r"^(?P<host>\S+)\s*:\s*ok=\d+\s+changed=(?P<changed>\d+)\s+unreachable=\d+\s+failed=(?P<failed>\d+)",
+                   re.MULTILINE)
+# The scenario's subscribers as its inventory has them (secrets and PINs from vault.yml).
+SUBSCRIBERS = [
+    {"extension": "1001", "name": "Director", "secret": "{{ vault_calls_secrets['1001'] }}", "record": True},
+    {"extension": "1002", "name": "Secretary", "secret": "{{ vault_calls_secrets['1002'] }}", "voicemail": True,
+     "voicemail_pin": "{{ vault_calls_pins['1002'] }}"},
+    {"extension": "1003", "name": "Away", "secret": "{{ vault_calls_secrets['1003'] }}", "voicemail": True,
+     "voicemail_pin": "{{ vault_calls_pins['1003'] }}"},
+    {"extension": "1004", "name": "Boss", "secret": "{{ vault_calls_secrets['1004'] }}", "context": "boss"},
+]
 NETWORK = "172.30.79."
 PHONES_IP = NETWORK + "50"
 PROVIDER_IP = NETWORK + "60"
@@ -41,6 +57,26 @@ def vault():
     data = yaml.safe_load(out)
     return {"secrets": {str(k): str(v) for k, v in data["vault_calls_secrets"].items()},
             "pins": {str(k): str(v) for k, v in data["vault_calls_pins"].items()}}
+
+
+def playbook(name, *args, extra=None, limit=None, vault_vars=True):
+    """Run a playbook of the collection (by its FQCN) against the scenario's inventory; the test
+    secrets come from vault.yml the way an operator would pass them (-e @vault.yml)."""
+    inventory = os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"])
+    cmd = ["ansible-playbook", "-i", inventory, "%s.%s" % (COLLECTION, name), "-l", limit or ",".join(PBX),
+           "--vault-password-file", os.path.join(scenario_dir(), "vault-password.txt"), *args]
+    if vault_vars:
+        cmd += ["-e", "@" + os.path.join(scenario_dir(), "vault.yml")]
+    if extra is not None:
+        cmd += ["-e", json.dumps(extra)]
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
+    start = time.monotonic()
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900, check=False, env=env)
+    return proc.returncode, proc.stdout + proc.stderr, time.monotonic() - start
+
+
+def changed(output):
+    return {m.group("host"): int(m.group("changed")) for m in RECAP.finditer(output)}
 
 
 def phones():
@@ -73,13 +109,8 @@ class Result:
         return "rc=%s log=%r\n%s\n%s" % (self.rc, self.log[-2000:], self.stdout[-2000:], self.messages[-3000:])
 
 
-def sipp(target, scenario, service, user=None, password=None, caller=None, port=5070, duration_ms=500,
-         source=None):
-    """One bounded sipp call from the phones container (or `source`) to target."""
+def _sipp_command(target, scenario, service, user, password, caller, port, duration_ms, local_ip, tag):
     _allowed(target)
-    host = source or phones()
-    tag = "%d-%d" % (os.getpid(), next(_counter))
-    local_ip = PROVIDER_IP if source is not None else PHONES_IP
     args = ["timeout", "90", "sipp", "-sf", "%s/%s" % (SCENARIOS, scenario), "-s", service, "-m", "1",
             "-i", local_ip, "-p", str(port), "-trace_msg", "-message_file", "/tmp/%s.msg" % tag,
             "-trace_logs", "-log_file", "/tmp/%s.log" % tag, "-nostdin", "-timeout", "60s", "-timeout_error",
@@ -91,10 +122,53 @@ def sipp(target, scenario, service, user=None, password=None, caller=None, port=
     if caller is not None:
         args += ["-inf", "%s/caller_%s.csv" % (SCENARIOS, caller)]
     args.append("%s:5060" % target)
-    run = host.run(" ".join(["%s"] * len(args)), *args)
+    return " ".join(shlex.quote(a) for a in args)
+
+
+def _collect(host, tag, rc, stdout=""):
     log = host.run("cat /tmp/%s.log 2>/dev/null; rm -f /tmp/%s.log" % (tag, tag)).stdout
     messages = host.run("cat /tmp/%s.msg 2>/dev/null; rm -f /tmp/%s.msg" % (tag, tag)).stdout
-    return Result(run.rc, log, messages, run.stdout + run.stderr)
+    return Result(rc, log, messages, stdout)
+
+
+def sipp(target, scenario, service, user=None, password=None, caller=None, port=5070, duration_ms=500,
+         source=None):
+    """One bounded sipp call from the phones container (or `source`) to target."""
+    host = source or phones()
+    tag = "%d-%d" % (os.getpid(), next(_counter))
+    local_ip = PROVIDER_IP if source is not None else PHONES_IP
+    run = host.run(_sipp_command(target, scenario, service, user, password, caller, port, duration_ms, local_ip, tag))
+    return _collect(host, tag, run.rc, run.stdout + run.stderr)
+
+
+def start(target, scenario, service, user=None, password=None, caller=None, port=5070, duration_ms=500):
+    """The same call as sipp(), from the phones container in the background: finish(tag) waits
+    for it (bounded) and returns its Result."""
+    tag = "%d-%d" % (os.getpid(), next(_counter))
+    command = _sipp_command(target, scenario, service, user, password, caller, port, duration_ms, PHONES_IP, tag)
+    phones().run("(%s >/tmp/%s.out 2>&1; echo $? >/tmp/%s.rc) &" % (command, tag, tag))
+    return tag
+
+
+def finish(tag, wait=120):
+    host = phones()
+    run = host.run("for i in $(seq %d); do [ -s /tmp/%s.rc ] && break; sleep 1; done; cat /tmp/%s.rc 2>/dev/null; "
+                   "cat /tmp/%s.out 2>/dev/null; rm -f /tmp/%s.rc /tmp/%s.out" % (wait, tag, tag, tag, tag, tag))
+    first, _, rest = run.stdout.partition("\n")
+    return _collect(host, tag, int(first) if first.strip().isdigit() else None, rest)
+
+
+TRACE_RE = re.compile(r"^-{10,} (\d{4}-\d\d-\d\d)\s+(\d\d:\d\d:\d\d\.\d+)\n\S+ message (sent|received)[^\n]*\n\n"
+                      r"([^\r\n]+)", re.MULTILINE)
+
+
+def timeline(messages):
+    """[(seconds since the first message, "sent"|"received", first line)] of a sipp message trace."""
+    out = []
+    for day, clock, direction, line in TRACE_RE.findall(messages):
+        stamp = datetime.datetime.strptime("%s %s" % (day, clock), "%Y-%m-%d %H:%M:%S.%f").timestamp()
+        out.append((stamp, direction, line.strip()))
+    return [(round(t - out[0][0], 3), d, line) for t, d, line in out] if out else []
 
 
 def register(target, extension, password):

@@ -8,53 +8,23 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
 import sys
-import time
 
 import pytest
 import testinfra
 
 import phones
 
-REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+REPO = phones.REPO
 sys.path.insert(0, os.path.join(REPO, "tests"))
 from runner import run_playbook  # noqa: E402
 
-COLLECTION = "vpbx.hardened"
-RECAP = re.compile(r"^(?P<host>\S+)\s*:\s*ok=\d+\s+changed=(?P<changed>\d+)\s+unreachable=\d+\s+failed=(?P<failed>\d+)",
-                   re.MULTILINE)
-SUBSCRIBERS = [
-    {"extension": "1001", "name": "Director", "secret": "{{ vault_calls_secrets['1001'] }}", "record": True},
-    {"extension": "1002", "name": "Secretary", "secret": "{{ vault_calls_secrets['1002'] }}", "voicemail": True,
-     "voicemail_pin": "{{ vault_calls_pins['1002'] }}"},
-    {"extension": "1003", "name": "Away", "secret": "{{ vault_calls_secrets['1003'] }}", "voicemail": True,
-     "voicemail_pin": "{{ vault_calls_pins['1003'] }}"},
-    {"extension": "1004", "name": "Boss", "secret": "{{ vault_calls_secrets['1004'] }}", "context": "boss"},
-]
+SUBSCRIBERS = phones.SUBSCRIBERS
 NEW_PHONE = {"extension": "1005", "name": "New desk", "secret": "{{ vault_calls_secrets['1005'] }}",
              "voicemail": True, "voicemail_pin": "{{ vault_calls_pins['1005'] }}"}
 PBXS = ",".join(phones.PBX)
-
-
-def playbook(name, *args, extra=None, limit=PBXS, vault_vars=True):
-    """Run a playbook of the collection (by its FQCN) against the scenario's inventory; the test
-    secrets come from vault.yml the way an operator would pass them (-e @vault.yml)."""
-    inventory = os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"])
-    cmd = ["ansible-playbook", "-i", inventory, "%s.%s" % (COLLECTION, name), "-l", limit,
-           "--vault-password-file", os.path.join(phones.scenario_dir(), "vault-password.txt"), *args]
-    if vault_vars:
-        cmd += ["-e", "@" + os.path.join(phones.scenario_dir(), "vault.yml")]
-    if extra is not None:
-        cmd += ["-e", json.dumps(extra)]
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
-    start = time.monotonic()
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900, check=False, env=env)
-    return proc.returncode, proc.stdout + proc.stderr, time.monotonic() - start
-
-
-def changed(output):
-    return {m.group("host"): int(m.group("changed")) for m in RECAP.finditer(output)}
+playbook = phones.playbook
+changed = phones.changed
 
 
 def pbx_host(name):

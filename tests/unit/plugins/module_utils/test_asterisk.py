@@ -229,3 +229,27 @@ def test_config_refusals_are_the_reload_errors_only():
         "ERROR[2163] config_options.c: Error parsing direct_media=maybe at line 20 of /etc/asterisk/pjsip.conf",
     ]
     assert config_refusals("") == [] and config_refusals(None) == []
+
+
+SECRET = "Rb7-crm-Kq2v-secret-Zt5"
+
+
+@pytest.mark.parametrize("users, allow, errors", [
+    ([{"name": "crm", "secret": SECRET, "write": ["call", "reporting"]}], False, []),
+    ([{"name": "crm", "secret": SECRET, "write": ["call", "Originate"]}], False,
+     ["asterisk_manager_users[0] (crm).write grants originate: with the password, anyone could place calls at your "
+      "cost, run shell commands or rewrite the configuration. Remove them, or set "
+      "asterisk_manager_allow_dangerous_classes: true if an application on the PBX itself needs them"]),
+    ([{"name": "ops", "secret": SECRET}, {"name": "x", "secret": SECRET, "write": ["system", "command", "config"]}],
+     False, ["asterisk_manager_users[1] (x).write grants system, command, config: with the password"]),
+    ([{"name": "x", "secret": SECRET, "write": ["all"]}], False, ["asterisk_manager_users[0] (x).write grants all:"]),
+    ([{"name": "crm", "secret": SECRET, "write": ["originate", "all"]}], True, []),
+    ([{"name": "crm", "secret": "short"}], True,
+     ["asterisk_manager_users[0] (crm).secret: must have 16 or more characters and differ from the user name"]),
+    ([{"name": "crm-monitor-user1", "secret": "crm-monitor-user1"}], False,
+     ["asterisk_manager_users[0] (crm-monitor-user1).secret: must have 16 or more"]),
+])
+def test_manager_users_that_could_place_calls_or_run_commands_are_refused(users, allow, errors):
+    found = ast.manager_user_errors(users, allow)
+    assert len(found) == len(errors) and all(f.startswith(e) for f, e in zip(found, errors)), found
+    assert not any(u["secret"] in f for u in users if u["secret"] != u["name"] for f in found)

@@ -350,3 +350,156 @@ def test_inbound_calls_ring_as_long_as_configured():
     plan = dialplan.normalize(model, [{"name": "homeoffice"}], inbound=[{"trunk": "sipnet", "subscriber": "1002"}],
                               settings={"ring_seconds": 45})
     assert "Dial(PJSIP/1002,45)" in "\n".join(section(dialplan.render(plan), "sipnet-trunk")["lines"])
+
+
+# --- toll fraud: the numbering plan's two guards, per-phone limits, call length, hours ----------
+
+def plan_build(country="RU", routes=None, contexts=None, **settings):
+    return dialplan.normalize(sip(), contexts or CONTEXTS, routes or ROUTES, INBOUND,
+                              settings=dict(settings, country=country))
+
+
+@pytest.mark.parametrize("country, route, kind, dialled, sent", [
+    ("DE", {"pattern": "_0[1-9]X.", "strip": 0, "prepend": ""}, "a premium-rate number of DE", "01377222222",
+     "01377222222"),
+    ("GB", {"pattern": "_0[1-9]XXXXXXXXX", "strip": 0, "prepend": ""}, "an international number: GG shares country "
+     "code +44", "01481222222", "01481222222"),
+    ("FR", {"pattern": "_0[1-9]XXXXXXXX", "strip": 0, "prepend": ""}, "a premium-rate number of FR", "0812222222",
+     "0812222222"),
+    ("US", {"pattern": "_1NXXNXXXXXX", "strip": 0, "prepend": ""}, "an international number: AG shares country code "
+     "+1", "12682222222", "12682222222"),
+    ("US", {"pattern": "_NXXNXXXXXX", "strip": 0, "prepend": "+1", "chars": ["+"]},
+     "an international number: AG shares country code +1", "2682222222", "+12682222222"),
+    ("RU", {"pattern": "_9[34]XXXXXXXXX", "strip": 1, "prepend": "8"}, None, None, None),
+])
+def test_a_route_that_can_reach_a_costly_number_is_refused_with_an_example(country, route, kind, dialled, sent):
+    routes = [dict(ROUTES[0], **route)]
+    if kind is None:
+        plan_build(country, routes)
+        return
+    with pytest.raises(dialplan.DialplanError) as exc:
+        plan_build(country, routes)
+    assert exc.value.errors[0].startswith(
+        "asterisk_dialplan_routes[0] (ru).pattern: %r can reach %s: dialled as %s it goes to the trunk as %s (%s plan, "
+        "asterisk_dialplan_country). Narrow the pattern, or set international: true" % (
+            route["pattern"], kind, dialled, sent, country)), exc.value.errors
+    # The way out where no pattern can leave the ranges out: the call-time guard alone.
+    plan_build(country, [dict(routes[0], call_time_guard_only=True)])
+
+
+def test_the_call_time_guard_checks_the_sent_number_before_dial():
+    built = plan_build("DE", [dict(ROUTES[0], pattern="_0X.", strip=0, prepend="", call_time_guard_only=True)])
+    sections = dialplan.render(built)
+    home = "\n".join(section(sections, "homeoffice")["lines"])
+    steps = home[home.index("exten => _0X.,1,"):].split("\n")
+    guard = steps.index(" same => n,GotoIf($[${DIALPLAN_EXISTS(vpbx-costly,${VPBX_NUMBER},1)}]?vpbx-costly,"
+                        "${VPBX_NUMBER},1)")
+    assert steps[guard - 1] == " same => n,Set(VPBX_GUARD=context homeoffice may not dial abroad)"
+    # After the number is final (filter, strip, prepend) and before the Dial.
+    assert guard > steps.index(" same => n,Set(VPBX_NUMBER=${VPBX_NUMBER:0})")
+    assert steps[guard + 1].startswith(" same => n,Dial(PJSIP/${VPBX_NUMBER}@sipnet,60,S(7200))")
+    costly = section(sections, "vpbx-costly")
+    assert "exten => _0900[135]XXXXXX,1,Goto(vpbx-refused,premium-rate,1)" in costly["lines"]
+    assert "exten => _+49900[135]XXXXXX,1,Goto(vpbx-refused,premium-rate,1)" in costly["lines"]
+    assert "exten => _00.,1,Goto(vpbx-refused,international,1)" in costly["lines"]
+    assert "libphonenumber metadata" in costly["comment"] and "DE" in costly["comment"]
+    refused = "\n".join(section(sections, "vpbx-refused")["lines"])
+    assert ("exten => premium-rate,1,Log(NOTICE,vpbx toll-fraud guard: ${VPBX_CALLER} on ${CHANNEL} dialled "
+            "${VPBX_NUMBER} - a premium-rate number of DE - ${VPBX_GUARD} - refused)\n same => n,Hangup(21)") in refused
+    # Every range the preflight judges is in the context the call-time guard reads, and nothing else.
+    assert sorted(line.split(",")[0][len("exten => "):] for line in costly["lines"]) == sorted(
+        r["pattern"] for r in built["plan"]["ranges"])
+
+
+def test_an_international_context_has_no_guard_unless_it_has_hours():
+    routes = ROUTES + [{"name": "intl", "pattern": "_810X.", "trunk": "sipnet", "strip": 3, "prepend": "00",
+                        "international": True}]
+    contexts = [{"name": "homeoffice", "routes": ["ru"]},
+                {"name": "guest", "routes": ["ru", "intl"], "international": True}]
+    sections = dialplan.render(plan_build("RU", routes, contexts))
+    guest = "\n".join(section(sections, "guest")["lines"])
+    assert "DIALPLAN_EXISTS" not in guest and "GotoIfTime" not in guest
+    contexts[1]["international_hours"] = ["08:00-19:00,mon-fri", "10:00-14:00,sat,1-15,jan-jun"]
+    guest = "\n".join(section(dialplan.render(plan_build("RU", routes, contexts)), "guest")["lines"])
+    intl = guest[guest.index("exten => _810X.,1,"):]
+    assert (" same => n,GotoIfTime(08:00-19:00,mon-fri,*,*?allowed)\n"
+            " same => n,GotoIfTime(10:00-14:00,sat,1-15,jan-jun?allowed)\n"
+            " same => n,Set(VPBX_GUARD=outside the international hours of context guest)\n"
+            " same => n,GotoIf($[${DIALPLAN_EXISTS(vpbx-costly,${VPBX_NUMBER},1)}]?vpbx-costly,${VPBX_NUMBER},1)\n"
+            " same => n(allowed),Dial(PJSIP/${VPBX_NUMBER}@sipnet,60,S(7200))") in intl
+
+
+@pytest.mark.parametrize("hours, message", [
+    ("25:00-26:00,mon-fri", "'25:00-26:00' is not valid times"),
+    ("08:00-19:00,monday", "'monday' is not valid weekdays"),
+    ("08:00-19:00,mon-fri,32", "'32' is not valid days of the month"),
+    ("08:00-19:00,mon-fri,*,june", "'june' is not valid months"),
+    ("08:00-19:00,mon-fri,*,*,Europe/Berlin", "write times,weekdays"),
+    (42, "must be a window"),
+])
+def test_international_hours_are_asterisk_time_syntax(hours, message):
+    contexts = [{"name": "homeoffice", "routes": ["ru"], "international": True, "international_hours": hours},
+                {"name": "guest"}]
+    with pytest.raises(dialplan.DialplanError) as exc:
+        plan_build("RU", None, contexts)
+    assert any(e.startswith("asterisk_dialplan_contexts[0] (homeoffice).international_hours") and message in e
+               for e in exc.value.errors), exc.value.errors
+
+
+def test_hours_need_a_context_that_may_dial_abroad():
+    with pytest.raises(dialplan.DialplanError) as exc:
+        plan_build("RU", None, [{"name": "homeoffice", "routes": ["ru"], "international_hours": "08:00-19:00,*"},
+                                {"name": "guest"}])
+    assert exc.value.errors == ["asterisk_dialplan_contexts[0] (homeoffice).international_hours: only a context with "
+                                "international: true has international calls to restrict: set international: true "
+                                "or leave the hours out"]
+
+
+@pytest.mark.parametrize("settings, message", [
+    ({"country": "ZZ"}, "asterisk_dialplan_country: 'ZZ' is not a country"),
+    ({"country": "US", "domestic_regions": ["GB"]}, "asterisk_dialplan_domestic_regions[0]: 'GB' does not share US's"),
+    ({"international_prefixes": ["0 0"]}, "asterisk_dialplan_international_prefixes[0]: '0 0'"),
+    ({"max_call_seconds": 5}, "asterisk_dialplan_max_call_seconds: 5 must be a whole number from 10 to 86400"),
+])
+def test_bad_plan_settings_name_the_variable(settings, message):
+    with pytest.raises(dialplan.DialplanError) as exc:
+        dialplan.normalize(sip(), CONTEXTS, ROUTES, INBOUND, settings=settings)
+    assert any(e.startswith(message) for e in exc.value.errors), exc.value.errors
+
+
+def test_a_route_s_calls_end_after_its_maximum_length():
+    routes = [dict(ROUTES[0], max_call_seconds=900), dict(ROUTES[0], name="ru2", pattern="_89XXXXXXXXX")]
+    contexts = [{"name": "homeoffice", "routes": ["ru", "ru2"]}, {"name": "guest"}]
+    home = "\n".join(section(dialplan.render(plan_build("RU", routes, contexts, max_call_seconds=3600)),
+                             "homeoffice")["lines"])
+    assert "Dial(PJSIP/${VPBX_NUMBER}@sipnet,60,S(900))" in home and "Dial(PJSIP/${VPBX_NUMBER}@sipnet,60,S(3600))" in home
+
+
+def test_a_phone_s_calls_out_and_in_count_against_its_max_calls():
+    sections = dialplan.render(build())
+    home = "\n".join(section(sections, "homeoffice")["lines"])
+    # Out: every call the phone makes starts with its count, from the driver's variables.
+    for ext in ("1001", "1002", "*97"):
+        assert "exten => %s,1,%s" % (ext, CALLER_LIMIT) in home, ext
+    route = home[home.index("exten => _8[34]XXXXXXXXX,1,"):]
+    assert route.index(CALLER_LIMIT) < route.index("Dial(")
+    assert "> 0${VPBX_MAX_CALLS}]?vpbx-limit,phone,1)" in CALLER_LIMIT
+    # In: a call to 1002 (max_calls 2) is busy - its voicemail - once 2 of its calls are up.
+    assert ("same => n,Set(GROUP(vpbx-phone-in)=1002)\n same => n,GotoIf($[${GROUP_COUNT(1002@vpbx-phone-in)} + "
+            "${GROUP_COUNT(1002@vpbx-phone-out)} > 2]?busy)") in home
+    assert "same => n(busy),Log(NOTICE,vpbx call limit: 1002 has 2 call(s) up" in home
+    assert "VoiceMail(1002@default,b)" in home
+    limit = "\n".join(section(sections, "vpbx-limit")["lines"])
+    assert "exten => phone,1,Log(NOTICE,vpbx call limit: ${VPBX_CALLER}" in limit and "Congestion(5)" in limit
+    inbound = "\n".join(section(sections, "sipnet-trunk")["lines"])
+    assert "Set(GROUP(vpbx-phone-in)=1002)" in inbound and "GROUP(vpbx-phone-out)=${VPBX_CALLER}" not in inbound
+    # The driver gives the dialplan the phone's limit, which the phone cannot change.
+    for driver, key in (("pjsip", "set_var"), ("chan_sip", "setvar")):
+        rendered = sip_model.render(sip(driver), {})
+        options = [o for s in rendered["sections"] for o in s["options"] if o[0] == key]
+        assert [key, "VPBX_MAX_CALLS=2"] in options, options
+
+
+def test_no_route_no_guard_contexts():
+    sections = dialplan.render(dialplan.normalize(sip(), [{"name": "homeoffice"}, {"name": "guest"}], [], INBOUND))
+    assert not {"vpbx-costly", "vpbx-refused"} & {s["name"] for s in sections}

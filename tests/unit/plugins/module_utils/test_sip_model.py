@@ -1120,3 +1120,86 @@ def test_bug_chan_sip_registry_truncates_long_user_names():
              "Tue, 13 Jan 2026 10:00:00\n"
              "1 SIP registrations.\n")
     assert sm.parse_sip_registry(shown) == sm.names(model)["registrations"]
+
+
+# ==============================================================================================
+# Toll fraud: nothing in raw options overrides a guard; trunks identify narrow networks; dead
+# calls end
+# ==============================================================================================
+
+def _maximal(driver):
+    """A model using every field that adds options: NAT, DTLS, voicemail, recording, a trunk with
+    registration, From headers and identify."""
+    subs = [sub(nat=True, media_encryption="dtls", transport="tls", voicemail=True, voicemail_pin="480315",
+                record=True, contact_permit=["192.0.2.0/25"], deny=["192.0.2.7/32"], max_calls=3),
+            sub("1002", qualify=False, media_encryption="sdes", transport="tls")]
+    trunks = [trunk(username="office", secret=TRUNK_SECRET, from_user="office", from_domain="sipnet.ru",
+                    register=True, identify=["212.53.40.0/24"])]
+    sets = settings(CHAN_SIP if driver == "chan_sip" else PJSIP, transports=["udp", "tls"])
+    return sm.normalize(subs, trunks, settings=sets)
+
+
+@pytest.mark.parametrize("driver", ["pjsip", "chan_sip"])
+def test_every_key_the_model_renders_on_a_phone_or_trunk_is_refused_as_a_raw_option(driver):
+    rendered = sm.render(_maximal(driver), {"tls_cert_file": "/etc/asterisk/keys/pbx.pem",
+                                            "tls_key_file": "/etc/asterisk/keys/pbx.key"})
+    # Raw options go to the phone's or trunk's endpoint (PJSIP) or peer (chan_sip).
+    keys = {k for s in rendered["sections"] if s["name"] in ("1001", "1002", "sipnet")
+            and dict(s["options"]).get("type") in (None, "endpoint", "peer") for k, _ in s["options"]}
+    assert keys and keys <= sm.MODEL_KEYS | set(sm.RAW_FORBIDDEN), sorted(keys - sm.MODEL_KEYS - set(sm.RAW_FORBIDDEN))
+
+
+@pytest.mark.parametrize("key", sorted(sm.MODEL_KEYS))
+def test_a_raw_option_may_not_override_a_key_the_model_owns(key):
+    for subscribers, trunks, path in (([sub(options={key: "x"})], None, S01),
+                                      ([sub()], [trunk(options={key: "x"})], T0)):
+        with pytest.raises(sm.ModelError) as exc:
+            sm.normalize(subscribers, trunks, settings=PJSIP)
+        assert exc.value.errors == ["%s.options.%s: not allowed as a raw option: the model sets %s itself (from its "
+                                    "fields, or as the hardening requires) and a raw value would override it"
+                                    % (path, key, key)]
+
+
+@pytest.mark.parametrize("networks, wide, error", [
+    (["0.0.0.0/1"], False, "0.0.0.0/1 is wider than an IPv4 /16"),
+    (["212.52.0.0/15"], False, "212.52.0.0/15 is wider than an IPv4 /16"),
+    (["2001:db8::/32"], False, "2001:db8::/32 is wider than an IPv6 /48"),
+    (["212.53.0.0/16", "2001:db8:1::/48"], False, None),
+    (["0.0.0.0/1"], True, None),
+])
+def test_a_trunk_identify_wider_than_a_16_or_48_needs_identify_wide(networks, wide, error):
+    trunks = [trunk(identify=networks, identify_wide=wide)]
+    if error is None:
+        assert sm.normalize([sub()], trunks, settings=PJSIP)["trunks"][0]["identify"] == networks
+        return
+    with pytest.raises(sm.ModelError) as exc:
+        sm.normalize([sub()], trunks, settings=PJSIP)
+    assert exc.value.errors == ["%s.identify[0]: %s: every address in it would be trunk sipnet, unauthenticated. "
+                                "List the provider's signalling addresses, or set identify_wide: true to accept "
+                                "that" % (T0, error)]
+
+
+@pytest.mark.parametrize("driver, section, options", [
+    ("pjsip", "1001", [["rtp_timeout", "30"], ["rtp_timeout_hold", "900"]]),
+    ("pjsip", "sipnet", [["rtp_timeout", "30"], ["rtp_timeout_hold", "900"]]),
+    ("chan_sip", "general", [["rtptimeout", "30"], ["rtpholdtimeout", "900"]]),
+])
+def test_dead_calls_end_after_the_rtp_timeout(driver, section, options):
+    model = sm.normalize([sub()], [trunk()], settings=settings(CHAN_SIP if driver == "chan_sip" else PJSIP,
+                                                               rtp_timeout=30, rtp_hold_timeout=900))
+    rendered = [o for s in sm.render(model, {})["sections"] if s["name"] == section for o in s["options"]]
+    for option in options:
+        assert option in rendered, rendered
+    default = sm.render(sm.normalize([sub()], settings=PJSIP), {})["sections"]
+    assert ["rtp_timeout", "120"] in [o for s in default if s["name"] == "1001" for o in s["options"]]
+
+
+@pytest.mark.parametrize("sets, error", [
+    ({"rtp_timeout": 5}, "asterisk_sip_rtp_timeout: must be from 10 to 3600, got 5"),
+    ({"rtp_timeout": 300, "rtp_hold_timeout": 200}, "asterisk_sip_rtp_hold_timeout: 200 must be longer than the RTP "
+                                                    "timeout (300)"),
+])
+def test_rtp_timeouts_are_checked(sets, error):
+    with pytest.raises(sm.ModelError) as exc:
+        sm.normalize([sub()], settings=settings(**sets))
+    assert any(e.startswith(error) for e in exc.value.errors), exc.value.errors
