@@ -561,12 +561,6 @@ def _route(dialplan, ctx, route):
         + guard + after
 
 
-def _slug(entry):
-    """The vpbx-refused extension of a range: its kind, and the region for another region's numbers."""
-    region = re.match(r"^([A-Z]{2}) ", entry.get("note") or "")
-    return entry["kind"] + ("-" + region.group(1).lower() if region else "")
-
-
 def _guard_sections(dialplan):
     plan = dialplan["plan"]
     costly = [{"name": "vpbx-costly", "comment": "the numbers a context without international: true never sends to a "
@@ -574,10 +568,10 @@ def _guard_sections(dialplan):
                "(national prefix %s, bare, %s, +%s), and asterisk_dialplan_*_prefixes"
                % (plan["country"], plan["metadata"], plan["national_prefix"] or "none", plan["country_code"],
                   plan["country_code"]),
-               "lines": ["exten => %s,1,Goto(vpbx-refused,%s,1)" % (r["pattern"], _slug(r)) for r in plan["ranges"]]}]
+               "lines": ["exten => %s,1,Goto(vpbx-refused,%s,1)" % (r["pattern"], r["name"]) for r in plan["ranges"]]}]
     refused, seen = [], set()
     for entry in plan["ranges"]:
-        slug = _slug(entry)
+        slug = entry["name"]
         if slug in seen:
             continue
         seen.add(slug)

@@ -273,8 +273,9 @@ def regions_sharing(country):
 
 
 def plan(country, extra_international=(), extra_premium=(), domestic=()):
-    """The costly ranges of `country` (ISO 3166-1 alpha-2) as [{kind, pattern, note}], sorted,
-    one pattern per line of the guard context. `domestic`: other regions sharing the country code
+    """The costly ranges of `country` (ISO 3166-1 alpha-2) as [{kind, pattern, note, name}],
+    sorted, one pattern per line of the guard context (name: the refusal it leads to, one per kind
+    and note). `domestic`: other regions sharing the country code
     whose ordinary numbers the office's provider bills as national (e.g. CA for US)."""
     phonenumbers, PhoneMetadata = _phonenumbers()
     country = str(country or "").upper()
@@ -286,24 +287,25 @@ def plan(country, extra_international=(), extra_premium=(), domestic=()):
     national_prefix = meta.national_prefix or ""
     ranges = {}
 
-    def add(kind, pat, note):
-        ranges.setdefault(pat, (kind, note))
+    def add(kind, pat, note, name=None):
+        ranges.setdefault(pat, (kind, note, name or kind))
 
-    def national_forms(kind, seqs, note):
+    def national_forms(kind, seqs, note, name=None):
         for seq in seqs:
-            add(kind, pattern(national_prefix, seq), note)
-            add(kind, pattern("", seq), note)
-            add(kind, pattern(cc, seq), note)
-            add(kind, pattern("+" + cc, seq), note)
+            add(kind, pattern(national_prefix, seq), note, name)
+            add(kind, pattern("", seq), note, name)
+            add(kind, pattern(cc, seq), note, name)
+            add(kind, pattern("+" + cc, seq), note, name)
 
     idd = set()
     for seq in sequences(meta.international_prefix or ITU_INTERNATIONAL_PREFIX) | {tuple(frozenset(c) for c in
                                                                                   ITU_INTERNATIONAL_PREFIX)}:
         idd.add("".join(_class(s) for s in seq))
-        add("international", pattern("", seq, "."), "international prefix")
+        add("international", pattern("", seq, "."), "international prefix", "international-prefix")
     for index, digit in enumerate(cc):
         others = frozenset(DIGITS) - {digit}
-        add("international", pattern("+" + cc[:index], (others,), "."), "another country code")
+        add("international", pattern("+" + cc[:index], (others,), "."), "another country code",
+            "international-code")
     sharing = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(meta.country_code, ())
     domestic = {str(r).upper() for r in domestic or ()}
     ordinary = set().union(*(_desc_sequences(getattr(meta, t)) for t in ORDINARY_TYPES))
@@ -321,7 +323,8 @@ def plan(country, extra_international=(), extra_premium=(), domestic=()):
         # Where the two regions share ranges (integrated numbering: AX in FI's, CX in AU's), the
         # shared ones are this country's own.
         seqs = _subtract(seqs, ordinary)
-        national_forms("international", _merge(seqs), "%s shares country code +%s" % (region, cc))
+        national_forms("international", _merge(seqs), "%s shares country code +%s" % (region, cc),
+                       "international-%s" % region.lower())
     for attribute, kind in COSTLY_TYPES:
         national_forms(kind, _desc_sequences(getattr(meta, attribute)), "")
     short = PhoneMetadata.short_metadata_for_region(country)
@@ -333,7 +336,7 @@ def plan(country, extra_international=(), extra_premium=(), domestic=()):
                                 ("configured-premium", extra_premium, "asterisk_dialplan_premium_prefixes")):
         for prefix in prefixes or ():
             add(kind, "_%s." % prefix, var)
-    out = [{"kind": kind, "pattern": pat, "note": note} for pat, (kind, note) in ranges.items()]
+    out = [{"kind": kind, "pattern": pat, "note": note, "name": name} for pat, (kind, note, name) in ranges.items()]
     out.sort(key=lambda r: (KINDS.index(r["kind"]), r["note"], r["pattern"]))
     return {"country": country, "country_code": cc, "national_prefix": national_prefix,
             "international_prefixes": sorted(idd), "metadata": metadata_version(), "ranges": out}

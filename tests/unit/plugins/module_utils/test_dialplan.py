@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.vpbx.hardened.plugins.module_utils import dialplan
+from ansible_collections.vpbx.hardened.plugins.module_utils import numbering
 from ansible_collections.vpbx.hardened.plugins.module_utils import sip_model
 
 SECRET = "Unit-test-Secret-alpha-q9"
@@ -401,11 +402,17 @@ def test_the_call_time_guard_checks_the_sent_number_before_dial():
     costly = section(sections, "vpbx-costly")
     assert "exten => _0900[135]XXXXXX,1,Goto(vpbx-refused,premium-rate,1)" in costly["lines"]
     assert "exten => _+49900[135]XXXXXX,1,Goto(vpbx-refused,premium-rate,1)" in costly["lines"]
-    assert "exten => _00.,1,Goto(vpbx-refused,international,1)" in costly["lines"]
+    assert "exten => _00.,1,Goto(vpbx-refused,international-prefix,1)" in costly["lines"]
     assert "libphonenumber metadata" in costly["comment"] and "DE" in costly["comment"]
     refused = "\n".join(section(sections, "vpbx-refused")["lines"])
     assert ("exten => premium-rate,1,Log(NOTICE,vpbx toll-fraud guard: ${VPBX_CALLER} on ${CHANNEL} dialled "
             "${VPBX_NUMBER} - a premium-rate number of DE - ${VPBX_GUARD} - refused)\n same => n,Hangup(21)") in refused
+    # Each range leads to the refusal that names it.
+    for entry in built["plan"]["ranges"]:
+        line = "exten => %s,1,Log(NOTICE,vpbx toll-fraud guard: ${VPBX_CALLER} on ${CHANNEL} dialled ${VPBX_NUMBER} - %s -" \
+            % (entry["name"], numbering.describe(entry, "DE"))
+        assert "exten => %s,1,Goto(vpbx-refused,%s,1)" % (entry["pattern"], entry["name"]) in costly["lines"]
+        assert line in refused, entry
     # Every range the preflight judges is in the context the call-time guard reads, and nothing else.
     assert sorted(line.split(",")[0][len("exten => "):] for line in costly["lines"]) == sorted(
         r["pattern"] for r in built["plan"]["ranges"])
