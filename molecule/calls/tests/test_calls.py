@@ -16,19 +16,6 @@ import pytest
 import phones
 
 
-@pytest.fixture(scope="module")
-def vault():
-    return phones.vault()
-
-
-@pytest.fixture
-def pbx(host):
-    name = host.backend.get_hostname()
-    if name not in phones.PBX:
-        pytest.skip("%s is not a PBX" % name)
-    return dict(phones.PBX[name], name=name, host=host)
-
-
 def call(pbx, vault, caller, number, duration_ms=500):
     """`caller` dials `number` with its credentials (answering the PBX's challenge)."""
     return phones.sipp(pbx["ip"], "invite.xml", number, caller, vault["secrets"][caller], caller=caller,
