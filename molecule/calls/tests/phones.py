@@ -176,21 +176,21 @@ def register(target, extension, password):
 
 
 class Answerer:
-    """A sipp UAS (answer.xml: one call answered, or up to `calls`; NOTIFY/OPTIONS acknowledged) in the background,
-    bounded by `timeout`; its message trace shows what reached it."""
+    """A sipp UAS (answer.xml: one call answered, every call with many=True; NOTIFY/OPTIONS
+    acknowledged) in the background, bounded by `timeout`; its message trace shows what reached it."""
 
-    def __init__(self, host, ip, port, seconds=60, calls=1):
+    def __init__(self, host, ip, port, seconds=60, many=False):
         self.host, self.ip, self.port = host, ip, port
         self.trace = "/tmp/uas-%d-%d.msg" % (port, next(_counter))
         self.host.run("rm -f %s" % self.trace)
         scenario = "%s/answer.xml" % SCENARIOS
-        if calls > 1:
-            # answer.xml stops taking calls once its first call ends: without that step, the same
-            # scenario answers up to `calls` calls, one after another or at once.
-            scenario = "/tmp/answer-%d.xml" % calls
+        if many:
+            # answer.xml stops taking calls once its first call ends: without that step the same
+            # scenario answers every call, one after another or at once, until `timeout` ends it.
+            scenario = "/tmp/answer-many.xml"
             self.host.run("sed '/stop_gracefully/d' %s/answer.xml > %s" % (SCENARIOS, scenario))
-        cmd = ("nohup timeout %d sipp -sf %s -m %d -i %s -p %d -trace_msg -message_file %s -nostdin "
-               ">/dev/null 2>&1 &" % (seconds, scenario, calls, ip, port, self.trace))
+        cmd = ("nohup timeout %d sipp -sf %s -i %s -p %d -trace_msg -message_file %s -nostdin "
+               ">/dev/null 2>&1 &" % (seconds, scenario, ip, port, self.trace))
         self.host.run(cmd)
         deadline = time.monotonic() + 10
         while not self.host.run("ss -Hlun 'sport = :%d'" % port).stdout.strip():
@@ -210,4 +210,4 @@ class Answerer:
         return self.requests(("INVITE",))
 
     def stop(self):
-        self.host.run("pkill -f 'answer[-0-9]*[.]xml -m [0-9]+ -i %s -p %d ' || true" % (self.ip, self.port))
+        self.host.run("pkill -f 'answer(-many)?[.]xml -i %s -p %d ' || true" % (self.ip, self.port))

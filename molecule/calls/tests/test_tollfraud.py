@@ -66,7 +66,7 @@ def log_mark(host):
 def test_each_plan_s_costly_numbers_never_reach_the_provider(pbx, vault):
     plan = PLANS[pbx["name"]]
     mark = log_mark(pbx["host"])
-    answerer = phones.Answerer(phones.provider(), phones.PROVIDER_IP, 5060, calls=len(plan["refused"]) + 1)
+    answerer = phones.Answerer(phones.provider(), phones.PROVIDER_IP, 5060, many=True)
     try:
         refused = {number: call(pbx["ip"], vault, "1001", number) for number, _ in plan["refused"]}
         # The control: the same phone, the same route, a national number of the plan.
@@ -89,7 +89,7 @@ def test_a_phone_s_third_simultaneous_trunk_call_is_refused(pbx, vault):
     """1001 has max_calls 2 (the model's default): two held calls go out, the third is refused -
     by the dialplan's count on PJSIP, by the driver's call-limit as well on chan_sip."""
     mark = log_mark(pbx["host"])
-    answerer = phones.Answerer(phones.provider(), phones.PROVIDER_IP, 5060, seconds=90, calls=2)
+    answerer = phones.Answerer(phones.provider(), phones.PROVIDER_IP, 5060, seconds=90, many=True)
     try:
         held = [phones.start(pbx["ip"], "invite.xml", "8495123456%d" % i, "1001", vault["secrets"]["1001"],
                              caller="1001", port=5091 + i, duration_ms=12000) for i in range(2)]
@@ -124,7 +124,7 @@ def test_a_call_past_its_route_s_maximum_length_is_cut():
     """On every PBX at once: a 25 s call on `national` (max_call_seconds 10) gets the PBX's BYE
     about 10 s after the answer; a 15 s call on `ru` (the default, 7200 s) ends as its caller says."""
     vault = phones.vault()
-    answerer = phones.Answerer(phones.provider(), phones.PROVIDER_IP, 5060, seconds=90, calls=2 * len(phones.PBX))
+    answerer = phones.Answerer(phones.provider(), phones.PROVIDER_IP, 5060, seconds=90, many=True)
     try:
         calls = {}
         for i, (name, pbx) in enumerate(sorted(phones.PBX.items())):
@@ -206,7 +206,7 @@ def test_international_hours_follow_the_pbx_clock():
     try:
         marks = {name: log_mark(pbx_host(name)) for name in phones.PBX}
         for name, pbx in sorted(phones.PBX.items()):
-            answerer = phones.Answerer(phones.provider(), phones.PROVIDER_IP, 5060, calls=2)
+            answerer = phones.Answerer(phones.provider(), phones.PROVIDER_IP, 5060, many=True)
             try:
                 refused = call(pbx["ip"], vault, "1005", "810441234567")
                 allowed = call(pbx["ip"], vault, "1004", "810441234567")
