@@ -141,6 +141,29 @@ TRUNK_DEFAULTS = {
 }
 
 
+# zxcvbn's score (0-4) a subscriber secret needs: 4 is 10^10 guesses or more - keyboard walks,
+# sequences, dates and words with digits score lower. A digest captured on the wire is cracked
+# offline at billions of guesses a second.
+MIN_SECRET_SCORE = 4
+STRENGTH_PREFIX = 24
+
+
+def strength(secret, user_inputs=()):
+    """zxcvbn's estimate of a secret ({score, guesses_log10, warning}); zxcvbn is a controller
+    requirement (requirements.txt), imported only here."""
+    try:
+        from zxcvbn import zxcvbn  # pylint: disable=import-outside-toplevel
+    except ImportError as exc:  # pragma: no cover - depends on the controller
+        raise ModelError(["the controller needs the Python package zxcvbn to judge secrets: pip install -r "
+                          "requirements.txt, or pip install 'zxcvbn==4.5.0' in the Python that runs ansible "
+                          "(%s)" % exc])
+    # zxcvbn's cost grows with the length (a 1000-phone model is judged in every run): the first 24
+    # characters decide - a guessable start is not made safe by what follows it.
+    result = zxcvbn(secret[:STRENGTH_PREFIX], user_inputs=[str(u) for u in user_inputs if u])
+    return {"score": result["score"], "guesses_log10": result["guesses_log10"],
+            "warning": (result.get("feedback") or {}).get("warning") or ""}
+
+
 class ModelError(ValueError):
     """Bad input. ``errors`` lists every problem found (variable path: problem — fix)."""
 
@@ -294,6 +317,7 @@ class _Checker:
         if policy is None:
             return text
         low = text.lower()
+        errors_before = len(self.errors)
         min_length = policy.get("min_length", 16)
         if len(text) < min_length:
             self.err(path, "is %d characters long, the policy wants at least %d "
@@ -314,6 +338,15 @@ class _Checker:
             self.err(path, "is made of a known weak word or only digits and punctuation: use a random secret")
         elif len(set(low)) < min(8, max(1, len(text) // 2)):
             self.err(path, "repeats too few different characters (%d): use a random secret" % len(set(low)))
+        # The estimate judges what the rules above let through.
+        if len(self.errors) == errors_before and policy.get("min_score", MIN_SECRET_SCORE):
+            estimate = strength(text, forbidden)
+            if estimate["score"] < policy.get("min_score", MIN_SECRET_SCORE):
+                self.err(path, "is easy to guess (zxcvbn: %d of 4, about 10^%d guesses%s; "
+                               "asterisk_sip_secret_min_score is %d): use a random secret, e.g. the output of "
+                               "`openssl rand -hex 16`" % (estimate["score"], int(estimate["guesses_log10"]),
+                                                          ": " + estimate["warning"] if estimate["warning"] else "",
+                                                          policy.get("min_score", MIN_SECRET_SCORE)))
         return text
 
 
@@ -395,7 +428,8 @@ def normalize(subscribers, trunks=None, subscriber_defaults=None, trunk_defaults
     names.update(variables or {})
     check = _Checker()
     policy = {"min_length": int(settings.get("secret_min_length", 16)),
-              "weak_words": list(settings.get("weak_words") or [])}
+              "weak_words": list(settings.get("weak_words") or []),
+              "min_score": int(settings.get("secret_min_score", MIN_SECRET_SCORE))}
 
     driver = check.choice(names["driver"], settings.get("driver", "pjsip"), DRIVERS) or "pjsip"
     major = re.match(r"^\s*(\d+)", _text(settings.get("major")))

@@ -1203,3 +1203,29 @@ def test_rtp_timeouts_are_checked(sets, error):
     with pytest.raises(sm.ModelError) as exc:
         sm.normalize([sub()], settings=settings(**sets))
     assert any(e.startswith(error) for e in exc.value.errors), exc.value.errors
+
+
+@pytest.mark.parametrize("secret", [
+    "qwertyuiopasdfghjk",      # a keyboard row
+    "1qaz2wsx3edc4rfv5tgb",    # a keyboard walk in columns
+    "abcdefghijklmnop12",      # a sequence
+    "Welcome2024!!!!!",        # a word, a year, a run
+    "Password!Password!",      # a word twice
+    "Summer2023Summer",        # a season, a year, the season again
+])
+def test_a_secret_from_an_attacker_s_word_list_is_refused(secret):
+    with pytest.raises(sm.ModelError) as exc:
+        sm.normalize([sub(secret=secret)], settings=PJSIP)
+    assert len(exc.value.errors) == 1 and exc.value.errors[0].startswith(S01 + ".secret: "), exc.value.errors
+    assert secret not in exc.value.errors[0]
+
+
+def test_the_strength_estimate_speaks_for_itself_and_can_be_switched_off():
+    with pytest.raises(sm.ModelError) as exc:
+        sm.normalize([sub(secret="1qaz2wsx3edc4rfv5tgb")], settings=PJSIP)
+    assert re.match(r"^%s\.secret: is easy to guess \(zxcvbn: [0-3] of 4, about 10\^\d+ guesses.*; "
+                    r"asterisk_sip_secret_min_score is 4\): use a random secret" % re.escape(S01), exc.value.errors[0])
+    assert sm.normalize([sub(secret="1qaz2wsx3edc4rfv5tgb")], settings=settings(secret_min_score=0))
+    # What `openssl rand -hex 16` and `-base64 18` give passes.
+    for secret in ("9f86d081884c7d659a2feaa0c55ad015", "q2Xw8vN+e1LmZk3Ry7Tb/pQa"):
+        assert sm.normalize([sub(secret=secret)], settings=PJSIP)["subscribers"][0]["secret"] == secret
