@@ -71,7 +71,7 @@ media_encryption dtls_auto_generate_cert dtls_verify mailboxes set_var from_user
 rtp_timeout rtp_timeout_hold endpoint match
 defaultuser username call-limit qualify qualifyfreq qualify_frequency dtmfmode nat encryption dtlsenable
 dtlsverify dtlsautogeneratecert mailbox setvar host port insecure directmedia fromuser fromdomain
-rtptimeout rtpholdtimeout
+rtptimeout rtpholdtimeout sdp_owner sdp_session
 """.split()) - frozenset(RAW_FORBIDDEN)
 # Seconds without media before a call is ended (dead calls hold lines and run up bills), off hold
 # and on hold.
@@ -697,6 +697,12 @@ def _rtp_timeouts(model):
             ["rtp_timeout_hold", str(model.get("rtp_hold_timeout", RTP_HOLD_TIMEOUT))]]
 
 
+def _sdp_identity(ua):
+    """PJSIP: the SDP's origin user and session name (o=, s=) - "Asterisk" by default - say nothing
+    either (chan_sip: sdpowner/sdpsession in [general])."""
+    return [["sdp_owner", ua.replace(" ", "")], ["sdp_session", ua]]
+
+
 def _section(name, options, comment="", suffix=""):
     return {"name": name, "suffix": suffix, "comment": comment, "options": options}
 
@@ -766,7 +772,7 @@ def _render_pjsip(model, settings):
             ["trust_id_inbound", "no"],
             ["send_pai", "no"],
             ["device_state_busy_at", str(sub["max_calls"])],
-        ] + _rtp_timeouts(model)
+        ] + _rtp_timeouts(model) + _sdp_identity(ua)
         if sub["nat"]:
             options += [["rtp_symmetric", "yes"], ["force_rport", "yes"], ["rewrite_contact", "yes"]]
         if sub["media_encryption"] != "none":
@@ -807,7 +813,7 @@ def _render_pjsip(model, settings):
             ["identify_by", "ip"],
             ["trust_id_inbound", "no"],
             ["device_state_busy_at", str(trunk["max_calls"])],
-        ] + _rtp_timeouts(model)
+        ] + _rtp_timeouts(model) + _sdp_identity(ua)
         if trunk["secret"]:
             options.append(["outbound_auth", "%s-auth" % name])
         if trunk["from_user"]:

@@ -126,8 +126,10 @@ def _sipp_command(target, scenario, service, user, password, caller, port, durat
 
 
 def _collect(host, tag, rc, stdout=""):
+    """The run's Result; every call test checks here that nothing the PBX sent names it."""
     log = host.run("cat /tmp/%s.log 2>/dev/null; rm -f /tmp/%s.log" % (tag, tag)).stdout
     messages = host.run("cat /tmp/%s.msg 2>/dev/null; rm -f /tmp/%s.msg" % (tag, tag)).stdout
+    _no_fingerprint(messages)
     return Result(rc, log, messages, stdout)
 
 
@@ -156,6 +158,23 @@ def finish(tag, wait=120):
                    "cat /tmp/%s.out 2>/dev/null; rm -f /tmp/%s.rc /tmp/%s.out" % (wait, tag, tag, tag, tag, tag))
     first, _, rest = run.stdout.partition("\n")
     return _collect(host, tag, int(first) if first.strip().isdigit() else None, rest)
+
+
+# What a scanner reads off a PBX: the product's name or a version number (16.28.0, 22.10.1), in any
+# header or SDP line of what the PBX sends (an address is not a version: four numbers).
+FINGERPRINT_RE = re.compile(r"asterisk|(?<![\d.])\d{1,2}\.\d{1,2}\.\d{1,3}(?![\d.])", re.IGNORECASE)
+
+
+def fingerprints(messages):
+    """The lines of the received messages of a sipp trace that name the product or a version."""
+    blocks = re.split(r"^-{10,}.*$", messages, flags=re.MULTILINE)
+    return [line.strip() for block in blocks if re.search(r"message received", block)
+            for line in block.splitlines()[1:] if FINGERPRINT_RE.search(line)]
+
+
+def _no_fingerprint(messages):
+    found = fingerprints(messages)
+    assert not found, "the PBX gave itself away: %s" % found
 
 
 TRACE_RE = re.compile(r"^-{10,} (\d{4}-\d\d-\d\d)\s+(\d\d:\d\d:\d\d\.\d+)\n\S+ message (sent|received)[^\n]*\n\n"
@@ -202,8 +221,11 @@ class Answerer:
         return self.host.run("cat %s 2>/dev/null" % self.trace).stdout
 
     def requests(self, methods=("INVITE", "ACK", "BYE", "NOTIFY", "OPTIONS", "CANCEL")):
-        """Request lines of the requests received (INVITE sip:...@... SIP/2.0), in order."""
-        found = re.findall(r"^([A-Z]+ sip:\S+ SIP/2\.0)", self.messages(), flags=re.MULTILINE)
+        """Request lines of the requests received (INVITE sip:...@... SIP/2.0), in order; none of
+        what the PBX sent may name it."""
+        messages = self.messages()
+        _no_fingerprint(messages)
+        found = re.findall(r"^([A-Z]+ sip:\S+ SIP/2\.0)", messages, flags=re.MULTILINE)
         return [r for r in found if r.split()[0] in methods]
 
     def invites(self):

@@ -373,6 +373,10 @@ RENDERED = [
     ("pjsip", ("transport-tls", "transport"), "ca_list_file", "/etc/ssl/certs/ca-certificates.crt"),
     ("pjsip", ("transport-tls", "transport"), "verify_server", "yes"),
     ("pjsip", ("1001", "endpoint"), "allow_unauthenticated_options", "no"),
+    # The SDP's o= and s= lines name no product either (PJSIP's default session name is "Asterisk").
+    ("pjsip", ("1001", "endpoint"), "sdp_session", "Telephone System"),
+    ("pjsip", ("1001", "endpoint"), "sdp_owner", "TelephoneSystem"),
+    ("pjsip", ("sipnet", "endpoint"), "sdp_session", "Telephone System"),
     ("pjsip", ("1001", "endpoint"), "identify_by", "username"),
     ("pjsip", ("carrier", "endpoint"), "identify_by", "ip"),
     ("pjsip", ("sipnet", "endpoint"), "identify_by", "ip"),
