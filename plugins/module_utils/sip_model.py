@@ -617,6 +617,15 @@ def normalize(subscribers, trunks=None, subscriber_defaults=None, trunk_defaults
             "options": check.raw_options(path + ".options", item.get("options")),
         })
 
+    if driver == "chan_sip" and len({sub["nat"] for sub in out_subscribers}) > 1:
+        majority = sum(sub["nat"] for sub in out_subscribers) * 2 >= len(out_subscribers)
+        for index, sub in enumerate(out_subscribers):
+            if sub["nat"] != majority:
+                check.err("%s[%d] (extension %s).nat" % (names["subscribers"], index, sub["extension"]),
+                          "%s while other subscribers say %s: chan_sip answers a peer whose nat differs from "
+                          "[general] at another port than an unknown user, which names it to a scanner. Give "
+                          "every subscriber the same nat (asterisk_sip_subscriber_defaults), or use pjsip"
+                          % (str(sub["nat"]).lower(), str(majority).lower()))
     rtp_timeout = check.integer(names.get("rtp_timeout", "asterisk_sip_rtp_timeout"),
                                 settings.get("rtp_timeout", RTP_TIMEOUT), 10, 3600)
     rtp_hold_timeout = check.integer(names.get("rtp_hold_timeout", "asterisk_sip_rtp_hold_timeout"),
@@ -867,6 +876,14 @@ def _hostport(host, port, brackets=True):
     return "%s:%s" % (host, port)
 
 
+CHAN_SIP_NAT = {True: "force_rport,comedia", False: "no"}
+
+
+def _chan_sip_nat(model):
+    """The subscribers' one nat setting (normalize refuses a mix on chan_sip)."""
+    return any(sub["nat"] for sub in model["subscribers"])
+
+
 CHAN_SIP_DTMF = {"rfc4733": "rfc2833", "inband": "inband", "info": "info", "auto": "auto"}
 
 
@@ -906,7 +923,9 @@ def _render_chan_sip(model, settings):
         ["trustrpid", "no"], ["sendrpid", "no"],
         ["srvlookup", "yes"],
         ["directmedia", "no"],
-        ["nat", "no"],
+        # One NAT setting for every peer: a peer whose nat differs from [general] is answered at
+        # another port than an unknown user ("can make the name of that peer/user discoverable").
+        ["nat", CHAN_SIP_NAT[_chan_sip_nat(model)]],
         # Dead calls end: no media for this long (on hold: the longer one).
         ["rtptimeout", str(model.get("rtp_timeout", RTP_TIMEOUT))],
         ["rtpholdtimeout", str(model.get("rtp_hold_timeout", RTP_HOLD_TIMEOUT))],
@@ -936,7 +955,6 @@ def _render_chan_sip(model, settings):
             options.append(["qualifyfreq", str(sub["qualify"])])
         options += [["dtmfmode", CHAN_SIP_DTMF[sub["dtmf_mode"]]], ["disallow", "all"],
                     ["allow", ",".join(sub["codecs"])]]
-        options.append(["nat", "force_rport,comedia" if sub["nat"] else "no"])
         if sub["media_encryption"] == "sdes":
             options.append(["encryption", "yes"])
         elif sub["media_encryption"] == "dtls":
@@ -967,7 +985,6 @@ def _render_chan_sip(model, settings):
             ["allow", ",".join(trunk["codecs"])],
             ["directmedia", "no"],
             ["trustrpid", "no"],
-            ["nat", "no"],
         ]
         if trunk["username"]:
             options += [["defaultuser", trunk["username"]], ["username", trunk["username"]]]

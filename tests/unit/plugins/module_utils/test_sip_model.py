@@ -440,6 +440,8 @@ RENDERED = [
     ("chan_sip", ("general", ""), "useragent", "Telephone System"),
     ("chan_sip", ("general", ""), "sdpowner", "TelephoneSystem"),
     ("chan_sip", ("general", ""), "sdpsession", "TelephoneSystem"),
+    # One nat for every peer, in [general] only.
+    ("chan_sip", ("general", ""), "nat", "force_rport,comedia"),
     ("chan_sip", ("general", ""), "externaddr", "203.0.113.5"),
     ("chan_sip", ("general", ""), "localnet", "192.0.2.0/255.255.255.0"),
     ("chan_sip", ("vpbx-subscriber", "(!)"), "deny", "0.0.0.0/0.0.0.0"),
@@ -450,12 +452,10 @@ RENDERED = [
     ("chan_sip", ("1001", "(vpbx-subscriber)"), "permit", "192.0.2.0/255.255.255.0"),
     ("chan_sip", ("1001", "(vpbx-subscriber)"), "deny", "192.0.2.66/255.255.255.255"),
     ("chan_sip", ("1001", "(vpbx-subscriber)"), "contactpermit", "192.0.2.0/255.255.255.0"),
-    ("chan_sip", ("1001", "(vpbx-subscriber)"), "nat", "force_rport,comedia"),
     ("chan_sip", ("1001", "(vpbx-subscriber)"), "dtmfmode", "rfc2833"),
     ("chan_sip", ("1001", "(vpbx-subscriber)"), "disallow", "all"),
     ("chan_sip", ("1001", "(vpbx-subscriber)"), "mailbox", "1001@default"),
     ("chan_sip", ("1001", "(vpbx-subscriber)"), "qualifyfreq", "60"),
-    ("chan_sip", ("bob", "(vpbx-subscriber)"), "nat", "no"),
     ("chan_sip", ("bob", "(vpbx-subscriber)"), "encryption", "yes"),
     ("chan_sip", ("bob", "(vpbx-subscriber)"), "transport", "tls"),
     ("chan_sip", ("bob", "(vpbx-subscriber)"), "qualify", "no"),
@@ -658,8 +658,9 @@ def secrets_of(subscribers, trunks, defaults):
 
 
 def rendered(driver):
-    model = sm.normalize(RENDER_SUBSCRIBERS, RENDER_TRUNKS, None, None,
-                         dict(RENDER_MODEL_SETTINGS, driver=driver, major=16))
+    # chan_sip takes one nat for all its subscribers (a differing one would name the peer).
+    subscribers = [dict(s, nat=True) for s in RENDER_SUBSCRIBERS] if driver == "chan_sip" else RENDER_SUBSCRIBERS
+    model = sm.normalize(subscribers, RENDER_TRUNKS, None, None, dict(RENDER_MODEL_SETTINGS, driver=driver, major=16))
     return sm.render(model, RENDER_SETTINGS)
 
 
@@ -901,6 +902,8 @@ def test_chan_sip_template_before_its_peers():
     ("pjsip", ("carrier", "aor"), "qualify_frequency"),
     ("chan_sip", ("bob", "(vpbx-subscriber)"), "qualifyfreq"),
     ("chan_sip", ("v6", ""), "defaultuser"),
+    ("chan_sip", ("1001", "(vpbx-subscriber)"), "nat"),
+    ("chan_sip", ("sipnet", ""), "nat"),
 ])
 def test_option_absent(driver, selector, option):
     options = find(rendered(driver)["sections"], driver, selector)["options"]
@@ -1136,7 +1139,7 @@ def _maximal(driver):
     registration, From headers and identify."""
     subs = [sub(nat=True, media_encryption="dtls", transport="tls", voicemail=True, voicemail_pin="480315",
                 record=True, contact_permit=["192.0.2.0/25"], deny=["192.0.2.7/32"], max_calls=3),
-            sub("1002", qualify=False, media_encryption="sdes", transport="tls")]
+            sub("1002", qualify=False, media_encryption="sdes", transport="tls", nat=True)]
     trunks = [trunk(username="office", secret=TRUNK_SECRET, from_user="office", from_domain="sipnet.ru",
                     register=True, identify=["212.53.40.0/24"])]
     sets = settings(CHAN_SIP if driver == "chan_sip" else PJSIP, transports=["udp", "tls"])
@@ -1233,3 +1236,17 @@ def test_the_strength_estimate_speaks_for_itself_and_can_be_switched_off():
     # What `openssl rand -hex 16` and `-base64 18` give passes.
     for secret in ("9f86d081884c7d659a2feaa0c55ad015", "q2Xw8vN+e1LmZk3Ry7Tb/pQa"):
         assert sm.normalize([sub(secret=secret)], settings=PJSIP)["subscribers"][0]["secret"] == secret
+
+
+def test_chan_sip_refuses_a_subscriber_whose_nat_differs_from_the_others():
+    subscribers = [sub(nat=True), sub("1002", nat=True), sub("1003", nat=False)]
+    with pytest.raises(sm.ModelError) as exc:
+        sm.normalize(subscribers, settings=CHAN_SIP)
+    assert exc.value.errors == [
+        "asterisk_sip_subscribers[2] (extension 1003).nat: false while other subscribers say true: chan_sip answers a "
+        "peer whose nat differs from [general] at another port than an unknown user, which names it to a scanner. "
+        "Give every subscriber the same nat (asterisk_sip_subscriber_defaults), or use pjsip"]
+    # PJSIP has no [general] nat to differ from; chan_sip with no NAT anywhere says no in [general].
+    assert sm.normalize(subscribers, settings=PJSIP)
+    general = sm.render(sm.normalize([sub(), sub("1002")], settings=CHAN_SIP), {})["sections"][0]
+    assert ["nat", "no"] in general["options"]
