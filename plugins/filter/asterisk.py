@@ -16,7 +16,9 @@ description:
     C(modules) by name, each with its C(status), and C(count)) and C(asterisk_logger_channels)
     (C(logger show channels) into a list of dicts with C(channel), C(type), C(status), C(levels)) and
     C(asterisk_config_refusals) (the lines of a stretch of the notice log saying a reload refused
-    configuration - Asterisk then keeps the previous object), C(asterisk_manager_errors) (the
+    configuration - Asterisk then keeps the previous object), C(asterisk_security_warnings) (the
+    lines of such a stretch in which Asterisk warns that the configuration it loaded helps an
+    attacker, e.g. chan_sip's nat that names a peer), C(asterisk_manager_errors) (the
     problems of C(asterisk_manager_users) - short or name-like secrets, write classes that originate
     calls, run commands or rewrite the configuration unless allowed - each naming the path, never a
     secret) and C(dpkg_packages) (the output of
@@ -47,6 +49,7 @@ from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk_features im
 from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk import (
     ParseError,
     config_refusals,
+    security_warnings,
     manager_user_errors,
     parse_logger_channels,
     parse_dpkg_packages,
@@ -77,6 +80,10 @@ def asterisk_config_refusals(text):
     return config_refusals(str(text or ""))
 
 
+def asterisk_security_warnings(text):
+    return security_warnings(str(text or ""))
+
+
 def asterisk_manager_errors(users, allow_dangerous=False):
     return manager_user_errors(users, bool(allow_dangerous))
 
@@ -97,6 +104,7 @@ class FilterModule:
             "asterisk_logger_channels": asterisk_logger_channels,
             "asterisk_config_refusals": asterisk_config_refusals,
             "asterisk_manager_errors": asterisk_manager_errors,
+            "asterisk_security_warnings": asterisk_security_warnings,
             "asterisk_features": asterisk_features,
             "dpkg_packages": dpkg_packages,
         }

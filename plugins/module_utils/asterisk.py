@@ -257,6 +257,25 @@ CONFIG_REFUSAL = re.compile(r"config_options\.c: (?:Could not find option suitab
                             r"Retaining existing configuration for object")
 
 
+# What Asterisk itself says, at load, about configuration that helps an attacker (chan_sip 16):
+#   NOTICE[...] chan_sip.c: !!! PLEASE NOTE: Setting 'nat' for a peer/user that differs from the global
+#   setting can make the name of that peer/user discoverable by an attacker. Replies for non-existent
+#   peers/users will be sent to a different port than replies for an existing peer/user.
+SECURITY_WARNING = re.compile(r"discoverable by an attacker|PLEASE NOTE: .*(?:attacker|insecure)", re.IGNORECASE)
+
+
+def security_warnings(text):
+    """The lines of a stretch of Asterisk's log in which it warns that the configuration it loaded
+    helps an attacker, without their timestamps."""
+    lines = []
+    for line in (text or "").splitlines():
+        if SECURITY_WARNING.search(line):
+            line = re.sub(r"^\[[^\]]*\]\s*", "", line.strip())
+            if line not in lines:
+                lines.append(line)
+    return lines
+
+
 def config_refusals(text):
     """The lines of a stretch of Asterisk's notice log that say a reload refused configuration,
     without their timestamps."""

@@ -253,3 +253,22 @@ def test_manager_users_that_could_place_calls_or_run_commands_are_refused(users,
     found = ast.manager_user_errors(users, allow)
     assert len(found) == len(errors) and all(f.startswith(e) for f, e in zip(found, errors)), found
     assert not any(u["secret"] in f for u in users if u["secret"] != u["name"] for f in found)
+
+
+# chan_sip 16 at load, with the how-to's per-peer nat=force_rport,comedia and nat=no in [general]
+# (the example inventory before chan_sip's nat moved to [general]).
+NAT_WARNING_LOG = """\
+[2026-12-01 10:00:01] NOTICE[2001] chan_sip.c: !!! PLEASE NOTE: Setting 'nat' for a peer/user that differs from the \
+global setting can make the name of that peer/user discoverable by an attacker. Replies for non-existent \
+peers/users will be sent to a different port than replies for an existing peer/user.
+[2026-12-01 10:00:01] NOTICE[2001] chan_sip.c: !!! PLEASE NOTE: Setting 'nat' for a peer/user that differs from the \
+global setting can make the name of that peer/user discoverable by an attacker. Replies for non-existent \
+peers/users will be sent to a different port than replies for an existing peer/user.
+[2026-12-01 10:00:01] ERROR[2001] config_options.c: Unable to load config file 'cdr.conf'
+"""
+
+
+def test_security_warnings_at_load_are_found_once_each():
+    found = ast.security_warnings(NAT_WARNING_LOG)
+    assert len(found) == 1 and found[0].startswith("NOTICE[2001] chan_sip.c: !!! PLEASE NOTE: Setting 'nat'"), found
+    assert ast.security_warnings(RELOAD_LOG) == []
