@@ -329,6 +329,9 @@ def plan(model, settings, names=None):
             rule["comment"] = "%s %s" % (COMMENT, rule["name"])
             rule["label"] = "%s %s/%s from %s (%s)" % (rule["rule"], rule["port"], rule["proto"], rule["from"],
                                                      rule["name"])
+            # UFW always filters both families (IPV6=yes): without IPv6, `any` is IPv4's any, and
+            # nothing is open over IPv6.
+            rule["ufw_from"] = ANY4 if rule["from"] == ANY and not ipv6 else rule["from"]
             unique.append(rule)
     return {"rules": unique, "ssh_port": ssh_port, "ssh_sources": ssh_sources, "sip_networks": sip_networks,
             "rtp_networks": rtp_networks, "ports": ports, "logging": logging, "ipv6": ipv6}
@@ -344,7 +347,8 @@ def errors(model, settings, names=None):
 
 def module_params(rule):
     """community.general.ufw parameters that add one planned rule."""
-    return {"rule": rule["rule"], "proto": rule["proto"], "to_port": rule["port"], "from_ip": rule["from"],
+    return {"rule": rule["rule"], "proto": rule["proto"], "to_port": rule["port"],
+            "from_ip": rule.get("ufw_from", rule["from"]),
             "to_ip": ANY, "direction": "in", "comment": rule.get("comment", COMMENT)}
 
 
@@ -454,7 +458,8 @@ def stale(current, rules, ipv6=True):
         else:
             params["direction"] = direction
         for field, param in (("src", "from_ip"), ("dst", "to_ip")):
-            params[param] = ANY if rule[field] in (ANY4, ANY6) else rule[field]
+            # One family at a time: deleting `any` would also take the other family's rule the plan keeps.
+            params[param] = rule[field]
         if rule["proto"] != "any":
             params["proto"] = rule["proto"]
         if rule["dapp"] not in ("-", ""):

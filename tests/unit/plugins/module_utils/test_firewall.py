@@ -41,7 +41,8 @@ def labels(plan):
 def test_ssh_comes_first_and_is_rate_limited():
     plan = fw.plan(model(), settings())
     assert plan["rules"][0] == {"name": "ssh", "rule": "limit", "proto": "tcp", "port": "22", "from": "203.0.113.0/28",
-                                "comment": "vpbx.hardened ssh", "label": "limit 22/tcp from 203.0.113.0/28 (ssh)"}
+                                "comment": "vpbx.hardened ssh", "label": "limit 22/tcp from 203.0.113.0/28 (ssh)",
+                                "ufw_from": "203.0.113.0/28"}
     assert fw.plan(model(), settings(ssh_limit=False))["rules"][0]["rule"] == "allow"
 
 
@@ -208,8 +209,10 @@ def test_missing_and_stale_against_the_store():
     assert [r["label"] for r in fw.missing(current, plan["rules"])] == [
         "limit 22/tcp from any (ssh)", "allow 10000:10100/udp from 172.30.78.48/28 (rtp)"]
     stale = fw.stale(current, plan["rules"])
-    assert [(s.get("to_port"), s["from_ip"]) for s in stale] == [("8088", "any"), ("5000", "any"),
-                                                                 ("10000:10100", "2001:db8::/64")]
+    # Each family's rule is deleted on its own: `any` would also delete the other family's.
+    assert [(s.get("to_port"), s["from_ip"]) for s in stale] == [
+        ("8088", "0.0.0.0/0"), ("5000", "0.0.0.0/0"), ("10000:10100", "2001:db8::/64"), ("8088", "::/0"),
+        ("5000", "::/0")]
 
 
 def test_any_rule_is_missing_when_one_ip_version_is():
@@ -308,3 +311,17 @@ def test_parse_getent():
             "2001:db8::7     STREAM\n")
     assert fw.parse_getent(text) == ["198.51.100.7", "2001:db8::7"]
     assert fw.parse_getent("") == []
+
+
+def test_without_ipv6_nothing_is_opened_over_ipv6():
+    """asterisk_firewall_ipv6: false - UFW still filters IPv6 (IPV6=yes, roles/asterisk_firewall/vars),
+    an `any` source becomes IPv4's any, and a rule UFW keeps for IPv6 is stale."""
+    plan = fw.plan(model([]), settings(ssh_sources=["any"], ipv6=False))
+    assert [(r["from"], r["ufw_from"]) for r in plan["rules"]] == [("any", "0.0.0.0/0")]
+    assert fw.module_params(plan["rules"][0])["from_ip"] == "0.0.0.0/0"
+    both = fw.parse_user_rules("### tuple ### limit tcp 22 0.0.0.0/0 any 0.0.0.0/0 in\n"
+                               "### tuple ### limit tcp 22 ::/0 any ::/0 in\n")
+    assert fw.missing(both, plan["rules"], ipv6=False) == []
+    assert [(s["from_ip"], s["to_port"]) for s in fw.stale(both, plan["rules"], ipv6=False)] == [("::/0", "22")]
+    with_ipv6 = fw.plan(model([]), settings(ssh_sources=["any"]))
+    assert with_ipv6["rules"][0]["ufw_from"] == "any" and fw.stale(both, with_ipv6["rules"]) == []
