@@ -18,10 +18,13 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from ansible_collections.vpbx.hardened.plugins.module_utils import firewall as fw  # noqa: E402,F401
 
 NETWORK = ipaddress.ip_network("172.30.78.0/24")
+NETWORK6 = ipaddress.ip_network("fd42:78::/64")
 PBX = "vpbx-fw22"
 PBX_IP = "172.30.78.22"
+PBX_IP6 = "fd42:78::22"
 INSIDE = {"name": "vpbx-fwin", "ip": "172.30.78.50"}    # in subscriber 1001's permit network
 OUTSIDE = {"name": "vpbx-fwout", "ip": "172.30.78.100"}  # in no permitted network
+OUTSIDE6 = {"name": "vpbx-fwout", "ip": "fd42:78::100", "target": PBX_IP6}  # the same client over IPv6
 LOOPBACK = {"name": PBX, "ip": "127.0.0.1"}              # the PBX itself, over loopback
 CONTAINERS = {PBX, INSIDE["name"], OUTSIDE["name"]}
 
@@ -30,11 +33,15 @@ PROBE = r"""
 import json, socket, sys, time
 mode, port, seconds = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
 target = sys.argv[4] if len(sys.argv) > 4 else ""
+def family(address):
+    return socket.AF_INET6 if ":" in address else socket.AF_INET
 if mode in ("listen-udp", "listen-tcp"):
     kind = socket.SOCK_DGRAM if mode == "listen-udp" else socket.SOCK_STREAM
-    s = socket.socket(socket.AF_INET, kind)
+    # Both families on one socket: IPv4 peers show as ::ffff:a.b.c.d.
+    s = socket.socket(socket.AF_INET6, kind)
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("0.0.0.0", port))
+    s.bind(("::", port))
     if kind == socket.SOCK_STREAM:
         s.listen(5)
     print("ready", flush=True)
@@ -47,12 +54,12 @@ if mode in ("listen-udp", "listen-tcp"):
             else:
                 conn, peer = s.accept()
                 conn.close()
-            seen.append(peer[0])
+            seen.append(peer[0][7:] if peer[0].startswith("::ffff:") else peer[0])
         except socket.timeout:
             break
     print(json.dumps(sorted(set(seen))), flush=True)
 elif mode == "send-udp":
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = socket.socket(family(target), socket.SOCK_DGRAM)
     for _ in range(3):
         s.sendto(b"\x80\x00probe", (target, port))
         time.sleep(0.2)
@@ -70,7 +77,7 @@ elif mode in ("sip-udp", "sip-tcp"):
                % (target, mode[-3:].upper(), time.time(), target, time.time())).encode()
     try:
         if mode == "sip-udp":
-            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s = socket.socket(family(target), socket.SOCK_DGRAM)
             s.settimeout(seconds)
             s.sendto(request, (target, port))
             answer = s.recvfrom(4096)[0]
@@ -88,7 +95,9 @@ elif mode in ("sip-udp", "sip-tcp"):
 def _guard(container, target=None):
     assert container in CONTAINERS, container
     if target and not (container == PBX and target == LOOPBACK["ip"]):
-        assert ipaddress.ip_address(target) in NETWORK, "probes stay on the scenario's network: %s" % target
+        address = ipaddress.ip_address(target)
+        assert address in (NETWORK if address.version == 4 else NETWORK6), \
+            "probes stay on the scenario's network: %s" % target
 
 
 def run(container, mode, port, seconds, target=None):
@@ -119,7 +128,7 @@ def reached_by(kind, port, senders, seconds=6):
         assert ready == "ready", "listener on %s/%d did not start: %s %s" % (port, kind, ready,
                                                                             listener.stderr.read())
         for client in senders:
-            target = LOOPBACK["ip"] if client is LOOPBACK else PBX_IP
+            target = client.get("target") or (LOOPBACK["ip"] if client is LOOPBACK else PBX_IP)
             if kind == "udp":
                 assert run(client["name"], "send-udp", port, 2, target) == "sent"
             else:

@@ -95,6 +95,24 @@ def test_changed_rtp_range_and_subscriber_network_leave_no_stale_rule(host):
     assert (again["rc"], again["changed"]) == (0, 0), again["output"][-4000:]
 
 
+def test_without_ipv6_the_firewall_closes_ipv6_instead_of_leaving_it_open(host):
+    """A port open to any source: the outside client reaches it over IPv6 while the firewall manages
+    IPv6 (the control), and no longer once asterisk_firewall_ipv6 is false - over IPv4 it still
+    does. (UFW with IPV6=no, what `false` used to set, filters nothing over IPv6.)"""
+    allow = [{"port": "8090", "proto": "tcp", "comment": "ipv6 probe"}]
+    managed = probes.playbook("firewall", *extra(asterisk_firewall_allow=allow))
+    assert managed["rc"] == 0, managed["output"][-3000:]
+    assert probes.reached_by("tcp", 8090, [probes.OUTSIDE6]) == [probes.OUTSIDE6["ip"]]
+    closed = probes.playbook("firewall", *extra(asterisk_firewall_allow=allow, asterisk_firewall_ipv6=False,
+                                                asterisk_firewall_rtp_networks=["198.51.100.0/24"]))
+    assert closed["rc"] == 0, closed["output"][-3000:]
+    assert probes.reached_by("tcp", 8090, [probes.OUTSIDE6, probes.OUTSIDE]) == [probes.OUTSIDE["ip"]]
+    assert probes.run(probes.OUTSIDE["name"], "connect-tcp", 22, 3, probes.PBX_IP6).startswith("closed")
+    assert host.run("grep -x IPV6=yes /etc/default/ufw").rc == 0
+    assert host.check_output("ip6tables -S INPUT | head -n1") == "-P INPUT DROP"
+    assert not [r for r in fw.parse_status(probes.ufw_status())["rules"] if r["v6"]]
+
+
 def test_purge_can_be_switched_off_and_back_on():
     ufw("allow", "8089/tcp")
     kept = probes.playbook("firewall", *extra(asterisk_firewall_purge=False))
