@@ -202,3 +202,18 @@ def test_asterisk_runs_the_rendered_dialplan(pbx):
     modules = pbx["host"].run("asterisk -rx 'module show like app_'").stdout
     for module in ("app_voicemail.so", "app_mixmonitor.so", "app_queue.so", "app_confbridge.so", "app_echo.so"):
         assert module in modules, modules
+
+
+def test_a_phone_joins_a_conference_room(pbx, vault):
+    """ConfBridge (bridge_softmix, the timer) inside the systemd sandbox: 1001 calls the open room
+    and is in it while its call lasts; the room is gone once it hangs up."""
+    tag = phones.start(pbx["ip"], "invite.xml", "701", "1001", vault["secrets"]["1001"], caller="1001",
+                       port=5091, duration_ms=8000)
+    members, deadline = "", time.monotonic() + 15
+    while time.monotonic() < deadline and not re.search(r"^lobby\s+1\s", members, re.MULTILINE):
+        members = pbx["host"].run("asterisk -rx 'confbridge list'").stdout
+        time.sleep(0.5)
+    result = phones.finish(tag)
+    assert result.rc == 0 and result.outcome == "answered", result
+    assert re.search(r"^lobby\s+1\s", members, re.MULTILINE), members
+    assert "lobby" not in pbx["host"].run("asterisk -rx 'confbridge list'").stdout
