@@ -114,22 +114,24 @@ class Peer:
         rc = int(run.stdout.strip()) if run.stdout.strip().isdigit() else None
         return rc, self.stats(tag)
 
-    def svmap(self, target):
+    # SIPVicious' commands: Debian's (svmap...) or PyPI's newest (sipvicious_svmap...), by prefix.
+    def svmap(self, target, tool=""):
         self.allowed(target)
-        return self.host.run("timeout 60 svmap %s 2>&1", target).stdout
+        return self.host.run("timeout 60 %ssvmap %s 2>&1" % (tool, shlex.quote(target))).stdout
 
-    def svwar(self, target, method, extensions="1000-1010"):
+    def svwar(self, target, method, extensions="1000-1010", tool=""):
         """SIPVicious' extension scan with --force (no ping first), bounded."""
         self.allowed(target)
-        return self.host.run("timeout 120 svwar -e%s -m %s --force --maximumtime=10 %s 2>&1",
-                             extensions, method, target).stdout
+        return self.host.run("timeout 120 %ssvwar -e%s -m %s --force --maximumtime=10 %s 2>&1"
+                             % (tool, shlex.quote(extensions), shlex.quote(method), shlex.quote(target))).stdout
 
-    def svcrack(self, target, user, words):
+    def svcrack(self, target, user, words, tool=""):
         """SIPVicious' password cracker on one extension with a word list, bounded."""
         self.allowed(target)
         path = "/tmp/vpbx-words-%d.txt" % os.getpid()
         self.host.run("printf '%%s\\n' %s > %s" % (" ".join(shlex.quote(w) for w in words), path))
-        return self.host.run("timeout 180 svcrack -u %s -d %s --maximumtime=10 %s 2>&1", user, path, target).stdout
+        return self.host.run("timeout 180 %ssvcrack -u %s -d %s --maximumtime=10 %s 2>&1"
+                             % (tool, shlex.quote(user), path, shlex.quote(target))).stdout
 
     def nmap(self, target, args, timeout=240):
         self.allowed(target)
