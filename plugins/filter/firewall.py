@@ -19,7 +19,8 @@ description:
     community.general.ufw parameters deleting the stored rules the plan lacks), C(ufw_user_rules)
     (parse /etc/ufw/user.rules), C(ufw_status) (parse C(ufw status verbose)), C(ufw_policy_changes) (default policies a status lacks), C(firewall_status_rules)
     and C(ufw_status_rules) (comparable rule keys of a plan and of a status), C(firewall_rule_params)
-    (community.general.ufw parameters adding a planned rule) and C(firewall_guard) (would enabling the
+    (community.general.ufw parameters adding a planned rule), C(firewall_flood_blocks) (the SIP
+    flood-limit block of UFW's before.rules and before6.rules, by file) and C(firewall_guard) (would enabling the
     firewall cut the controller's SSH connection), C(getent_addresses) (trunk host names resolved on the PBX).
 options:
   _input:
@@ -29,7 +30,8 @@ options:
   settings:
     description:
       - C(ssh_port), C(ssh_sources), C(ssh_limit), C(sip_port), C(tls_port), C(rtp_start), C(rtp_end),
-        C(extra_networks), C(rtp_networks), C(open_to_world), C(allow), C(ipv6), C(logging) and
+        C(extra_networks), C(rtp_networks), C(open_to_world), C(allow), C(ipv6), C(logging),
+        C(flood_rate), C(flood_burst), C(flood_exempt) and
         C(resolved) (trunk host name -> addresses it resolves to on the PBX).
     type: dict
     required: true
@@ -45,7 +47,8 @@ RETURN = r"""
 _value:
   description:
     - C(rules) (each C(name), C(rule), C(proto), C(port), C(from), C(comment)), C(ssh_port),
-      C(ssh_sources), C(sip_networks), C(rtp_networks), C(ports), C(logging), C(ipv6).
+      C(ssh_sources), C(sip_networks), C(rtp_networks), C(ports), C(logging), C(ipv6), C(flood)
+      (C(rate), C(burst), C(ports), C(exempt)).
   type: dict
 """
 
@@ -73,6 +76,10 @@ def firewall_missing(plan, current):
 
 def firewall_stale(plan, current):
     return fw.stale(_plain(current), _plain(plan)["rules"], bool(plan["ipv6"]))
+
+
+def firewall_flood_blocks(plan):
+    return fw.flood_blocks(_plain(plan))
 
 
 def firewall_rule_params(rule):
@@ -117,6 +124,7 @@ class FilterModule:
             "firewall_missing": firewall_missing,
             "firewall_stale": firewall_stale,
             "firewall_rule_params": firewall_rule_params,
+            "firewall_flood_blocks": firewall_flood_blocks,
             "firewall_status_rules": firewall_status_rules,
             "ufw_status_rules": ufw_status_rules,
             "ufw_user_rules": ufw_user_rules,

@@ -58,7 +58,16 @@ DEFAULT_NAMES = {
     "subscribers": "asterisk_sip_subscribers",
     "trunks": "asterisk_sip_trunks",
     "controller": "asterisk_firewall_controller_address",
+    "flood_rate": "asterisk_firewall_sip_flood_rate",
+    "flood_burst": "asterisk_firewall_sip_flood_burst",
+    "flood_exempt": "asterisk_firewall_sip_flood_exempt",
 }
+# The per-source limit on the SIP ports lives in UFW's before.rules/before6.rules, in one block
+# between these markers (ansible.builtin.blockinfile's), ahead of UFW's "established" shortcut: a
+# flood from one address and port is a conntrack "connection" after its first answer.
+FLOOD_MARKER = "# {mark} vpbx.hardened SIP flood limit"
+FLOOD_CHAIN = "ufw-vpbx-sip-flood"
+BEFORE_RULES = {4: "/etc/ufw/before.rules", 6: "/etc/ufw/before6.rules"}
 
 
 class FirewallError(Exception):
@@ -319,6 +328,7 @@ def plan(model, settings, names=None):
             rules += [{"name": "allow-%d%s" % (index, "-" + comment if comment else ""), "rule": rule,
                        "proto": proto, "port": port_text, "from": net} for net in _collapse(sources)]
 
+    flood = _flood(check, settings, names, ipv6, ssh_sources, ports, model, resolved)
     if check.errors:
         raise FirewallError(check.errors)
     seen, unique = set(), []
@@ -334,7 +344,64 @@ def plan(model, settings, names=None):
             rule["ufw_from"] = ANY4 if rule["from"] == ANY and not ipv6 else rule["from"]
             unique.append(rule)
     return {"rules": unique, "ssh_port": ssh_port, "ssh_sources": ssh_sources, "sip_networks": sip_networks,
-            "rtp_networks": rtp_networks, "ports": ports, "logging": logging, "ipv6": ipv6}
+            "rtp_networks": rtp_networks, "ports": ports, "logging": logging, "ipv6": ipv6, "flood": flood}
+
+
+def _flood(check, settings, names, ipv6, ssh_sources, ports, model, resolved):
+    """The per-source packet limit on the SIP ports: {rate, burst, exempt} (rate 0: none). Never
+    limited: the trunks' addresses, the SSH sources (the administrators and the controller) and
+    asterisk_firewall_sip_flood_exempt."""
+    rate = settings.get("flood_rate", 0)
+    if isinstance(rate, bool) or not re.match(r"^\d+$", _text(rate)) or not 0 <= int(_text(rate)) <= 100000:
+        check.err(names["flood_rate"], "%r: packets a second from one address, 0 for no limit" % (rate,))
+        rate = "0"
+    burst = settings.get("flood_burst", 100)
+    if isinstance(burst, bool) or not re.match(r"^\d+$", _text(burst)) or not 1 <= int(_text(burst)) <= 100000:
+        check.err(names["flood_burst"], "%r: packets one address may send at once, 1-100000" % (burst,))
+        burst = "1"
+    exempt = check.networks(names["flood_exempt"], settings.get("flood_exempt"), ipv6, allow_any=False)
+    for trunk in model.get("trunks") or []:
+        exempt += [n for n in trunk.get("identify") or [] if n != ANY]
+        exempt += [_net(a) for host in trunk.get("identify_hosts") or [] for a in resolved.get(host) or []
+                   if ipv6 or ipaddress.ip_address(a).version == 4]
+    exempt += [n for n in ssh_sources if n != ANY]
+    return {"rate": int(_text(rate)), "burst": int(_text(burst)), "ports": [dict(p) for p in ports],
+            "exempt": _collapse(exempt) if exempt else []}
+
+
+def flood_lines(plan, version):
+    """The lines of the flood-limit block of before.rules (4) or before6.rules (6): a chain the SIP
+    ports jump to, where exempt sources return and the rest above the rate is dropped. [] without
+    a limit (the block goes)."""
+    flood = plan.get("flood") or {}
+    if not flood.get("rate") or (version == 6 and not plan.get("ipv6")):
+        return []
+    lines = [":%s - [0:0]" % FLOOD_CHAIN]
+    for port in flood["ports"]:
+        lines.append("-A ufw-before-input -p %s --dport %s -j %s" % (port["proto"], port["port"], FLOOD_CHAIN))
+    lines.append("-A %s -i lo -j RETURN" % FLOOD_CHAIN)
+    for net in flood["exempt"]:
+        if ipaddress.ip_network(net).version == version:
+            lines.append("-A %s -s %s -j RETURN" % (FLOOD_CHAIN, net))
+    lines.append("-A %s -m hashlimit --hashlimit-mode srcip --hashlimit-above %d/sec --hashlimit-burst %d "
+                 "--hashlimit-name vpbx-sip%s --hashlimit-htable-expire 60000 -j DROP"
+                 % (FLOOD_CHAIN, flood["rate"], flood["burst"], "" if version == 4 else "6"))
+    return lines
+
+
+def flood_blocks(plan):
+    """{file: the block's text} for both families, as blockinfile writes it (without markers)."""
+    return {BEFORE_RULES[v]: "\n".join(flood_lines(plan, v)) for v in (4, 6)}
+
+
+def parse_blocks(text):
+    """The text between the flood-limit markers of a before.rules file ('' when there is none)."""
+    begin, end = FLOOD_MARKER.format(mark="BEGIN"), FLOOD_MARKER.format(mark="END")
+    lines = (text or "").splitlines()
+    if begin in lines and end in lines[lines.index(begin):]:
+        start = lines.index(begin)
+        return "\n".join(lines[start + 1:lines.index(end, start)])
+    return ""
 
 
 def errors(model, settings, names=None):

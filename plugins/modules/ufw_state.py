@@ -27,6 +27,20 @@ options:
     type: list
     elements: path
     default: [/etc/ufw/user.rules, /etc/ufw/user6.rules]
+  before_files:
+    description:
+      - UFW's C(before.rules) files whose SIP flood-limit block (between the C(vpbx.hardened SIP flood
+        limit) markers) is returned in RV(blocks).
+    type: list
+    elements: path
+    default: []
+    version_added: 0.10.0
+  chain:
+    description:
+      - A chain whose live rules C(iptables -S) and C(ip6tables -S) list in RV(chain_rules) (empty
+        when it does not exist).
+    type: str
+    version_added: 0.10.0
   defaults_file:
     description: The file holding UFW's C(IPV6=) setting.
     type: path
@@ -61,12 +75,22 @@ status:
   description: The output of C(ufw status verbose) (empty when UFW is not installed).
   returned: always
   type: str
+blocks:
+  description: For each of O(before_files), the text of its flood-limit block ('' when none).
+  returned: always
+  type: dict
+chain_rules:
+  description: The live rules of O(chain), by IP version ("4", "6"); '' when the chain does not exist.
+  returned: always
+  type: dict
 """
 
 import os
 import re
 
 from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.vpbx.hardened.plugins.module_utils.firewall import parse_blocks
 
 
 def read_text(path):
@@ -89,6 +113,8 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             rule_files=dict(type="list", elements="path", default=["/etc/ufw/user.rules", "/etc/ufw/user6.rules"]),
+            before_files=dict(type="list", elements="path", default=[]),
+            chain=dict(type="str"),
             defaults_file=dict(type="path", default="/etc/default/ufw"),
             binary=dict(type="path", default="/usr/sbin/ufw"),
         ),
@@ -104,8 +130,16 @@ def main():
             module.fail_json(msg="ufw status verbose failed (rc=%d): %s. Run it on the host to see why."
                              % (rc, (err or out).strip()))
         status = out
+    chain_rules = {}
+    if params["chain"]:
+        for version, command in (("4", "iptables"), ("6", "ip6tables")):
+            path = module.get_bin_path(command)
+            rc, out, _err = module.run_command([path, "-S", params["chain"]]) if path else (1, "", "")
+            chain_rules[version] = out if rc == 0 else ""
     module.exit_json(changed=False, installed=installed, ipv6=ipv6_setting(read_text(params["defaults_file"])),
-                     rules="\n".join(text for text in texts if text is not None), status=status)
+                     rules="\n".join(text for text in texts if text is not None), status=status,
+                     blocks={path: parse_blocks(read_text(path)) for path in params["before_files"]},
+                     chain_rules=chain_rules)
 
 
 if __name__ == "__main__":

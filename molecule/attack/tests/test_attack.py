@@ -11,8 +11,10 @@ VPBX-FIGURE for the closing note.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 import time
@@ -304,3 +306,72 @@ def test_office_keeps_working_while_the_attacker_scans(pbx):
     finally:
         ATTACKER.run("pkill -f svcrack; true")
         unban(host)
+
+
+# --- floods: the kernel drops what one source sends above the limit -----------------------------
+
+# OPTIONS to the PBX from one socket, at a set rate, for a bounded count; the answers are counted
+# on the same socket. Prints {"sent": n, "answered": n}.
+FLOOD = r"""
+import json, socket, sys, threading, time
+target, count, rate = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", 0))
+port = s.getsockname()[1]
+answered = [0]
+def receive():
+    s.settimeout(3)
+    while True:
+        try:
+            if s.recv(4096).startswith(b"SIP/2.0 "):
+                answered[0] += 1
+        except socket.timeout:
+            return
+reader = threading.Thread(target=receive)
+reader.start()
+start = time.time()
+for n in range(count):
+    request = ("OPTIONS sip:%s SIP/2.0\r\nVia: SIP/2.0/UDP %s:%d;rport;branch=z9hG4bK-flood%d\r\n"
+               "Max-Forwards: 70\r\nFrom: <sip:flood@%s>;tag=f%d\r\nTo: <sip:%s>\r\nCall-ID: flood-%d-%d@x\r\n"
+               "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n" % (target, s.getsockname()[0], port, n, target, n,
+                                                                  target, port, n))
+    s.sendto(request.encode(), (target, 5060))
+    delay = start + (n + 1) / rate - time.time()
+    if delay > 0:
+        time.sleep(delay)
+reader.join(timeout=10)
+print(json.dumps({"sent": count, "answered": answered[0], "seconds": round(time.time() - start, 1)}))
+"""
+FLOOD_RATE, FLOOD_BURST = 50, 200  # the firewall role's defaults (asterisk_firewall_sip_flood_*)
+
+
+def flood(pbx, count, rate):
+    ATTACKER.allowed(pbx["ip"])
+    assert count <= 3000 and rate <= 1000  # bounded: at most 3000 packets, a few seconds
+    out = ATTACKER.host.run("timeout 60 python3 -c %s %s %d %d" % (shlex.quote(FLOOD), pbx["ip"], count, rate))
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_a_flood_is_cut_to_the_limit_while_the_office_keeps_working(pbx):
+    host = pbx["host"]
+    with exempt(host):
+        # The control: below the rate, every request is answered.
+        calm = flood(pbx, 90, 30)
+        time.sleep(FLOOD_BURST / FLOOD_RATE + 1)  # the source's bucket fills up again
+        ATTACKER.run("(timeout 30 python3 -c %s %s 1500 500 >/tmp/vpbx-flood.json 2>&1 &)"
+                     % (shlex.quote(FLOOD), pbx["ip"]))
+        time.sleep(0.5)
+        # A permitted phone registers and calls while the flood runs.
+        office_works(pbx)
+        out = ATTACKER.host.run("for i in $(seq 30); do [ -s /tmp/vpbx-flood.json ] && break; sleep 1; done; "
+                                "cat /tmp/vpbx-flood.json").stdout
+        heavy = json.loads(out.strip().splitlines()[-1])
+    figure("%s flood: below the limit, sent / answered" % pbx["name"], "%(sent)d / %(answered)d" % calm)
+    figure("%s flood: 500 a second, sent / answered in %s s" % (pbx["name"], heavy["seconds"]),
+           "%(sent)d / %(answered)d" % heavy)
+    assert calm["answered"] == calm["sent"], calm
+    # At most the burst and the rate over the flood's duration (and its last seconds' answers).
+    allowed = FLOOD_BURST + FLOOD_RATE * (heavy["seconds"] + 2)
+    assert 0 < heavy["answered"] <= allowed < heavy["sent"] / 2, (heavy, allowed)
+    rules = host.check_output("iptables -S ufw-vpbx-sip-flood")
+    assert "--hashlimit-above %d/sec" % FLOOD_RATE in rules, rules

@@ -325,3 +325,51 @@ def test_without_ipv6_nothing_is_opened_over_ipv6():
     assert [(s["from_ip"], s["to_port"]) for s in fw.stale(both, plan["rules"], ipv6=False)] == [("::/0", "22")]
     with_ipv6 = fw.plan(model([]), settings(ssh_sources=["any"]))
     assert with_ipv6["rules"][0]["ufw_from"] == "any" and fw.stale(both, with_ipv6["rules"]) == []
+
+
+# --- the SIP flood limit ------------------------------------------------------------------------
+
+def test_the_flood_limit_drops_what_one_source_sends_above_the_rate_except_trunks_and_admins():
+    plan = fw.plan(model(trunks=[{"name": "itsp", "host": "198.51.100.7"}], transports=("udp", "tcp", "tls")),
+                   settings(flood_rate=40, flood_burst=120, flood_exempt=["192.0.2.10"], tls_port=5061))
+    assert plan["flood"]["exempt"] == ["192.0.2.10", "198.51.100.7", "203.0.113.0/28"]
+    assert fw.flood_lines(plan, 4) == [
+        ":ufw-vpbx-sip-flood - [0:0]",
+        "-A ufw-before-input -p udp --dport 5060 -j ufw-vpbx-sip-flood",
+        "-A ufw-before-input -p tcp --dport 5060 -j ufw-vpbx-sip-flood",
+        "-A ufw-before-input -p tcp --dport 5061 -j ufw-vpbx-sip-flood",
+        "-A ufw-vpbx-sip-flood -i lo -j RETURN",
+        "-A ufw-vpbx-sip-flood -s 192.0.2.10 -j RETURN",
+        "-A ufw-vpbx-sip-flood -s 198.51.100.7 -j RETURN",
+        "-A ufw-vpbx-sip-flood -s 203.0.113.0/28 -j RETURN",
+        "-A ufw-vpbx-sip-flood -m hashlimit --hashlimit-mode srcip --hashlimit-above 40/sec --hashlimit-burst 120 "
+        "--hashlimit-name vpbx-sip --hashlimit-htable-expire 60000 -j DROP"]
+    # IPv6 gets its own table, with the IPv6 exemptions only.
+    assert fw.flood_lines(plan, 6)[-1].endswith("--hashlimit-name vpbx-sip6 --hashlimit-htable-expire 60000 -j DROP")
+    assert not [line for line in fw.flood_lines(plan, 6) if " -s " in line]
+    blocks = fw.flood_blocks(plan)
+    assert sorted(blocks) == ["/etc/ufw/before.rules", "/etc/ufw/before6.rules"]
+    # What blockinfile writes reads back as the same block.
+    text = "*filter\n# End required lines\n%s\n%s\n%s\n-A ufw-before-input -i lo -j ACCEPT\nCOMMIT\n" % (
+        fw.FLOOD_MARKER.format(mark="BEGIN"), blocks["/etc/ufw/before.rules"], fw.FLOOD_MARKER.format(mark="END"))
+    assert fw.parse_blocks(text) == blocks["/etc/ufw/before.rules"] and fw.parse_blocks("*filter\nCOMMIT\n") == ""
+
+
+def test_no_flood_limit_means_no_block_and_any_is_never_exempt():
+    off = fw.plan(model(), settings(flood_rate=0))
+    assert fw.flood_blocks(off) == {"/etc/ufw/before.rules": "", "/etc/ufw/before6.rules": ""}
+    # SSH from anywhere does not exempt everyone from the limit.
+    anywhere = fw.plan(model(), settings(ssh_sources=["any"], flood_rate=50))
+    assert anywhere["flood"]["exempt"] == []
+
+
+@pytest.mark.parametrize("extra, message", [
+    ({"flood_rate": -1}, "asterisk_firewall_sip_flood_rate: -1: packets a second from one address, 0 for no limit"),
+    ({"flood_rate": True}, "asterisk_firewall_sip_flood_rate: True"),
+    ({"flood_burst": 0}, "asterisk_firewall_sip_flood_burst: 0: packets one address may send at once"),
+    ({"flood_exempt": ["any"]}, "asterisk_firewall_sip_flood_exempt"),
+])
+def test_bad_flood_settings_name_the_variable(extra, message):
+    with pytest.raises(fw.FirewallError) as exc:
+        fw.plan(model(), settings(**extra))
+    assert any(e.startswith(message) for e in exc.value.errors), exc.value.errors

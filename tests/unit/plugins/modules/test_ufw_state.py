@@ -51,3 +51,21 @@ def test_a_failing_ufw_is_an_error_saying_what_to_do(ufw, capsys):
     commands = Commands({str(ufw / "ufw"): (1, "", "ERROR: problem running iptables")})
     result, failed = run_module(ufw_state.main, params(ufw), capsys, commands)
     assert failed and "problem running iptables" in result["msg"] and "Run it on the host" in result["msg"]
+
+
+def test_reads_the_flood_limit_blocks_and_the_live_chain(ufw, capsys, monkeypatch):
+    (ufw / "before.rules").write_text("*filter\n# End required lines\n# BEGIN vpbx.hardened SIP flood limit\n"
+                                      ":ufw-vpbx-sip-flood - [0:0]\n-A ufw-vpbx-sip-flood -j RETURN\n"
+                                      "# END vpbx.hardened SIP flood limit\nCOMMIT\n")
+    (ufw / "before6.rules").write_text("*filter\n# End required lines\nCOMMIT\n")
+    chain = "-N ufw-vpbx-sip-flood\n-A ufw-vpbx-sip-flood -m hashlimit --hashlimit-above 50/sec -j DROP\n"
+    commands = Commands({str(ufw / "ufw"): (0, STATUS, ""), ("/sbin/iptables", "-S"): (0, chain, ""),
+                         ("/sbin/ip6tables", "-S"): (1, "", "iptables: No chain/target/match by that name.")})
+    monkeypatch.setattr(ufw_state.AnsibleModule, "get_bin_path", lambda self, name: "/sbin/" + name)
+    result, failed = run_module(ufw_state.main, params(ufw, before_files=[str(ufw / "before.rules"),
+                                                                          str(ufw / "before6.rules")],
+                                                       chain="ufw-vpbx-sip-flood"), capsys, commands)
+    assert not failed
+    assert result["blocks"] == {str(ufw / "before.rules"): ":ufw-vpbx-sip-flood - [0:0]\n-A ufw-vpbx-sip-flood -j RETURN",
+                                str(ufw / "before6.rules"): ""}
+    assert result["chain_rules"] == {"4": chain, "6": ""}
