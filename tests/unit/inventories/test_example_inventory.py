@@ -4,6 +4,7 @@ drivers, with its vault-encrypted secrets."""
 
 from __future__ import annotations
 
+import hashlib
 import pathlib
 
 import pytest
@@ -16,6 +17,9 @@ from ansible_collections.vpbx.hardened.plugins.module_utils import firewall
 from ansible_collections.vpbx.hardened.plugins.module_utils import sip_model
 
 EXAMPLE = pathlib.Path(__file__).resolve().parents[3] / "inventories" / "example"
+# The example's secrets are published (its vault password is in the repository): refused anywhere
+# but in the tests of the example itself.
+PUBLISHED_OK = {"allow_published_secrets": True}
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +59,7 @@ def test_the_vault_is_encrypted():
 def test_the_office_renders_on_both_drivers(example_vars, driver):
     model = sip_model.normalize(
         example_vars["asterisk_sip_subscribers"], example_vars["asterisk_sip_trunks"],
-        example_vars["asterisk_sip_subscriber_defaults"], None, {"driver": driver, "major": 16})
+        example_vars["asterisk_sip_subscriber_defaults"], None, {"driver": driver, "major": 16, **PUBLISHED_OK})
     assert [(s["extension"], s["name"]) for s in model["subscribers"]] == [("1001", "Director"), ("1002", "Secretary")]
     assert [t["name"] for t in model["trunks"]] == ["sipnet"]
     assert model["trunks"][0]["register"] and model["trunks"][0]["from_domain"] == "sipnet.ru"
@@ -76,7 +80,7 @@ def test_chan_sip_example_refused_on_asterisk_22(example_vars):
     with pytest.raises(sip_model.ModelError, match="asterisk_sip_driver: chan_sip was removed in Asterisk 21"):
         sip_model.normalize(example_vars["asterisk_sip_subscribers"], example_vars["asterisk_sip_trunks"],
                             example_vars["asterisk_sip_subscriber_defaults"], None,
-                            {"driver": "chan_sip", "major": 22})
+                            {"driver": "chan_sip", "major": 22, **PUBLISHED_OK})
 
 
 def test_inline_vault_values_reach_the_model(tmp_path):
@@ -113,7 +117,7 @@ def test_the_office_firewall_opens_sip_to_the_office_and_the_trunk_only(example_
         example_vars["asterisk_sip_subscribers"], example_vars["asterisk_sip_trunks"],
         example_vars["asterisk_sip_subscriber_defaults"], None,
         {"driver": example_vars["asterisk_sip_driver"], "transports": example_vars["asterisk_sip_transports"],
-         "major": 16})
+         "major": 16, **PUBLISHED_OK})
     plan = firewall.plan(model, {"ssh_sources": example_vars["asterisk_firewall_ssh_sources"],
                                  "rtp_start": example_vars["asterisk_rtp_port_start"],
                                  "rtp_end": example_vars["asterisk_rtp_port_end"],
@@ -132,7 +136,7 @@ def test_the_office_firewall_opens_sip_to_the_office_and_the_trunk_only(example_
 def test_the_office_dialplan_is_the_how_tos_and_closed(example_vars, driver):
     model = sip_model.normalize(
         example_vars["asterisk_sip_subscribers"], example_vars["asterisk_sip_trunks"],
-        example_vars["asterisk_sip_subscriber_defaults"], None, {"driver": driver, "major": 16})
+        example_vars["asterisk_sip_subscriber_defaults"], None, {"driver": driver, "major": 16, **PUBLISHED_OK})
     plan = dialplan.normalize(model, example_vars["asterisk_dialplan_contexts"],
                               example_vars["asterisk_dialplan_routes"], example_vars["asterisk_dialplan_inbound"])
     sections = {s["name"]: "\n".join(s["lines"]) for s in dialplan.render(plan)}
@@ -157,3 +161,23 @@ def test_the_office_dialplan_is_the_how_tos_and_closed(example_vars, driver):
         assert exc.value.errors[0].startswith("asterisk_dialplan_routes[0] (ru-landline).pattern: %r can reach %s"
                                               % (pattern, reached)), exc.value.errors
     assert dialplan.features(plan) == ["voicemail", "echo_test"]
+
+
+def test_the_example_s_published_secrets_are_refused_anywhere_else(example_vars):
+    with pytest.raises(sip_model.ModelError) as exc:
+        sip_model.normalize(example_vars["asterisk_sip_subscribers"], example_vars["asterisk_sip_trunks"],
+                            example_vars["asterisk_sip_subscriber_defaults"], None,
+                            {"driver": "chan_sip", "major": 16})
+    assert [e.split(":")[0] for e in exc.value.errors] == [
+        "asterisk_sip_subscribers[0] (extension 1001).secret", "asterisk_sip_subscribers[1] (extension 1002).secret",
+        "asterisk_sip_subscribers[1] (extension 1002).voicemail_pin", "asterisk_sip_trunks[0] (sipnet).secret"]
+    assert all("is published in the collection's example inventory" in e for e in exc.value.errors)
+
+
+def test_the_published_list_is_exactly_the_example_vault():
+    loader = DataLoader()
+    loader.set_vault_secrets([("default", VaultSecret((EXAMPLE / "vault-password.example.txt").read_text().strip()
+                                                      .encode()))])
+    vault = loader.load_from_file(str(EXAMPLE / "group_vars" / "pbx" / "vault.yml"))
+    values = list(vault["vault_asterisk_sip_secrets"].values()) + list(vault["vault_asterisk_voicemail_pins"].values())
+    assert {hashlib.sha256(str(v).encode()).hexdigest() for v in values} == sip_model.PUBLISHED_SECRETS
