@@ -264,29 +264,25 @@ CONFIG_REFUSAL = re.compile(r"config_options\.c: (?:Could not find option suitab
 SECURITY_WARNING = re.compile(r"discoverable by an attacker|PLEASE NOTE: .*(?:attacker|insecure)", re.IGNORECASE)
 
 
-def security_warnings(text):
-    """The lines of a stretch of Asterisk's log in which it warns that the configuration it loaded
-    helps an attacker, without their timestamps."""
+def _matching_lines(text, pattern):
+    """The lines of a stretch of Asterisk's log that match pattern, once each, without timestamps."""
     lines = []
     for line in (text or "").splitlines():
-        if SECURITY_WARNING.search(line):
+        if pattern.search(line):
             line = re.sub(r"^\[[^\]]*\]\s*", "", line.strip())
             if line not in lines:
                 lines.append(line)
     return lines
+
+
+def security_warnings(text):
+    """The lines in which Asterisk warns that the configuration it loaded helps an attacker."""
+    return _matching_lines(text, SECURITY_WARNING)
 
 
 def config_refusals(text):
-    """The lines of a stretch of Asterisk's notice log that say a reload refused configuration,
-    without their timestamps."""
-    lines = []
-    for line in (text or "").splitlines():
-        if CONFIG_REFUSAL.search(line):
-            line = re.sub(r"^\[[^\]]*\]\s*", "", line.strip())
-            if line not in lines:
-                lines.append(line)
-    return lines
-
+    """The lines of a stretch of Asterisk's notice log that say a reload refused configuration."""
+    return _matching_lines(text, CONFIG_REFUSAL)
 
 
 # AMI write classes that place calls at the PBX's cost (originate), run shell commands (system,
