@@ -72,7 +72,7 @@ media_encryption dtls_auto_generate_cert dtls_verify mailboxes set_var from_user
 rtp_timeout rtp_timeout_hold endpoint match
 defaultuser username call-limit qualify qualifyfreq qualify_frequency dtmfmode nat encryption dtlsenable
 dtlsverify dtlsautogeneratecert mailbox setvar host port insecure directmedia fromuser fromdomain
-rtptimeout rtpholdtimeout sdp_owner sdp_session
+rtptimeout rtpholdtimeout sdp_owner sdp_session contact_user vmexten
 """.split()) - frozenset(RAW_FORBIDDEN)
 # Seconds without media before a call is ended (dead calls hold lines and run up bills), off hold
 # and on hold.
@@ -734,10 +734,16 @@ def _rtp_timeouts(model):
             ["rtp_timeout_hold", str(model.get("rtp_hold_timeout", RTP_HOLD_TIMEOUT))]]
 
 
+def _neutral_user(ua):
+    """A SIP user part from the user agent, for the headers Asterisk fills with "asterisk"."""
+    return re.sub(r"[^A-Za-z0-9]", "", ua).lower() or "pbx"
+
+
 def _sdp_identity(ua):
-    """PJSIP: the SDP's origin user and session name (o=, s=) - "Asterisk" by default - say nothing
-    either (chan_sip: sdpowner/sdpsession in [general])."""
-    return [["sdp_owner", ua.replace(" ", "")], ["sdp_session", ua]]
+    """PJSIP: the SDP's origin user and session name (o=, s=) - "Asterisk" by default - and the
+    user of the Contact it sends ("asterisk") say nothing either (chan_sip: sdpowner/sdpsession,
+    callerid and vmexten in [general])."""
+    return [["sdp_owner", ua.replace(" ", "")], ["sdp_session", ua], ["contact_user", _neutral_user(ua)]]
 
 
 def _section(name, options, comment="", suffix=""):
@@ -770,8 +776,10 @@ def _render_pjsip(model, settings):
         ["endpoint_identifier_order", "ip,username"],
         # The challenge's realm would otherwise be "asterisk".
         ["default_realm", settings.get("realm", "pbx")],
+        # The From user of requests without a caller (MWI NOTIFY, qualify OPTIONS): "asterisk" otherwise.
+        ["default_from_user", _neutral_user(ua)],
         ["max_forwards", "20"],
-    ], "Neutral identity: no product or version in User-Agent/Server headers or the realm.")]
+    ], "Neutral identity: no product or version in User-Agent/Server headers, the realm or a From user.")]
     transport_sections = []
     bind = settings.get("bind_address", "0.0.0.0")
     for kind in model["transports"]:
@@ -946,6 +954,9 @@ def _render_chan_sip(model, settings):
     general += [
         # Hidden identity: no version in User-Agent/Server headers or the SDP origin.
         ["useragent", ua], ["sdpowner", ua.replace(" ", "")], ["sdpsession", ua.replace(" ", "")],
+        # The From/Contact user of requests without a caller (MWI NOTIFY) and the mailbox account
+        # a NOTIFY names: "asterisk" otherwise.
+        ["callerid", _neutral_user(ua)], ["vmexten", "*97"],
         ["callcounter", "yes"],
         ["disallow", "all"], ["allow", "alaw,ulaw"],
         ["trustrpid", "no"], ["sendrpid", "no"],

@@ -165,11 +165,24 @@ def finish(tag, wait=120):
 FINGERPRINT_RE = re.compile(r"asterisk|(?<![\d.])\d{1,2}\.\d{1,2}\.\d{1,3}(?![\d.])", re.IGNORECASE)
 
 
+# chan_sip adds these to every BYE it sends, and no setting removes them (chan_sip.c; the driver is
+# deprecated and gone in Asterisk 21): the one exception, on chan_sip only (docs/sip.md).
+CHAN_SIP_UNHIDEABLE = re.compile(r"^X-Asterisk-HangupCause(Code)?:", re.IGNORECASE)
+
+
 def fingerprints(messages):
-    """The lines of the received messages of a sipp trace that name the product or a version."""
-    blocks = re.split(r"^-{10,}.*$", messages, flags=re.MULTILINE)
-    return [line.strip() for block in blocks if re.search(r"message received", block)
-            for line in block.splitlines()[1:] if FINGERPRINT_RE.search(line)]
+    """The lines of the received messages of a sipp trace that name the product or a version
+    (chan_sip's unhideable BYE headers aside when a chan_sip PBX sent the message)."""
+    chan_sip = {pbx["ip"] for pbx in PBX.values() if pbx["driver"] == "chan_sip"}
+    found = []
+    for block in re.split(r"^-{10,}.*$", messages, flags=re.MULTILINE):
+        if not re.search(r"message received", block):
+            continue
+        sender = re.search(r"^(?:Via|v):\s*SIP/2\.0/\w+\s+([0-9.]+)", block, re.MULTILINE | re.IGNORECASE)
+        from_chan_sip = sender is not None and sender.group(1) in chan_sip
+        found += [line.strip() for line in block.splitlines()[1:] if FINGERPRINT_RE.search(line)
+                  and not (from_chan_sip and CHAN_SIP_UNHIDEABLE.match(line.strip()))]
+    return found
 
 
 def _no_fingerprint(messages):
