@@ -376,17 +376,24 @@ def flood_lines(plan, version):
     flood = plan.get("flood") or {}
     if not flood.get("rate") or (version == 6 and not plan.get("ipv6")):
         return []
-    lines = [":%s - [0:0]" % FLOOD_CHAIN]
+    # UFW names its IPv6 chains ufw6-*.
+    prefix = "ufw" if version == 4 else "ufw6"
+    chain = flood_chain(version)
+    lines = [":%s - [0:0]" % chain]
     for port in flood["ports"]:
-        lines.append("-A ufw-before-input -p %s --dport %s -j %s" % (port["proto"], port["port"], FLOOD_CHAIN))
-    lines.append("-A %s -i lo -j RETURN" % FLOOD_CHAIN)
+        lines.append("-A %s-before-input -p %s --dport %s -j %s" % (prefix, port["proto"], port["port"], chain))
+    lines.append("-A %s -i lo -j RETURN" % chain)
     for net in flood["exempt"]:
         if ipaddress.ip_network(net).version == version:
-            lines.append("-A %s -s %s -j RETURN" % (FLOOD_CHAIN, net))
+            lines.append("-A %s -s %s -j RETURN" % (chain, net))
     lines.append("-A %s -m hashlimit --hashlimit-mode srcip --hashlimit-above %d/sec --hashlimit-burst %d "
                  "--hashlimit-name vpbx-sip%s --hashlimit-htable-expire 60000 -j DROP"
-                 % (FLOOD_CHAIN, flood["rate"], flood["burst"], "" if version == 4 else "6"))
+                 % (chain, flood["rate"], flood["burst"], "" if version == 4 else "6"))
     return lines
+
+
+def flood_chain(version):
+    return FLOOD_CHAIN if version == 4 else FLOOD_CHAIN.replace("ufw-", "ufw6-", 1)
 
 
 def flood_blocks(plan):

@@ -37,8 +37,8 @@ options:
     version_added: 0.10.0
   chain:
     description:
-      - A chain whose live rules C(iptables -S) and C(ip6tables -S) list in RV(chain_rules) (empty
-        when it does not exist).
+      - A chain whose live rules C(iptables -S) lists in RV(chain_rules) (and C(ip6tables -S) the
+        same chain named C(ufw6-...), UFW's IPv6 prefix); empty when it does not exist.
     type: str
     version_added: 0.10.0
   defaults_file:
@@ -134,7 +134,8 @@ def main():
     if params["chain"]:
         for version, command in (("4", "iptables"), ("6", "ip6tables")):
             path = module.get_bin_path(command)
-            rc, out, _err = module.run_command([path, "-S", params["chain"]]) if path else (1, "", "")
+            chain = params["chain"] if version == "4" else re.sub(r"^ufw-", "ufw6-", params["chain"])
+            rc, out, _err = module.run_command([path, "-S", chain]) if path else (1, "", "")
             chain_rules[version] = out if rc == 0 else ""
     module.exit_json(changed=False, installed=installed, ipv6=ipv6_setting(read_text(params["defaults_file"])),
                      rules="\n".join(text for text in texts if text is not None), status=status,

@@ -194,6 +194,10 @@ def test_svcrack_finds_no_password(pbx, tool):
         # The control: the same tool with the real secret in its list reports it.
         control = ATTACKER.svcrack(pbx["ip"], "1002", WORDS[:3] + [SECRETS["1002"]], tool=TOOLS[tool])
     found = peers.svcrack_found(out)
+    if not peers.svcrack_found(control) and tool.endswith("-debian") and pbx["driver"] == "pjsip":
+        # Seen here: Debian's svcrack 0.3.3 does not get in to PJSIP even with the right password,
+        # so its "found nothing" would prove nothing; 0.3.8 does get in (its control passes).
+        pytest.skip("%s's svcrack cannot log in to PJSIP even with the right password" % tool)
     figure("%s %s svcrack words tried" % (pbx["name"], tool), len(WORDS))
     figure("%s %s svcrack found" % (pbx["name"], tool), len(found))
     assert found == [], out

@@ -344,7 +344,9 @@ def test_the_flood_limit_drops_what_one_source_sends_above_the_rate_except_trunk
         "-A ufw-vpbx-sip-flood -s 203.0.113.0/28 -j RETURN",
         "-A ufw-vpbx-sip-flood -m hashlimit --hashlimit-mode srcip --hashlimit-above 40/sec --hashlimit-burst 120 "
         "--hashlimit-name vpbx-sip --hashlimit-htable-expire 60000 -j DROP"]
-    # IPv6 gets its own table, with the IPv6 exemptions only.
+    # IPv6 gets its own table, in UFW's ufw6- chains, with the IPv6 exemptions only.
+    assert fw.flood_lines(plan, 6)[:2] == [":ufw6-vpbx-sip-flood - [0:0]",
+                                           "-A ufw6-before-input -p udp --dport 5060 -j ufw6-vpbx-sip-flood"]
     assert fw.flood_lines(plan, 6)[-1].endswith("--hashlimit-name vpbx-sip6 --hashlimit-htable-expire 60000 -j DROP")
     assert not [line for line in fw.flood_lines(plan, 6) if " -s " in line]
     blocks = fw.flood_blocks(plan)
