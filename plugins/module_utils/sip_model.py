@@ -654,6 +654,8 @@ def normalize(subscribers, trunks=None, subscriber_defaults=None, trunk_defaults
                           "[general] at another port than an unknown user, which names it to a scanner. Give "
                           "every subscriber the same nat (asterisk_sip_subscriber_defaults), or use pjsip"
                           % (str(sub["nat"]).lower(), str(majority).lower()))
+    if driver == "chan_sip":
+        _one_chan_sip_acl(check, names, out_subscribers)
     rtp_timeout = check.integer(names.get("rtp_timeout", "asterisk_sip_rtp_timeout"),
                                 settings.get("rtp_timeout", RTP_TIMEOUT), 10, 3600)
     rtp_hold_timeout = check.integer(names.get("rtp_hold_timeout", "asterisk_sip_rtp_hold_timeout"),
@@ -666,6 +668,40 @@ def normalize(subscribers, trunks=None, subscriber_defaults=None, trunk_defaults
         raise ModelError(check.errors)
     return {"driver": driver, "transports": enabled, "subscribers": out_subscribers, "trunks": out_trunks,
             "rtp_timeout": rtp_timeout, "rtp_hold_timeout": rtp_hold_timeout}
+
+
+def _acl_key(networks):
+    return sorted(set(networks), key=lambda n: (ipaddress.ip_network(n).version, ipaddress.ip_network(n)))
+
+
+def _one_chan_sip_acl(check, names, subscribers):
+    """chan_sip answers a request naming a subscriber from an address outside that subscriber's
+    ACL with 403 (INVITE, OPTIONS, SUBSCRIBE, MESSAGE) where an unknown user gets the fake 401
+    challenge: the name is confirmed to anyone another subscriber's permit lets through the
+    firewall. No chan_sip setting hides it, so every subscriber must have the same effective ACL
+    (permit and deny, as sets): then no address the subscribers' networks open is outside one
+    subscriber's ACL only. The reference is the ACL most subscribers share (the first one's on a
+    tie); each subscriber that differs is named."""
+    if any(re.search(r"\.(permit|deny)(\[\d+\])?: ", error) for error in check.errors):
+        return  # an ACL that is not known yet: its own error says why
+    acls = [(_acl_key(sub["permit"]), _acl_key(sub["deny"])) for sub in subscribers]
+    if len(set((tuple(p), tuple(d)) for p, d in acls)) <= 1:
+        return
+    counts = {}
+    for permit, deny in acls:
+        counts[(tuple(permit), tuple(deny))] = counts.get((tuple(permit), tuple(deny)), 0) + 1
+    best = max(counts.values())
+    reference = next(key for key in ((tuple(p), tuple(d)) for p, d in acls) if counts[key] == best)
+    for index, (sub, (permit, deny)) in enumerate(zip(subscribers, acls)):
+        for field, mine, theirs in (("permit", permit, list(reference[0])), ("deny", deny, list(reference[1]))):
+            if mine != theirs:
+                check.err("%s[%d] (extension %s).%s" % (names["subscribers"], index, sub["extension"], field),
+                          "[%s] while other subscribers have [%s]: chan_sip answers a request naming a "
+                          "subscriber from an address its own permit/deny refuses with 403 where an unknown user "
+                          "gets 401, which names it to a scanner that another subscriber's networks let through. "
+                          "Give every chan_sip subscriber the same %s (asterisk_sip_subscriber_defaults.%s), or "
+                          "use pjsip (asterisk_sip_driver: pjsip answers both alike)"
+                          % (", ".join(mine), ", ".join(theirs), field, field))
 
 
 def features(model):

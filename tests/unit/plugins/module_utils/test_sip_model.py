@@ -658,8 +658,9 @@ def secrets_of(subscribers, trunks, defaults):
 
 
 def rendered(driver):
-    # chan_sip takes one nat for all its subscribers (a differing one would name the peer).
-    subscribers = [dict(s, nat=True) for s in RENDER_SUBSCRIBERS] if driver == "chan_sip" else RENDER_SUBSCRIBERS
+    # chan_sip takes one nat and one ACL for all its subscribers (a differing one would name the peer).
+    subscribers = [dict(s, nat=True, permit=["192.0.2.0/24", "2001:db8:1::/48"], deny=["192.0.2.66"])
+                   for s in RENDER_SUBSCRIBERS] if driver == "chan_sip" else RENDER_SUBSCRIBERS
     model = sm.normalize(subscribers, RENDER_TRUNKS, None, None, dict(RENDER_MODEL_SETTINGS, driver=driver, major=16))
     return sm.render(model, RENDER_SETTINGS)
 
@@ -1139,7 +1140,7 @@ def _maximal(driver):
     registration, From headers and identify."""
     subs = [sub(nat=True, media_encryption="dtls", transport="tls", voicemail=True, voicemail_pin="480315",
                 record=True, contact_permit=["192.0.2.0/25"], deny=["192.0.2.7/32"], max_calls=3),
-            sub("1002", qualify=False, media_encryption="sdes", transport="tls", nat=True)]
+            sub("1002", qualify=False, media_encryption="sdes", transport="tls", nat=True, deny=["192.0.2.7/32"])]
     trunks = [trunk(username="office", secret=TRUNK_SECRET, from_user="office", from_domain="sipnet.ru",
                     register=True, identify=["212.53.40.0/24"])]
     sets = settings(CHAN_SIP if driver == "chan_sip" else PJSIP, transports=["udp", "tls"])
@@ -1250,3 +1251,47 @@ def test_chan_sip_refuses_a_subscriber_whose_nat_differs_from_the_others():
     assert sm.normalize(subscribers, settings=PJSIP)
     general = sm.render(sm.normalize([sub(), sub("1002")], settings=CHAN_SIP), {})["sections"][0]
     assert ["nat", "no"] in general["options"]
+
+
+def test_chan_sip_refuses_subscribers_with_different_permits():
+    subscribers = [sub(), sub("1002"), sub("1003", permit=["192.0.2.200/32"])]
+    with pytest.raises(sm.ModelError) as exc:
+        sm.normalize(subscribers, settings=CHAN_SIP)
+    assert exc.value.errors == [
+        "asterisk_sip_subscribers[2] (extension 1003).permit: [192.0.2.200/32] while other subscribers have "
+        "[192.0.2.0/24]: chan_sip answers a request naming a subscriber from an address its own permit/deny refuses "
+        "with 403 where an unknown user gets 401, which names it to a scanner that another subscriber's networks let "
+        "through. "
+        "Give every chan_sip subscriber the same permit (asterisk_sip_subscriber_defaults.permit), or use pjsip "
+        "(asterisk_sip_driver: pjsip answers both alike)"]
+    # PJSIP answers both alike: a permit of one's own is fine there.
+    assert sm.normalize(subscribers, settings=PJSIP)
+
+
+@pytest.mark.parametrize("first, second, error", [
+    # A deny of one's own is a hole in that subscriber's ACL only.
+    ({}, {"deny": ["192.0.2.66/32"]}, "asterisk_sip_subscribers[1] (extension 1002).deny: [192.0.2.66/32] while "
+                                      "other subscribers have []"),
+    # A wider permit: the narrower one is outside it.
+    ({"permit": ["192.0.2.0/24", "198.51.100.0/24"]}, {},
+     "asterisk_sip_subscribers[0] (extension 1001).permit: [192.0.2.0/24, 198.51.100.0/24] while other "
+     "subscribers have [192.0.2.0/24]"),
+])
+def test_chan_sip_acl_differences_are_named_against_the_common_acl(first, second, error):
+    subscribers = [sub(**first), sub("1002", **second), sub("1003")]
+    with pytest.raises(sm.ModelError) as exc:
+        sm.normalize(subscribers, settings=CHAN_SIP)
+    assert len(exc.value.errors) == 1 and exc.value.errors[0].startswith(error + ": chan_sip"), exc.value.errors
+
+
+def test_chan_sip_same_acl_in_another_order_or_spelling_is_one_acl():
+    subscribers = [sub(permit=["192.0.2.0/24", "198.51.100.0/24"]),
+                   sub("1002", permit=["198.51.100.0/24", "192.0.2.0/24", "192.0.2.0/24"]),
+                   sub("1003", permit=["198.51.100.0/24", "192.0.2.0/24"])]
+    model = sm.normalize(subscribers, settings=CHAN_SIP)
+    assert [s["extension"] for s in model["subscribers"]] == ["1001", "1002", "1003"]
+    # One subscriber alone has nothing to differ from; two different ones: both named? No - the
+    # first one is the reference on a tie, the other is named.
+    with pytest.raises(sm.ModelError) as exc:
+        sm.normalize([sub(), sub("1002", permit=["198.51.100.0/24"])], settings=CHAN_SIP)
+    assert [e.split(":")[0] for e in exc.value.errors] == ["asterisk_sip_subscribers[1] (extension 1002).permit"]
