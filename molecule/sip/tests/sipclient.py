@@ -15,6 +15,9 @@ import yaml
 
 NETWORK = "172.30.77."
 CLIENT_IP = NETWORK + "50"
+# The client's second address (converge.yml): outside every subscriber's permit, let through by the
+# firewall (asterisk_firewall_extra_networks).
+OUTSIDE_IP = NETWORK + "100"
 PBX = {
     "vpbx-sip16": {"ip": NETWORK + "16", "driver": "chan_sip", "major": 16},
     "vpbx-sip22": {"ip": NETWORK + "22", "driver": "pjsip", "major": 22},
@@ -70,13 +73,13 @@ class Result:
         return "rc=%s log=%r\n%s\n%s" % (self.rc, self.log[-2000:], self.stdout[-2000:], self.messages[-3000:])
 
 
-def sipp(target, scenario, service, user=None, password=None, caller=None, port=5070):
+def sipp(target, scenario, service, user=None, password=None, caller=None, port=5070, source=CLIENT_IP):
     """One bounded sipp call from the client to target; returns a Result."""
     _allowed(target)
     host = client()
     tag = "%d-%d" % (os.getpid(), next(_counter))
     args = ["timeout", "60", "sipp", "-sf", "%s/%s" % (SCENARIOS, scenario), "-s", service, "-m", "1",
-            "-i", CLIENT_IP, "-p", str(port), "-trace_msg", "-message_file", "/tmp/%s.msg" % tag,
+            "-i", source, "-p", str(port), "-trace_msg", "-message_file", "/tmp/%s.msg" % tag,
             "-trace_logs", "-log_file", "/tmp/%s.log" % tag, "-nostdin", "-timeout", "30s", "-timeout_error", "-d", "500"]
     if user is not None:
         args += ["-au", user]

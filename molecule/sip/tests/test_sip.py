@@ -4,7 +4,9 @@ Asterisk 22 (PJSIP on Asterisk 16 is proven by test_z_changes.py after the drive
 
 Each test would fail on a stock configuration: stock chan_sip answers an unknown user with 404
 (svwar finds extensions), puts "Asterisk PBX <version>" in User-Agent, and accepts guests into
-the dialplan; without the per-subscriber ACL the 1003 account registers from anywhere."""
+the dialplan; without the subscribers' ACL 1001 registers from the client's address outside every
+permit, and on PJSIP without the per-subscriber ACL the 1003 account registers from anywhere.
+Identical answers for known and unknown users, exhaustively: test_answers.py."""
 
 from __future__ import annotations
 
@@ -50,10 +52,16 @@ def check_unknown_user_same_as_wrong_password(ip, secrets):
         assert sipclient.normalized(a) == sipclient.normalized(b)
 
 
-def check_outside_permit_refused(ip, secrets):
-    # 1003's secret is right, but it may only register from 172.30.77.200.
-    result = sipclient.sipp(ip, "register_auth_fail.xml", "1003", "1003", secrets["1003"])
+def check_outside_permit_refused(ip, secrets, driver):
+    # 1001's secret is right, but the client's second address is outside every permit (the
+    # firewall lets it through: asterisk_firewall_extra_networks).
+    result = sipclient.sipp(ip, "register_auth_fail.xml", "1001", "1001", secrets["1001"], source=sipclient.OUTSIDE_IP)
     assert result.rc == 0 and result.final in (401, 403), result
+    if driver == "pjsip":
+        # A permit of one's own (PJSIP only: the model refuses different permits on chan_sip): 1003
+        # may only register from 172.30.77.200, the client is inside the others' permit.
+        result = sipclient.sipp(ip, "register_auth_fail.xml", "1003", "1003", secrets["1003"])
+        assert result.rc == 0 and result.final in (401, 403), result
 
 
 def check_no_extension_found(ip):
@@ -100,10 +108,13 @@ def check_unauthenticated_invite_never_reaches_dialplan(host, ip, secrets):
     assert "context=office exten=1002" in host.file("/var/log/asterisk/messages.log").content_string
 
 
-def check_refused_by_the_acl(host):
+def check_refused_by_the_acl(host, driver):
     # Refused by the ACL, not by the password: Asterisk's security log says so.
     log = host.file("/var/log/asterisk/security.log").content_string
-    assert re.search(r'SecurityEvent="FailedACL".*AccountID="1003"', log), log[-3000:]
+    assert re.search(r'SecurityEvent="FailedACL".*AccountID="1001".*RemoteAddress="IPV4/UDP/%s/'
+                     % re.escape(sipclient.OUTSIDE_IP), log), log[-3000:]
+    if driver == "pjsip":
+        assert re.search(r'SecurityEvent="FailedACL".*AccountID="1003"', log), log[-3000:]
 
 
 def check_exact_model(host, driver):
@@ -164,8 +175,8 @@ def check_hardening(host, driver):
 def run_client_suite(host, ip, driver, secrets):
     check_register_ok(ip, secrets)
     check_unknown_user_same_as_wrong_password(ip, secrets)
-    check_outside_permit_refused(ip, secrets)
-    check_refused_by_the_acl(host)
+    check_outside_permit_refused(ip, secrets, driver)
+    check_refused_by_the_acl(host, driver)
     check_no_extension_found(ip)
     check_no_version(ip)
     check_unauthenticated_invite_never_reaches_dialplan(host, ip, secrets)
@@ -187,8 +198,8 @@ def test_unknown_user_gets_the_same_answer_as_a_wrong_password(pbx, secrets):
 
 
 def test_correct_credentials_outside_permit_refused(pbx, secrets):
-    check_outside_permit_refused(pbx["ip"], secrets)
-    check_refused_by_the_acl(pbx["host"])
+    check_outside_permit_refused(pbx["ip"], secrets, pbx["driver"])
+    check_refused_by_the_acl(pbx["host"], pbx["driver"])
 
 
 def test_svwar_finds_no_extension(pbx):
