@@ -52,7 +52,16 @@ DEFAULT_NAMES = {
     "tls_port": "asterisk_sip_tls_port",
     "trunks": "asterisk_sip_trunks",
     "controller": "asterisk_firewall_controller_address",
+    "permitted_password_only": "asterisk_fail2ban_permitted_password_only",
+    "subscribers": "asterisk_sip_subscribers",
 }
+# The security events that are failed logins (the filter's _event), and those that are wrong
+# passwords: an answer to the PBX's challenge.
+EVENTS = ["FailedACL", "InvalidAccountID", "ChallengeResponseFailed", "InvalidPassword"]
+PASSWORD_EVENTS = ["ChallengeResponseFailed", "InvalidPassword"]
+# The subscribers' permitted networks this narrow or narrower are offices (their addresses are
+# banned only for wrong passwords); a wider permit is treated like the rest of the Internet.
+OFFICE_PREFIX = {4: 16, 6: 48}
 
 
 class Fail2banError(Exception):
@@ -124,6 +133,35 @@ def _collapse(networks):
     return [_network(str(n)) for n in keep]
 
 
+def _complement(networks):
+    """Every address outside `networks`, as few networks as possible (IPv4 first, then IPv6)."""
+    result = []
+    for version, whole in ((4, "0.0.0.0/0"), (6, "::/0")):
+        rest = [ipaddress.ip_network(whole)]
+        for net in ipaddress.collapse_addresses(n for n in networks if n.version == version):
+            split = []
+            for part in rest:
+                if net.subnet_of(part):
+                    split += part.address_exclude(net)
+                elif not part.subnet_of(net):
+                    split.append(part)
+            rest = split
+        result += ipaddress.collapse_addresses(rest)
+    return [str(n) for n in result]
+
+
+def office_networks(model):
+    """The subscribers' permitted networks that are offices (see OFFICE_PREFIX), collapsed."""
+    nets = set()
+    for sub in (model or {}).get("subscribers") or []:
+        for text in sub.get("permit") or []:
+            net = ipaddress.ip_network(_text(text), strict=False)
+            if net.prefixlen >= OFFICE_PREFIX[net.version]:
+                nets.add(net)
+    return sorted(ipaddress.collapse_addresses(n for n in nets if n.version == 4)) + \
+        sorted(ipaddress.collapse_addresses(n for n in nets if n.version == 6))
+
+
 def plan(settings, model=None, names=None):
     """What the jails need.
 
@@ -134,7 +172,16 @@ def plan(settings, model=None, names=None):
     model: the validated subscriber/trunk model (its trunks' addresses are never banned).
 
     Returns {"maxretry", "findtime", "bantime", "recidive": {...} or None, "sshd", "logpaths",
-    "ports", "protocols", "ignoreip"}; raises Fail2banError with every problem.
+    "ports", "protocols", "ignoreip" (never banned by any jail), "offices", "jails": [{"name",
+    "events", "ignoreip"}] (the jails that read Asterisk's security log)}; raises Fail2banError
+    with every problem.
+
+    Forged sources: an unknown user or an ACL failure needs no answer from the PBX, so anyone can
+    send one with an office's address as its UDP source and, repeated, get the office banned. With
+    permitted_password_only (the default) the addresses of the offices - the subscribers' permitted
+    networks, see office_networks() - are left out of the asterisk jail and counted by the
+    asterisk-permitted jail instead, on wrong passwords only (it ignores every address outside the
+    offices, so each failure is counted by one jail).
     """
     names = dict(DEFAULT_NAMES, **(names or {}))
     settings = settings or {}
@@ -222,6 +269,16 @@ def plan(settings, model=None, names=None):
             for host in trunk.get("identify_hosts") or []:
                 ignore += [_text(a) for a in resolved.get(host) or []]
 
+    offices = []
+    password_only = settings.get("permitted_password_only", True)
+    if not _is_bool(password_only):
+        check.err(names["permitted_password_only"], "%r must be true or false" % (password_only,))
+    elif _bool(password_only):
+        try:
+            offices = office_networks(model)
+        except ValueError as exc:
+            check.err(names["subscribers"], "a permit is not a network: %s" % exc)
+
     ports, protocols = [], []
     for item in settings.get("ports") or []:
         if str(item.get("port")) not in ports:
@@ -235,10 +292,14 @@ def plan(settings, model=None, names=None):
         ignoreip = _collapse(ignore)
     except ValueError as exc:
         raise Fail2banError(["%s: %s" % (names["trunks"], exc)])
+    jails = [{"name": "asterisk", "events": EVENTS, "ignoreip": _collapse(ignoreip + [str(n) for n in offices])}]
+    if offices:
+        jails.append({"name": "asterisk-permitted", "events": PASSWORD_EVENTS,
+                      "ignoreip": _collapse(ignoreip + _complement(offices))})
     return {"maxretry": maxretry, "findtime": findtime, "bantime": bantime, "recidive": recidive,
             "sshd": _bool(settings.get("sshd", True)), "logpaths": logpaths,
             "ports": sorted(ports, key=int) or ["5060"], "protocols": sorted(protocols) or ["udp"],
-            "ignoreip": ignoreip}
+            "ignoreip": ignoreip, "offices": [str(n) for n in offices], "jails": jails}
 
 
 def errors(settings, model=None, names=None):

@@ -11,6 +11,7 @@ VPBX-FIGURE for the closing note.
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import json
 import os
 import re
@@ -57,25 +58,37 @@ def pbx(request):
     return info
 
 
+# The jails on Asterisk's security log: every failure from outside the offices, and wrong passwords
+# from inside them (the test network is the subscribers' permitted network: the attacker is inside).
+JAILS = ("asterisk", "asterisk-permitted")
+PASSWORD_JAIL = "asterisk-permitted"
+
+
 def jail(host, name="asterisk"):
     return fail2ban.parse_status(host.check_output("fail2ban-client status %s" % name))
 
 
-def banned(host):
-    return ATTACKER.ip in jail(host)["banned"]
+def banned(host, address=ATTACKER.ip):
+    """The jails that hold a ban on address."""
+    return [name for name in JAILS if address in jail(host, name)["banned"]]
 
 
-def unban(host):
-    for name in ("asterisk", "recidive"):
-        host.run("fail2ban-client set %s unbanip %s", name, ATTACKER.ip)
-    host.run("conntrack -D -s %s", ATTACKER.ip)
+def failures(host):
+    return sum(jail(host, name)["total_failed"] for name in JAILS)
+
+
+def unban(host, address=ATTACKER.ip):
+    for name in JAILS + ("recidive",):
+        host.run("fail2ban-client set %s unbanip %s", name, address)
+    host.run("conntrack -D -s %s", address)
 
 
 @contextlib.contextmanager
 def exempt(host):
     """The attacker may not be banned while a scan must show what Asterisk answers."""
     unban(host)
-    host.check_output("fail2ban-client set asterisk addignoreip %s" % ATTACKER.ip)
+    for name in JAILS:
+        host.check_output("fail2ban-client set %s addignoreip %s" % (name, ATTACKER.ip))
     try:
         yield
     finally:
@@ -89,7 +102,8 @@ def exempt(host):
             size = current
             time.sleep(1.5)
         time.sleep(2)
-        host.check_output("fail2ban-client set asterisk delignoreip %s" % ATTACKER.ip)
+        for name in JAILS:
+            host.check_output("fail2ban-client set %s delignoreip %s" % (name, ATTACKER.ip))
 
 
 def attacker_events(host):
@@ -146,11 +160,20 @@ def test_jails_run_on_the_security_log_asterisk_writes(pbx):
     assert status["files"] == [SECURITY_LOG]
     log = host.file(SECURITY_LOG)
     assert log.exists and log.user == "asterisk" and log.size > 0
+    assert jail(host, PASSWORD_JAIL)["files"] == [SECURITY_LOG]
     jails = host.check_output("fail2ban-client status")
-    for name in ("asterisk", "recidive", "sshd"):
+    for name in JAILS + ("recidive", "sshd"):
         assert re.search(r"Jail list:.*\b%s\b" % name, jails), jails
-    ignored = host.check_output("fail2ban-client get asterisk ignoreip")
-    assert OFFICE.ip in ignored and ATTACKER.ip not in ignored, ignored
+    # The asterisk jail leaves the office network out; the other one counts its wrong passwords
+    # (never the administrators').
+    ignored = {name: fail2ban.parse_list(host.check_output("fail2ban-client get %s ignoreip" % name))
+               for name in JAILS}
+    assert NETWORK + "0/24" in ignored["asterisk"], ignored
+    assert OFFICE.ip in ignored[PASSWORD_JAIL] and not inside(ATTACKER.ip, ignored[PASSWORD_JAIL]), ignored
+
+
+def inside(address, networks):
+    return any(ipaddress.ip_address(address) in ipaddress.ip_network(net, strict=False) for net in networks)
 
 
 # --- scans find nothing (attacker exempted, so the answers are Asterisk's) --------------------
@@ -237,7 +260,7 @@ def test_attacker_banned_at_the_threshold_then_gets_no_answer(pbx):
     unban(host)
     attempts = 0
     while not banned(host) and attempts < MAXRETRY + 3:
-        failed = jail(host)["total_failed"]
+        failed = failures(host)
         attempts += 1
         result = ATTACKER.sipp(pbx["ip"], "register_auth_fail.xml", "1002", "1002", SECRETS["1002"][::-1],
                                port=5070, timeout=10)
@@ -246,14 +269,15 @@ def test_attacker_banned_at_the_threshold_then_gets_no_answer(pbx):
             assert result.final in (401, 403), result
         # fail2ban polls the log: wait until it counted this attempt (or banned); from the
         # threshold on, give its action thread the time to ban before trying again.
-        wait_for(lambda: jail(host)["total_failed"] > failed or banned(host))
+        wait_for(lambda: failures(host) > failed or banned(host))
         if attempts >= MAXRETRY:
             wait_for(lambda: banned(host), 5)
     figure("%s wrong passwords before the ban" % pbx["name"], attempts)
-    assert banned(host) and attempts == MAXRETRY
+    # Wrong passwords from inside the office network: the jail that counts them there.
+    assert banned(host) == [PASSWORD_JAIL] and attempts == MAXRETRY
 
     rules = host.check_output("ufw status")
-    assert re.search(r"DENY(?: IN)?\s+%s\s+# vpbx-fail2ban asterisk" % re.escape(ATTACKER.ip), rules), rules
+    assert re.search(r"DENY(?: IN)?\s+%s\s+# vpbx-fail2ban %s" % (re.escape(ATTACKER.ip), PASSWORD_JAIL), rules), rules
     # No answer at all: same source port as before (its tracked flow was dropped), TCP, a scan.
     after = ATTACKER.sipp(pbx["ip"], "register_auth_fail.xml", "1002", "1002", "x", port=5070, timeout=5)
     assert after.final is None and after.received() == [] and "message sent" in after.messages, after
@@ -294,8 +318,99 @@ def test_admin_network_is_never_banned(pbx):
                              port=5073, timeout=10)
         assert result.final in (401, 403), result
     time.sleep(3)
-    assert OFFICE.ip not in jail(host)["banned"]
+    assert banned(host, OFFICE.ip) == []
     office_works(pbx)
+
+
+# --- guesses the log hides, forged sources (tests/molecule/sip/attacker.py) -------------------------
+
+# The malformed forms each driver takes as a real guess: the right password in them logs in. (chan_sip
+# takes no decoy header, PJSIP drops a response ending in a backslash or a raw quote unanswered.)
+FORMS = {"chan_sip": ["backslash", "quote"], "pjsip": ["decoy-escaped", "decoy-backslash"]}
+# An office phone's address inside the subscribers' permitted network (no container: the PBX's
+# answers to it go nowhere), and never an administrators' one.
+FORGED = NETWORK + "51"
+
+
+def attacker(pbx, *args):
+    ATTACKER.allowed(pbx["ip"])
+    out = ATTACKER.run("timeout 150 python3 /opt/vpbx-sip/attacker.py %s" % " ".join(shlex.quote(str(a)) for a in args))
+    assert out.rc == 0, out.stderr
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def guess(pbx, form, right=False):
+    """One REGISTER answered in form: the final answer's code, None when nothing came back."""
+    return attacker(pbx, "guess", pbx["ip"], "1002", SECRETS["1002"], form, 1, *(["right"] if right else []))["answers"][0]
+
+
+@pytest.mark.parametrize("form", [0, 1], ids=["form1", "form2"])
+def test_guesses_whose_logged_line_is_malformed_still_get_the_sender_banned(pbx, form):
+    form = FORMS[pbx["driver"]][form]
+    host = pbx["host"]
+    unban(host)
+    # The control: the form is a working guess (the right password in it logs in).
+    assert guess(pbx, form, right=True) == 200, form
+    answers = []
+    while not banned(host) and len(answers) < 20:
+        failed = failures(host)
+        answers.append(guess(pbx, form))
+        wait_for(lambda: failures(host) > failed or banned(host))
+        if len(answers) >= MAXRETRY:
+            wait_for(lambda: banned(host), 5)
+    figure("%s guesses in form %s before the ban" % (pbx["name"], form), len(answers))
+    assert all(code in (401, 403) for code in answers), answers
+    assert banned(host) == [PASSWORD_JAIL] and len(answers) == MAXRETRY, answers
+    # Banned: the right password in the same form gets no answer at all.
+    assert guess(pbx, form, right=True) is None
+    unban(host)
+
+
+def forged_events(host):
+    """(events, failures) of the security log with the forged address."""
+    lines = [line for line in host.file(SECURITY_LOG).content_string.splitlines() if "/%s/" % FORGED in line]
+    return len(lines), len([line for line in lines if FAILURE.search(line)])
+
+
+def settled(host):
+    """Wait until Asterisk's security log stops growing and fail2ban has read it."""
+    size = None
+    for _ in range(20):
+        if host.file(SECURITY_LOG).size == size:
+            break
+        size = host.file(SECURITY_LOG).size
+        time.sleep(1)
+    time.sleep(3)
+
+
+def test_forged_failures_do_not_lock_out_an_office(pbx):
+    host = pbx["host"]
+    ATTACKER.allowed(FORGED)
+    unban(host, FORGED)
+    events, failed = forged_events(host)
+    # Unknown users by every method, 7 times the threshold, with the office's address as source.
+    sent = attacker(pbx, "forge", FORGED, pbx["ip"], 7 * MAXRETRY)["sent"]
+    settled(host)
+    events, failed = [now - then for now, then in zip(forged_events(host), (events, failed))]
+    figure("%s forged unknown-user requests sent / logged events / logged failures" % pbx["name"],
+           "%d / %d / %d" % (sent, events, failed))
+    # Asterisk took them from the forged address (it challenged it, and PJSIP logged each as a
+    # failure; chan_sip challenges an unknown user like a known one and logs no failure)...
+    assert sent == 7 * MAXRETRY and events >= 2 * MAXRETRY
+    if pbx["driver"] == "pjsip":
+        assert failed >= sent, (events, failed)
+    # ...and the office is not banned.
+    assert banned(host, FORGED) == []
+    assert FORGED not in host.check_output("ufw status")
+
+    # The control, and what the guard cannot tell apart: wrong passwords sent as the office (each
+    # answering a challenge the attacker asked for from its own address) get it banned.
+    sent = attacker(pbx, "forge-password", FORGED, pbx["ip"], "1002", MAXRETRY + 1)["sent"]
+    try:
+        assert wait_for(lambda: banned(host, FORGED) == [PASSWORD_JAIL], 15), jail(host, PASSWORD_JAIL)
+        figure("%s forged wrong passwords that ban the office (the documented limit)" % pbx["name"], sent)
+    finally:
+        unban(host, FORGED)
 
 
 def test_office_keeps_working_while_the_attacker_scans(pbx):

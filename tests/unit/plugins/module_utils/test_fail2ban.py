@@ -46,6 +46,49 @@ def test_trunks_can_be_banned_when_asked():
     assert plan["ignoreip"] == ["127.0.0.0/8", "198.51.100.7", "::1"]
 
 
+OFFICES = dict(MODEL, subscribers=[
+    {"extension": "1001", "permit": ["192.0.2.0/24"]},
+    {"extension": "1002", "permit": ["192.0.2.64/26", "2001:db8:5::/48"]},
+    # Wider than an office (/16, IPv6 /48): treated like the rest of the Internet.
+    {"extension": "1003", "permit": ["10.0.0.0/8", "2001:db8::/32"]},
+])
+
+
+def _inside(address, networks):
+    import ipaddress
+    return any(ipaddress.ip_address(address) in ipaddress.ip_network(n if "/" in n else n + ("/128" if ":" in n else "/32"))
+               for n in networks)
+
+
+@pytest.mark.parametrize("address,counted_by", [
+    ("192.0.2.77", "asterisk-permitted"),     # an office: wrong passwords only
+    ("2001:db8:5::9", "asterisk-permitted"),
+    ("10.1.2.3", "asterisk"),                 # inside a permit wider than an office
+    ("2001:db8:6::1", "asterisk"),
+    ("203.0.113.5", "asterisk"),              # anywhere else
+    ("212.53.40.9", None),                    # a trunk: never banned
+    ("198.51.100.7", None),                   # the controller
+    ("127.0.0.1", None),
+])
+def test_each_address_is_counted_by_one_jail(address, counted_by):
+    plan = f2b.plan(settings(), OFFICES)
+    assert plan["offices"] == ["192.0.2.0/24", "2001:db8:5::/48"]
+    jails = {jail["name"]: jail for jail in plan["jails"]}
+    assert jails["asterisk"]["events"] == f2b.EVENTS
+    assert jails["asterisk-permitted"]["events"] == ["ChallengeResponseFailed", "InvalidPassword"]
+    counting = [name for name, jail in jails.items() if not _inside(address, jail["ignoreip"])]
+    assert counting == ([counted_by] if counted_by else [])
+    # The other jails (recidive, sshd) keep the plain list: an office is not exempt there.
+    assert not _inside("192.0.2.77", plan["ignoreip"])
+
+
+@pytest.mark.parametrize("changes,model", [({"permitted_password_only": False}, OFFICES), ({}, MODEL)])
+def test_one_jail_for_every_failure_without_offices_or_when_off(changes, model):
+    plan = f2b.plan(settings(**changes), model)
+    assert [jail["name"] for jail in plan["jails"]] == ["asterisk"]
+    assert plan["jails"][0]["ignoreip"] == plan["ignoreip"] and plan["offices"] == []
+
+
 @pytest.mark.parametrize("connection,ssh,controller,expected", [
     ("community.docker.docker", "", "", []),
     ("local", "", "", []),
@@ -91,6 +134,8 @@ BAD = [
     ({"admin_networks": "192.0.2.0/24"}, "asterisk_fail2ban_admin_networks: must be a list"),
     ({"ignore_trunks": "maybe"}, "asterisk_fail2ban_ignore_trunks: 'maybe' must be true or false"),
     ({"sshd": "perhaps"}, "asterisk_fail2ban_sshd_jail: 'perhaps' must be true or false"),
+    ({"permitted_password_only": "yes please"},
+     "asterisk_fail2ban_permitted_password_only: 'yes please' must be true or false"),
     ({"security_file": ""}, "asterisk_log_security_file: is empty"),
     ({"security_file": "../security"}, "asterisk_log_security_file: '../security' must be a file name"),
     ({"log_dir": "var/log/asterisk"}, "asterisk_log_dir: 'var/log/asterisk' must be an absolute path"),
