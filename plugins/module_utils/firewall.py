@@ -254,6 +254,7 @@ def plan(model, settings, names=None):
     if ANY in extra and not open_to_world:
         check.err(names["extra_networks"], "contains any, but " + world)
     sip_networks += [n for n in extra if n not in sip_networks]
+    _outside_chan_sip_acl(check, names, model, extra, open_to_world)
     rtp_extra = check.networks(names["rtp_networks"], settings.get("rtp_networks"), ipv6)
 
     if open_to_world:
@@ -345,6 +346,34 @@ def plan(model, settings, names=None):
             unique.append(rule)
     return {"rules": unique, "ssh_port": ssh_port, "ssh_sources": ssh_sources, "sip_networks": sip_networks,
             "rtp_networks": rtp_networks, "ports": ports, "logging": logging, "ipv6": ipv6, "flood": flood}
+
+
+def _outside_chan_sip_acl(check, names, model, extra, open_to_world):
+    """chan_sip answers a request naming a subscriber from outside its ACL with 403 where an unknown
+    user gets 401, and no setting hides it: its subscribers share one ACL (the SIP model refuses
+    others), and the firewall may not open SIP to an address outside it - a scanner there would
+    learn the extensions. (A trunk's address is the provider's: left to it, docs/sip.md.)"""
+    subscribers = model.get("subscribers") or []
+    if model.get("driver") != "chan_sip" or not subscribers:
+        return
+    def parsed(networks):
+        return [ipaddress.ip_network(n) for text in networks or [] for n in ((ANY4, ANY6) if text == ANY else (text,))]
+    permit, deny = parsed(subscribers[0].get("permit")), parsed(subscribers[0].get("deny"))
+    fix = ("on chan_sip a request naming a subscriber from there is answered 403 where an unknown user gets "
+           "401, which names the subscriber to a scanner. Add it to the subscribers' permit "
+           "(asterisk_sip_subscriber_defaults.permit), or use pjsip (asterisk_sip_driver), which answers both alike")
+    shared = "[%s]" % ", ".join(subscribers[0].get("permit") or [])
+    if open_to_world and not any(net.prefixlen == 0 for net in permit):
+        check.err(names["open_to_world"], "opens SIP to every address, but the subscribers may only use %s: %s"
+                  % (shared, fix))
+    for net in extra:
+        if net == ANY:
+            continue
+        net = ipaddress.ip_network(net)
+        inside = any(net.version == p.version and net.subnet_of(p) for p in permit)
+        if not inside or any(net.version == d.version and net.overlaps(d) for d in deny):
+            check.err(names["extra_networks"], "%s is outside the subscribers' permit %s (or in their deny): %s"
+                      % (net, shared, fix))
 
 
 def _flood(check, settings, names, ipv6, ssh_sources, ports, model, resolved):

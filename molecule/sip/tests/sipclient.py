@@ -15,12 +15,13 @@ import yaml
 
 NETWORK = "172.30.77."
 CLIENT_IP = NETWORK + "50"
-# The client's second address (converge.yml): outside every subscriber's permit, let through by the
-# firewall (asterisk_firewall_extra_networks).
+# The client's second address (converge.yml): outside every subscriber's permit. The Asterisk 22
+# PBX's firewall lets it through (asterisk_firewall_extra_networks); the Asterisk 16 one drops it:
+# it starts on chan_sip, where the firewall plan refuses to open SIP outside the subscribers' ACL.
 OUTSIDE_IP = NETWORK + "100"
 PBX = {
-    "vpbx-sip16": {"ip": NETWORK + "16", "driver": "chan_sip", "major": 16},
-    "vpbx-sip22": {"ip": NETWORK + "22", "driver": "pjsip", "major": 22},
+    "vpbx-sip16": {"ip": NETWORK + "16", "driver": "chan_sip", "major": 16, "outside_reaches_sip": False},
+    "vpbx-sip22": {"ip": NETWORK + "22", "driver": "pjsip", "major": 22, "outside_reaches_sip": True},
 }
 SCENARIOS = "/opt/vpbx-sip"
 _counter = itertools.count()

@@ -375,3 +375,38 @@ def test_bad_flood_settings_name_the_variable(extra, message):
     with pytest.raises(fw.FirewallError) as exc:
         fw.plan(model(), settings(**extra))
     assert any(e.startswith(message) for e in exc.value.errors), exc.value.errors
+
+
+# --- chan_sip: SIP opened only to the subscribers' ACL ------------------------------------------------
+
+def chan_sip_model(permit=("192.0.2.0/24",), deny=()):
+    subscribers = [{"extension": ext, "secret": "Unit-test-Secret-alpha-q9", "context": "office",
+                    "permit": list(permit), "deny": list(deny)} for ext in ("1001", "1002")]
+    return sip_model.normalize(subscribers, [], settings={"driver": "chan_sip", "transports": ["udp"]})
+
+
+@pytest.mark.parametrize("changes,permit,deny", [
+    ({"extra_networks": ["192.0.2.128/25"]}, ("192.0.2.0/24",), ()),   # inside the permit
+    ({"extra_networks": ["198.51.100.0/24"], "open_to_world": True}, ("0.0.0.0/0",), ()),
+    ({"open_to_world": True}, ("0.0.0.0/0", "::/0"), ()),
+])
+def test_chan_sip_opens_sip_inside_the_subscribers_acl(changes, permit, deny):
+    fw.plan(chan_sip_model(permit, deny), settings(**changes))
+
+
+@pytest.mark.parametrize("changes,deny,message", [
+    ({"extra_networks": ["198.51.100.0/24"]}, (),
+     "asterisk_firewall_extra_networks: 198.51.100.0/24 is outside the subscribers' permit [192.0.2.0/24]"),
+    ({"extra_networks": ["192.0.2.0/23"]}, (), "asterisk_firewall_extra_networks: 192.0.2.0/23 is outside"),
+    ({"extra_networks": ["192.0.2.8/29"]}, ("192.0.2.0/28",), "asterisk_firewall_extra_networks: 192.0.2.8/29 is outside"),
+    ({"open_to_world": True}, (), "asterisk_firewall_sip_open_to_world: opens SIP to every address, but the "
+                                  "subscribers may only use [192.0.2.0/24]"),
+])
+def test_chan_sip_refuses_sip_opened_outside_the_subscribers_acl(changes, deny, message):
+    with pytest.raises(fw.FirewallError) as err:
+        fw.plan(chan_sip_model(deny=deny), settings(**changes))
+    assert any(e.startswith(message) and "use pjsip" in e for e in err.value.errors), err.value.errors
+    # PJSIP answers both alike: the same firewall is fine there.
+    pjsip = model([{"extension": "1001", "secret": "Unit-test-Secret-alpha-q9", "context": "office",
+                    "permit": ["192.0.2.0/24"], "deny": list(deny)}])
+    fw.plan(pjsip, settings(**changes))
