@@ -93,14 +93,6 @@ def summary(answers):
     return [(where, text.split("\r\n", 1)[0]) for where, text in answers]
 
 
-@pytest.fixture
-def pbx(host):
-    name = host.backend.get_hostname()
-    if name not in sipclient.PBX:
-        pytest.skip("%s is not a PBX" % name)
-    return dict(sipclient.PBX[name], name=name, host=host)
-
-
 _MATRIX = {}
 
 

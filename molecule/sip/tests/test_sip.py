@@ -17,19 +17,6 @@ import pytest
 import sipclient
 
 
-@pytest.fixture(scope="module")
-def secrets():
-    return sipclient.secrets()
-
-
-@pytest.fixture
-def pbx(host):
-    name = host.backend.get_hostname()
-    if name not in sipclient.PBX:
-        pytest.skip("%s is not a PBX" % name)
-    return dict(sipclient.PBX[name], name=name, host=host)
-
-
 def check_register_ok(ip, secrets):
     result = sipclient.sipp(ip, "register_auth_ok.xml", "1001", "1001", secrets["1001"])
     assert result.rc == 0 and result.final == 200, result
