@@ -73,6 +73,10 @@ def normalized(result, user):
     answers = []
     for message in result.get("received", []):
         text = message["text"]
+        if not text.strip():
+            # A keep-alive (RFC 5626's CRLF CRLF), which PJSIP sends on a TCP or TLS connection
+            # now and then - not an answer to the request (seen once on TLS in CI).
+            continue
         text = re.sub(r'\b(nonce|opaque|cnonce|tag|branch)=("[^"]*"|[^;,\s>]+)', r"\1=X", text)
         text = text.replace(result.get("call_id") or "\0", "CALLID")
         text = re.sub(r"^(Date|Timestamp):.*$", r"\1: X", text, flags=re.MULTILINE)
@@ -159,6 +163,10 @@ def test_the_normalizer_keeps_real_differences():
                                      .replace("abc@x", "def@x").replace("n1", "n2").replace("tag=2", "tag=3")
                                      .replace("1001", "9999"))
     assert normalized(base, "1001") == normalized(other, "9999")
+    # A keep-alive on the connection is no answer; anything else that comes back is.
+    keepalive = json.loads(json.dumps(other))
+    keepalive["received"].append({"where": "source", "text": "\r\n\r\n"})
+    assert normalized(base, "1001") == normalized(keepalive, "9999")
     for change in (lambda r: r["received"][0].update(where="via"),
                    lambda r: r["received"][0].update(text=r["received"][0]["text"].replace("401 Unauthorized",
                                                                                           "403 Forbidden")),
