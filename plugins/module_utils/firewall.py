@@ -704,3 +704,138 @@ def guard(connection, ssh_connection, sources, ssh_port, controller="", names=No
                        "would lock this play out. Add %s (or its network) to %s"
                        % (parsed, names["ssh_sources"], ", ".join(sources) or "empty", host_net,
                           names["ssh_sources"])}
+
+
+# --- applying the whole plan in one run (modules/ufw_apply.py) -----------------------------------
+
+def ufw_command(params):
+    """The ufw arguments (after the command) for community.general.ufw-style rule parameters -
+    module_params() for a planned rule, an item of stale() for a rule to delete - in ufw's long
+    format: [route] [delete] ACTION [in|out] [in|out on IF] [log] from A [port P] to B [port Q]
+    [proto X] [app NAME] [comment C]."""
+    args = []
+    if params.get("route"):
+        args.append("route")
+    if params.get("delete"):
+        args.append("delete")
+    args.append(params["rule"])
+    if params.get("direction"):
+        args.append(params["direction"])
+    for key, word in (("interface_in", "in"), ("interface_out", "out")):
+        if params.get(key):
+            args += [word, "on", params[key]]
+    if params.get("log"):
+        args.append("log")
+    for key, word in (("from_ip", "from"), ("from_port", "port"), ("to_ip", "to"), ("to_port", "port"),
+                      ("proto", "proto"), ("name", "app")):
+        if params.get(key):
+            args += [word, str(params[key])]
+    if params.get("comment") and not params.get("delete"):
+        args += ["comment", params["comment"]]
+    return args
+
+
+def ipv6_setting(text):
+    """The last IPV6= value of /etc/default/ufw (quotes removed), '' when none."""
+    value = ""
+    for match in re.finditer(r"^IPV6=(.*)$", text or "", re.MULTILINE):
+        value = match.group(1).strip().strip("\"'")
+    return value
+
+
+def with_ipv6(text, value):
+    """/etc/default/ufw with IPV6=value (the last IPV6= line replaced, or one appended)."""
+    lines = (text or "").splitlines()
+    found = [i for i, line in enumerate(lines) if re.match(r"^IPV6=", line)]
+    if found:
+        lines[found[-1]] = "IPV6=%s" % value
+    else:
+        lines.append("IPV6=%s" % value)
+    return "\n".join(lines) + "\n"
+
+
+def with_block(text, block):
+    """A before.rules text with the flood-limit block set to block ('' removes it), where
+    ansible.builtin.blockinfile would put it: in place, else after the last "# End required lines"
+    (else at the end)."""
+    begin, end = FLOOD_MARKER.format(mark="BEGIN"), FLOOD_MARKER.format(mark="END")
+    lines = (text or "").splitlines()
+    wanted = [begin] + block.splitlines() + [end] if block else []
+    if begin in lines and end in lines[lines.index(begin):]:
+        start = lines.index(begin)
+        lines[start:lines.index(end, start) + 1] = wanted
+    elif wanted:
+        anchors = [i for i, line in enumerate(lines) if re.match(r"^# End required lines", line)]
+        at = anchors[-1] + 1 if anchors else len(lines)
+        lines[at:at] = wanted
+    return "\n".join(lines) + "\n"
+
+
+def ufw_changes(state, plan, policies, purge=True, ipv6_value="yes", before_paths=None):
+    """What ufw_apply changes to bring UFW from state to the plan, in order (SSH's rule first, and
+    every rule before UFW is enabled).
+
+    state: {"defaults_text": /etc/default/ufw, "before": {path: text} (before_paths: {4: path, 6: path},
+    UFW's before.rules and before6.rules by default),
+    "rules": the user*.rules text, "status": `ufw status verbose`}.
+    Returns {"ipv6": new /etc/default/ufw text or None, "before": {path: new text}, "add": [rule
+    params], "delete": [rule params], "policies": [{direction, policy}], "logging": level or None,
+    "enable": bool, "labels": [what changes, one line each]}."""
+    status = parse_status(state.get("status"))
+    current = parse_user_rules(state.get("rules"))
+    ipv6 = bool(plan.get("ipv6"))
+    logging = "low" if plan.get("logging") == "on" else plan.get("logging", "low")
+    result = {"ipv6": None, "before": {}, "add": [], "delete": [], "policies": [], "logging": None,
+              "enable": not status["active"], "labels": []}
+    if ipv6_setting(state.get("defaults_text")) != ipv6_value:
+        result["ipv6"] = with_ipv6(state.get("defaults_text"), ipv6_value)
+        result["labels"].append("IPV6=%s in /etc/default/ufw" % ipv6_value)
+    for version, path in (before_paths or BEFORE_RULES).items():
+        block = "\n".join(flood_lines(plan, version))
+        text = (state.get("before") or {}).get(path)
+        if text is not None and parse_blocks(text) != block:
+            result["before"][path] = with_block(text, block)
+            result["labels"].append("SIP flood limit in %s%s" % (path, "" if block else " removed"))
+    for rule in missing(current, plan["rules"], ipv6):
+        params = module_params(rule)
+        params["label"] = rule.get("label", "")
+        result["add"].append(params)
+        result["labels"].append("add: " + params["label"])
+    if purge:
+        for params in stale(current, plan["rules"], ipv6):
+            result["delete"].append(params)
+            result["labels"].append("delete: " + params["label"])
+    result["policies"] = policy_changes(status, policies)
+    result["labels"] += ["default %s %s" % (p["policy"], p["direction"]) for p in result["policies"]]
+    # Inactive UFW prints no logging level: it is set with the first run.
+    if not status["active"] or status["logging"] != logging:
+        result["logging"] = logging
+        result["labels"].append("logging %s" % logging)
+    if result["enable"]:
+        result["labels"].append("enable")
+    return result
+
+
+def verify_errors(status_text, chain_rules, plan, policies, purge=True):
+    """Why UFW does not enforce the plan (`ufw status verbose`, the flood chain's live IPv4 rules),
+    or [] when it does."""
+    status = parse_status(status_text)
+    want = status_rules(plan["rules"], bool(plan.get("ipv6")))
+    have = status_keys(status)
+    logging = "low" if plan.get("logging") == "on" else plan.get("logging", "low")
+    wanted_defaults = {p["direction"]: p["policy"] for p in policies}
+    problems = []
+    unplanned = sorted(set(have) - set(want)) if purge else []
+    lacking = sorted(set(want) - set(have))
+    if not status["active"] or status["defaults"] != wanted_defaults or status["logging"] != logging \
+            or lacking or unplanned:
+        problems.append(
+            "UFW does not enforce the plan. Active: %s, defaults: %s, logging: %s (want %s). Missing rules: %s; "
+            "unplanned rules: %s. See `ufw status verbose` and /var/log/ufw.log on the host."
+            % (status["active"], status["defaults"], status["logging"], logging, [list(k) for k in lacking],
+               [list(k) for k in unplanned]))
+    rate = (plan.get("flood") or {}).get("rate")
+    if rate and ("--hashlimit-above %d/sec" % rate) not in (chain_rules or ""):
+        problems.append("The SIP flood limit is not in force: `iptables -S %s` shows %s. See /etc/ufw/before.rules "
+                        "and `ufw reload`." % (FLOOD_CHAIN, chain_rules or "no such chain"))
+    return problems

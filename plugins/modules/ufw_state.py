@@ -90,7 +90,7 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vpbx.hardened.plugins.module_utils.firewall import parse_blocks
+from ansible_collections.vpbx.hardened.plugins.module_utils.firewall import ipv6_setting, parse_blocks
 
 
 def read_text(path):
@@ -99,14 +99,6 @@ def read_text(path):
             return handle.read()
     except FileNotFoundError:
         return None
-
-
-def ipv6_setting(text):
-    """The last IPV6= value of /etc/default/ufw (quotes removed), '' when none."""
-    value = ""
-    for match in re.finditer(r'^IPV6=(.*)$', text or "", re.MULTILINE):
-        value = match.group(1).strip().strip('"\'')
-    return value
 
 
 def main():

@@ -410,3 +410,99 @@ def test_chan_sip_refuses_sip_opened_outside_the_subscribers_acl(changes, deny, 
     pjsip = model([{"extension": "1001", "secret": "Unit-test-Secret-alpha-q9", "context": "office",
                     "permit": ["192.0.2.0/24"], "deny": list(deny)}])
     fw.plan(pjsip, settings(**changes))
+
+
+# --- the whole plan in one run (ufw_apply) -----------------------------------------------------------
+
+POLICIES = [{"direction": "incoming", "policy": "deny"}, {"direction": "routed", "policy": "deny"},
+            {"direction": "outgoing", "policy": "allow"}]
+BEFORE = "# rules.before\n*filter\n:ufw-before-input - [0:0]\n# End required lines\n-A ufw-before-input -i lo -j ACCEPT\nCOMMIT\n"
+
+
+@pytest.mark.parametrize("params,expected", [
+    ({"rule": "limit", "proto": "tcp", "to_port": "22", "from_ip": "203.0.113.0/28", "to_ip": "any", "direction": "in",
+      "comment": "vpbx.hardened ssh"},
+     ["limit", "in", "from", "203.0.113.0/28", "to", "any", "port", "22", "proto", "tcp", "comment", "vpbx.hardened ssh"]),
+    ({"delete": True, "rule": "allow", "direction": "in", "from_ip": "0.0.0.0/0", "to_ip": "0.0.0.0/0", "to_port": "8088",
+      "proto": "tcp", "label": "x"},
+     ["delete", "allow", "in", "from", "0.0.0.0/0", "to", "0.0.0.0/0", "port", "8088", "proto", "tcp"]),
+    ({"delete": True, "route": True, "log": True, "rule": "deny", "interface_out": "eth1", "from_ip": "any",
+      "to_ip": "any", "name": "OpenSSH"},
+     ["route", "delete", "deny", "out", "on", "eth1", "log", "from", "any", "to", "any", "app", "OpenSSH"]),
+])
+def test_ufw_command_in_ufws_long_format(params, expected):
+    assert fw.ufw_command(params) == expected
+
+
+def test_the_flood_block_is_put_where_blockinfile_puts_it_and_replaced_in_place():
+    added = fw.with_block(BEFORE, "-A x\n-A y")
+    assert added.splitlines()[3:7] == ["# End required lines", "# BEGIN vpbx.hardened SIP flood limit", "-A x", "-A y"]
+    assert fw.parse_blocks(added) == "-A x\n-A y"
+    changed = fw.with_block(added, "-A z")
+    assert fw.parse_blocks(changed) == "-A z" and changed.count("# BEGIN vpbx") == 1
+    assert fw.with_block(changed, "") == BEFORE
+
+
+def test_ipv6_setting_is_replaced_or_added():
+    assert fw.ipv6_setting('IPV6=yes\nIPV6="no"\n') == "no"
+    assert fw.with_ipv6('# x\nIPV6=no\nDEFAULT_INPUT_POLICY="DROP"\n', "yes") == '# x\nIPV6=yes\nDEFAULT_INPUT_POLICY="DROP"\n'
+    assert fw.with_ipv6("# x\n", "yes") == "# x\nIPV6=yes\n"
+
+
+def converged_state(plan):
+    """What UFW holds and shows once the plan is applied."""
+    store = "\n".join("### tuple ### %s %s %s %s %s %s %s" % key[:7] for key in fw.tuples(plan["rules"]))
+    rules = "\n".join("%s/%s%s  %s IN  %s" % (port, proto, " (v6)" if ":" in src else "", action.upper(),
+                                            "Anywhere" + (" (v6)" if ":" in src else "") if src in ("0.0.0.0/0", "::/0") else src)
+                      for port, proto, action, src, _i in fw.status_rules(plan["rules"], plan["ipv6"]))
+    status = ("Status: active\nLogging: on (low)\nDefault: deny (incoming), allow (outgoing), deny (routed)\n"
+              "New profiles: skip\n\nTo  Action  From\n--  ------  ----\n" + rules + "\n")
+    before = {path: fw.with_block(BEFORE, block) for path, block in fw.flood_blocks(plan).items()}
+    return {"defaults_text": "IPV6=yes\n", "before": before, "rules": store, "status": status}
+
+
+def flood_plan(**changes):
+    return fw.plan(model(), settings(ssh_sources=["any"], flood_rate=50, flood_burst=200, **changes))
+
+
+def test_a_converged_ufw_has_nothing_to_change_and_verifies():
+    plan = flood_plan()
+    state = converged_state(plan)
+    changes = fw.ufw_changes(state, plan, POLICIES)
+    assert changes["labels"] == [], changes["labels"]
+    chain = "-N ufw-vpbx-sip-flood\n-A ufw-vpbx-sip-flood -m hashlimit --hashlimit-above 50/sec -j DROP\n"
+    assert fw.verify_errors(state["status"], chain, plan, POLICIES) == []
+
+
+def test_a_fresh_ufw_gets_everything_rules_before_enable():
+    plan = flood_plan()
+    state = {"defaults_text": "IPV6=no\n", "before": {p: BEFORE for p in fw.BEFORE_RULES.values()}, "rules": "",
+             "status": "Status: inactive\n"}
+    changes = fw.ufw_changes(state, plan, POLICIES)
+    labels = changes["labels"]
+    assert labels[0] == "IPV6=yes in /etc/default/ufw" and labels[-1] == "enable" and changes["enable"]
+    assert labels[3].startswith("add: limit 22/tcp from any (ssh)")  # SSH's rule comes first
+    assert changes["policies"] == POLICIES and changes["logging"] == "low"
+    assert set(changes["before"]) == set(fw.BEFORE_RULES.values())
+    assert fw.parse_blocks(changes["before"]["/etc/ufw/before.rules"]).startswith(":ufw-vpbx-sip-flood - [0:0]")
+
+
+def test_stale_rules_go_only_with_purge_and_bans_stay():
+    plan = flood_plan()
+    state = converged_state(plan)
+    state["rules"] += ("\n### tuple ### allow tcp 8088 0.0.0.0/0 any 0.0.0.0/0 in"
+                       "\n### tuple ### deny any any 0.0.0.0/0 any 192.0.2.66 in comment=%s"
+                       % "vpbx-fail2ban asterisk".encode().hex())
+    assert [d["label"] for d in fw.ufw_changes(state, plan, POLICIES)["delete"]] == ["allow 8088 tcp from 0.0.0.0/0"]
+    assert fw.ufw_changes(state, plan, POLICIES, purge=False)["labels"] == []
+
+
+def test_verify_names_what_is_missing_and_the_flood_chain():
+    plan = flood_plan()
+    state = converged_state(plan)
+    status = state["status"].replace("Logging: on (low)", "Logging: off")
+    problems = fw.verify_errors(status, "", plan, POLICIES)
+    assert problems[0].startswith("UFW does not enforce the plan. Active: True") and "logging: off (want low)" in problems[0]
+    assert problems[1].startswith("The SIP flood limit is not in force: `iptables -S ufw-vpbx-sip-flood` shows no such chain")
+    missing_rule = state["status"].replace("22/tcp  LIMIT IN  Anywhere\n", "")
+    assert "Missing rules: [['22', 'tcp', 'limit', '0.0.0.0/0', '']]" in fw.verify_errors(missing_rule, "-m hashlimit --hashlimit-above 50/sec", plan, POLICIES)[0]
