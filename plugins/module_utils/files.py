@@ -19,6 +19,15 @@ SECRET_LINE = re.compile(
     re.IGNORECASE | re.MULTILINE)
 
 
+def read_text(path):
+    """A text file's content, None when it does not exist."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
+
+
 def write_atomic(path, data, uid, gid, mode):
     """Atomic replace: a temporary file in the same directory, attributes first, then rename."""
     fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), dir=os.path.dirname(path))

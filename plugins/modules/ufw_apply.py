@@ -109,14 +109,7 @@ import shutil
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vpbx.hardened.plugins.module_utils import firewall as fw
-
-
-def read_text(path):
-    try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            return handle.read()
-    except FileNotFoundError:
-        return None
+from ansible_collections.vpbx.hardened.plugins.module_utils.files import read_text, write_atomic
 
 
 class Ufw:
@@ -153,11 +146,9 @@ def write(module, path, content, backups):
     backup = module.backup_local(path)
     if backup:
         backups.append(backup)
-    tmp = os.path.join(os.path.dirname(path), ".%s.vpbx-tmp" % os.path.basename(path))
-    with open(tmp, "w", encoding="utf-8") as handle:
-        handle.write(content)
-    os.chmod(tmp, os.stat(path).st_mode & 0o7777 if os.path.exists(path) else 0o644)
-    module.atomic_move(tmp, path)
+    info = os.stat(path) if os.path.exists(path) else None
+    write_atomic(path, content.encode("utf-8"), info.st_uid if info else 0, info.st_gid if info else 0,
+                 info.st_mode & 0o7777 if info else 0o644)
 
 
 def main():

@@ -90,15 +90,8 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.vpbx.hardened.plugins.module_utils.files import read_text
 from ansible_collections.vpbx.hardened.plugins.module_utils.firewall import ipv6_setting, parse_blocks
-
-
-def read_text(path):
-    try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            return handle.read()
-    except FileNotFoundError:
-        return None
 
 
 def main():
