@@ -351,3 +351,41 @@ def parse_jails(text):
     if not match:
         return []
     return [j.strip() for j in match.group(1).split(",") if j.strip()]
+
+
+# What the apply step asks the running server, in this order (verify_errors reads the answers so).
+QUESTIONS = ["status", "status {jail}", "get {jail} logpath", "get {jail} ignoreip", "get {jail} maxretry"]
+
+
+def questions(jail):
+    return [question.format(jail=jail) for question in QUESTIONS]
+
+
+def expectations(the_plan):
+    """What the running server must show for a plan: the jails that run, and the first jail's log
+    files, addresses never banned and threshold."""
+    first = the_plan["jails"][0]
+    return {"jails": [jail["name"] for jail in the_plan["jails"]] + (["recidive"] if the_plan["recidive"] else [])
+            + (["sshd"] if the_plan["sshd"] else []),
+            "jail": first["name"], "logpaths": list(the_plan["logpaths"]), "ignoreip": list(first["ignoreip"]),
+            "maxretry": the_plan["maxretry"]}
+
+
+def verify_errors(answers, expect):
+    """[] when the answers to questions(expect["jail"]) show the expected jails; else one message
+    saying what runs against what was planned, and where to look."""
+    texts = [answer["stdout"] if answer["rc"] == 0 else "" for answer in answers]
+    jails = parse_jails(texts[0])
+    files = parse_status(texts[1])["files"]
+    logpaths = parse_list(texts[2])
+    ignoreip = parse_list(texts[3])
+    maxretry = texts[4].strip()
+    missing = [jail for jail in expect["jails"] if jail not in jails]
+    good = (not missing and sorted(files) == sorted(expect["logpaths"]) and sorted(logpaths) == sorted(expect["logpaths"])
+            and sorted(ignoreip) == sorted(expect["ignoreip"]) and maxretry == str(expect["maxretry"]))
+    if good:
+        return []
+    return ["fail2ban does not run the planned jails. Jails: %s (want %s); %s jail files: %s (want %s); never "
+            "banned: %s (want %s); maxretry: %s (want %s). See `fail2ban-client status` and /var/log/fail2ban.log "
+            "on the host." % (jails, expect["jails"], expect["jail"], logpaths or files, expect["logpaths"], ignoreip,
+                              expect["ignoreip"], maxretry or None, expect["maxretry"])]

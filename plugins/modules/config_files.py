@@ -154,94 +154,17 @@ files:
 import grp
 import os
 import pwd
-import stat
-import time
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common.text.converters import to_bytes, to_text
+from ansible.module_utils.common.text.converters import to_bytes
 
-from ansible_collections.vpbx.hardened.plugins.module_utils.files import write_atomic
-
-
-def parse_mode(value, field):
-    if isinstance(value, int) and not isinstance(value, bool):
-        # An unquoted 0640 in YAML arrives as the integer 416: that is the mode.
-        if value < 0 or value > 0o7777:
-            raise ValueError("%s: %r is out of range" % (field, value))
-        return value
-    try:
-        mode = int(str(value), 8)
-    except ValueError:
-        raise ValueError("%s: %r is not an octal mode such as '0640'" % (field, value)) from None
-    if mode < 0 or mode > 0o7777:
-        raise ValueError("%s: %r is out of range" % (field, value))
-    return mode
+from ansible_collections.vpbx.hardened.plugins.module_utils.fileset import FileSet, parse_mode
 
 
 def check_name(name):
     parts = name.split("/")
     if not name or name.startswith("/") or ".." in parts or "" in parts:
         raise ValueError("files[].name: %r must be a relative path inside dir, without '..'" % name)
-
-
-def read(path):
-    """The file's bytes, None when it does not exist; refuses anything but a regular file."""
-    try:
-        info = os.lstat(path)
-    except FileNotFoundError:
-        return None
-    if stat.S_ISLNK(info.st_mode):
-        raise ValueError("%s is a symbolic link; refusing to write through it (remove it or point dir elsewhere)" % path)
-    if not stat.S_ISREG(info.st_mode):
-        raise ValueError("%s exists and is not a regular file; remove it first" % path)
-    try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except OSError as exc:
-        raise ValueError("%s cannot be read: %s" % (path, exc)) from None
-
-
-def plan_file(root, entry, uid, gid, default_mode):
-    """What must happen to one file: (path, current bytes or None, wanted bytes, mode, changes)."""
-    check_name(entry["name"])
-    path = os.path.join(root, entry["name"])
-    mode = parse_mode(entry["mode"], "files[%s].mode" % entry["name"]) if entry.get("mode") is not None else default_mode
-    wanted = to_bytes(entry["content"], errors="surrogate_or_strict")
-    current = read(path)
-    if current is not None and not entry.get("force", True):
-        return path, current, current, mode, {"content": False, "attributes": False}
-    changes = {"content": current != wanted, "attributes": False}
-    if current is not None:
-        info = os.lstat(path)
-        changes["attributes"] = (info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode)) != (uid, gid, mode)
-    return path, current, wanted, mode, changes
-
-
-def backup(path, stamp, backup_dir=None):
-    """Copy path to path.<stamp>~ (or into backup_dir) keeping owner, group and mode; return the copy's path."""
-    if backup_dir:
-        os.makedirs(backup_dir, mode=0o700, exist_ok=True)
-        dest = os.path.join(backup_dir, "%s.%s~" % (os.path.basename(path), stamp))
-    else:
-        dest = "%s.%s~" % (path, stamp)
-    info = os.stat(path)
-    with open(path, "rb") as src:
-        data = src.read()
-    base, attempt = dest, 0
-    while True:
-        try:
-            fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            break
-        except FileExistsError:
-            attempt += 1
-            if attempt > 100:
-                raise
-            dest = "%s%d~" % (base[:-1], attempt)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    os.chown(dest, info.st_uid, info.st_gid)
-    os.chmod(dest, stat.S_IMODE(info.st_mode))
-    return dest
 
 
 def main():
@@ -303,49 +226,39 @@ def main():
                 parse_mode(entry["mode"], "files[%s].mode" % entry["name"])
         if not os.path.isdir(root) and dir_mode is None:
             raise ValueError("dir: %s is not a directory; create it first (or install the package that does)" % root)
-        plans = [(entry,) + plan_file(root, entry, uid, gid, default_mode) for entry in entries]
+        names = [entry["name"] for entry in entries]
+        if len(set(names)) != len(names):
+            raise ValueError("files: a name is listed twice: %s" % sorted({n for n in names if names.count(n) > 1}))
+        fileset = FileSet([{"path": os.path.join(root, entry["name"]), "uid": uid, "gid": gid,
+                            "content": to_bytes(entry["content"], errors="surrogate_or_strict"),
+                            "mode": parse_mode(entry["mode"], "files[%s].mode" % entry["name"])
+                            if entry.get("mode") is not None else default_mode,
+                            "secret": entry["secret"], "force": entry.get("force", True)} for entry in entries],
+                          params["backup"], params["backup_dir"])
     except ValueError as exc:
         module.fail_json(msg=str(exc))
-    names = [entry["name"] for entry in entries]
-    if len(set(names)) != len(names):
-        module.fail_json(msg="files: a name is listed twice: %s" % sorted({n for n in names if names.count(n) > 1}))
     if not os.path.isdir(root):
         created_dir = True
         if not module.check_mode:
             os.makedirs(root, mode=dir_mode)
             os.chmod(root, dir_mode)
 
-    stamp = time.strftime("%Y-%m-%d@%H:%M:%S")
-    results, diffs = [], []
-    for entry, path, current, wanted, mode, changes in plans:
-        result = {"name": entry["name"], "path": path,
-                  "changed": changes["content"] or changes["attributes"],
-                  "content_changed": changes["content"]}
-        if changes["content"] and module._diff:
-            if entry["secret"]:
-                diffs.append({"before_header": path, "after_header": path,
-                              "before": "", "after": "(secret content not shown)\n"})
-            else:
-                diffs.append({"before_header": path, "after_header": path,
-                              "before": to_text(current or b"", errors="surrogate_or_replace"),
-                              "after": to_text(wanted, errors="surrogate_or_replace")})
-        if result["changed"] and not module.check_mode:
-            try:
-                if changes["content"]:
-                    if current is not None and params["backup"]:
-                        result["backup_file"] = backup(path, stamp, params["backup_dir"])
-                    write_atomic(path, wanted, uid, gid, mode)
-                else:
-                    os.chown(path, uid, gid)
-                    os.chmod(path, mode)
-            except OSError as exc:
-                module.fail_json(msg="%s: %s" % (path, exc), files=results)
+    results = []
+    if not module.check_mode:
+        try:
+            fileset.write()
+        except OSError as exc:
+            module.fail_json(msg="%s" % exc, files=results)
+    for entry, change in zip(entries, fileset.files):
+        result = {"name": entry["name"], "path": change.path, "changed": change.changed,
+                  "content_changed": change.content_changed}
+        if change.backup_file:
+            result["backup_file"] = change.backup_file
         results.append(result)
-
     changed_files = [r["name"] for r in results if r["changed"]]
     output = dict(changed=bool(changed_files) or created_dir, changed_files=changed_files, files=results)
     if module._diff:
-        output["diff"] = diffs
+        output["diff"] = fileset.diffs()
     module.exit_json(**output)
 
 

@@ -142,50 +142,12 @@ service:
       type: str
 """
 
-import shlex
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk import parse_dpkg_packages
+from ansible_collections.vpbx.hardened.plugins.module_utils.fail2ban_client import ask, split
 from ansible_collections.vpbx.hardened.plugins.module_utils.files import file_state
 from ansible_collections.vpbx.hardened.plugins.module_utils.systemd import service_state
-
-READONLY = ("status", "get", "banned", "ping", "version")
-
-
-def ask_library(commands, socket, timeout):
-    """Answers through fail2ban's own client classes; None when they cannot be imported."""
-    try:
-        from fail2ban.client.beautifier import Beautifier
-        from fail2ban.client.csocket import CSocket
-    except ImportError:
-        return None
-    results = []
-    for words in commands:
-        try:
-            client = CSocket(socket, timeout=timeout)
-            try:
-                code, answer = client.send(words)
-            finally:
-                client.close()
-        except Exception as exc:  # noqa: BLE001 - any socket or server error is reported per command
-            results.append((255, "Failed to access socket path: %s. Is fail2ban running? (%s)" % (socket, exc)))
-            continue
-        if code == 0:
-            beautifier = Beautifier()
-            beautifier.setInputCmd(words)
-            results.append((0, beautifier.beautify(answer)))
-        else:
-            results.append((code or 1, str(answer)))
-    return results
-
-
-def ask_client(module, commands, socket):
-    results = []
-    for words in commands:
-        rc, out, err = module.run_command(["fail2ban-client", "-s", socket] + words)
-        results.append((rc, (out or "") + (err or "")))
-    return results
 
 
 def installed(module, packages):
@@ -217,11 +179,11 @@ def main():
     params = module.params
     if params["commands_when_active"] and not params["service"]:
         module.fail_json(msg="commands_when_active: needs service (the unit whose state decides); set service: fail2ban")
-    commands = [shlex.split(command) for command in params["commands"]]
-    for command, words in zip(params["commands"], commands):
-        if not words or words[0] not in READONLY:
-            module.fail_json(msg="commands: %r is not a read-only fail2ban command (allowed: %s)"
-                             % (command, ", ".join(READONLY)))
+    try:
+        split(params["commands"])
+    except ValueError as exc:
+        module.fail_json(msg=str(exc))
+    commands = params["commands"]
     result = {"changed": False, "packages": installed(module, params["packages"]), "via": None, "results": [],
               "files": file_state(params["files"])}
     if params["service"]:
@@ -229,13 +191,7 @@ def main():
     if params["commands_when_active"] and result["service"]["active"] != "active":
         commands = []
     if commands:
-        answers = ask_library(commands, params["socket"], params["timeout"])
-        result["via"] = "socket"
-        if answers is None:
-            answers = ask_client(module, commands, params["socket"])
-            result["via"] = "fail2ban-client"
-        result["results"] = [{"command": command, "rc": rc, "stdout": text}
-                             for command, (rc, text) in zip(params["commands"], answers)]
+        result["via"], result["results"] = ask(module, commands, params["socket"], params["timeout"])
     module.exit_json(**result)
 
 

@@ -151,31 +151,13 @@ def test_killed_asterisk_comes_back_and_phones_register():
         office_registers_and_calls(ip)
 
 
-def test_a_stopped_fail2ban_is_enabled_and_started_again():
-    # A re-run leaves a running fail2ban alone (its probe says enabled and active); a stopped and
-    # disabled one must still be brought back by the next run of its tasks.
-    name = "vpbx-attack22"
-    h = host(name)
-    h.check_output("systemctl disable --now fail2ban")
-    assert h.run("systemctl is-active fail2ban").stdout.strip() != "active"
-    cmd = ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], "vpbx.hardened.site",
-           "--limit", name, "--tags", "asterisk_fail2ban_config"]
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False, env=env)
-    out = proc.stdout + proc.stderr
-    assert proc.returncode == 0, out[-6000:]
-    start = out[out.index("TASK [vpbx.hardened.asterisk_fail2ban : Start fail2ban at boot and now]"):]
-    assert start.split("TASK [")[1].count("changed: [%s]" % name) == 1, start[:2000]
-    assert h.check_output("systemctl is-enabled fail2ban") == "enabled"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and h.run("fail2ban-client status asterisk").rc != 0:
-        time.sleep(1)
-    assert h.run("fail2ban-client status asterisk").rc == 0
+APPLY = "Apply the jails - write, test, start or reload, verify"
 
 
-def _fail2ban_tasks(name):
+def _fail2ban_tasks(name, extra=None):
+    """The fail2ban role's apply step alone (with the preflight and the install probe it needs)."""
     cmd = ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], "vpbx.hardened.site",
-           "--limit", name, "--tags", "asterisk_fail2ban_config,asterisk_fail2ban_verify"]
+           "--limit", name, "--tags", "asterisk_fail2ban_config,asterisk_fail2ban_verify", "-e", json.dumps(extra or {})]
     env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False, env=env)
     return proc.returncode, proc.stdout + proc.stderr
@@ -187,22 +169,63 @@ def _task_block(out, title):
     return out[out.index(marker):].split("TASK [")[1]
 
 
-def test_fail2ban_verify_judges_the_running_server_even_when_it_asks_once():
-    # With fail2ban running and nothing to write, the probe's answer is what the verify step judges
-    # (one module run less): the service and the second read are left out - and a jail changed at
-    # runtime behind the files' back still fails the run.
+def test_a_configuration_fail2ban_refuses_is_rolled_back():
+    # A stray jail file fail2ban cannot load makes `fail2ban-client --test` refuse the whole
+    # directory: the run that changes maxretry must put its files back and leave the server as it was.
+    name = "vpbx-attack22"
+    h = host(name)
+    ours = "cd /etc/fail2ban && sha256sum action.d/vpbx-ufw.conf filter.d/vpbx-asterisk.conf jail.d/vpbx-hardened.local"
+    before = (h.check_output(ours), h.check_output("fail2ban-client get asterisk maxretry"))
+    h.check_output("printf '[zz-broken]\\nenabled = true\\nfilter = vpbx-no-such-filter\\nlogpath = /var/log/syslog\\n'"
+                   " > /etc/fail2ban/jail.d/zz-broken.local")
+    try:
+        rc, out = _fail2ban_tasks(name, {"asterisk_fail2ban_maxretry": 6})
+        assert rc != 0, out[-6000:]
+        assert "fail2ban rejected the new configuration, so the previous files were restored" in out, out[-6000:]
+        assert "vpbx-no-such-filter" in out, out[-6000:]
+        assert (h.check_output(ours), h.check_output("fail2ban-client get asterisk maxretry")) == before
+    finally:
+        h.check_output("rm -f /etc/fail2ban/jail.d/zz-broken.local")
+    # The control: the same change without the stray file is written, tested, reloaded and verified.
+    rc, out = _fail2ban_tasks(name, {"asterisk_fail2ban_maxretry": 6})
+    assert rc == 0, out[-6000:]
+    assert "changed: [%s]" % name in _task_block(out, APPLY), out[-6000:]
+    assert h.check_output("fail2ban-client get asterisk maxretry") == "6"
+    assert h.check_output(ours) != before[0]
+
+
+def test_a_stopped_fail2ban_is_enabled_and_started_again():
+    # A re-run leaves a running fail2ban alone; a stopped and disabled one must still be brought
+    # back by the next run of its tasks.
+    name = "vpbx-attack22"
+    h = host(name)
+    h.check_output("systemctl disable --now fail2ban")
+    assert h.run("systemctl is-active fail2ban").stdout.strip() != "active"
+    cmd = ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], "vpbx.hardened.site",
+           "--limit", name, "--tags", "asterisk_fail2ban_config"]
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False, env=env)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-6000:]
+    assert _task_block(out, APPLY).count("changed: [%s]" % name) == 1, out[-6000:]
+    assert h.check_output("systemctl is-enabled fail2ban") == "enabled"
+    # The apply step waited for the server and read its jails: it answers now.
+    assert h.run("fail2ban-client status asterisk").rc == 0
+
+
+def test_fail2ban_verify_judges_the_running_server_on_a_rerun():
+    # With fail2ban running and nothing to write, the one apply run changes nothing and still
+    # asks the running server - a jail changed at runtime behind the files' back fails the run.
     name = "vpbx-attack22"
     h = host(name)
     rc, out = _fail2ban_tasks(name)
     assert rc == 0, out[-6000:]
-    for title in ("Start fail2ban at boot and now", "Read the jails fail2ban runs"):
-        assert "skipping: [%s]" % name in _task_block(out, title), out[-6000:]
-    assert "ok: [%s]" % name in _task_block(out, "Check fail2ban against the plan"), out[-6000:]
+    assert "ok: [%s]" % name in _task_block(out, APPLY), out[-6000:]
     h.check_output("fail2ban-client set asterisk maxretry 99")
     try:
         rc, out = _fail2ban_tasks(name)
         assert rc != 0, out[-6000:]
-        assert "fail2ban does not run the planned jails" in out, out[-6000:]
+        assert "fail2ban does not run the planned jails" in out and "maxretry: 99 (want 5)" in out, out[-6000:]
     finally:
         h.check_output("fail2ban-client reload")
     rc, out = _fail2ban_tasks(name)

@@ -344,14 +344,14 @@ def test_ee_python_requirements_are_what_the_plugins_import():
                 imports |= {alias.name.split(".")[0] for alias in node.names}
             elif isinstance(node, ast.ImportFrom) and node.level == 0:
                 imports.add(node.module.split(".")[0])
-    # fail2ban: imported on the managed host by fail2ban_query, never on the controller, and optional
+    # fail2ban: imported on the managed host by fail2ban_query and fail2ban_apply, never on the controller, and optional
     # there (the module falls back to running fail2ban-client).
     host_side = {"fail2ban"}
     third_party = {m for m in imports - {"ansible", "ansible_collections", "__future__"} - host_side
                    if m not in sys.stdlib_module_names}
     assert third_party == {ln.split("==")[0] for ln in listed} == {"phonenumbers", "zxcvbn"}, (third_party, listed)
     assert all("==" in ln and ln in pinned for ln in listed), (listed, pinned)
-    assert "except ImportError" in (ROOT / "plugins" / "modules" / "fail2ban_query.py").read_text()
+    assert "except ImportError" in (ROOT / "plugins" / "module_utils" / "fail2ban_client.py").read_text()
 
 
 @pytest.mark.parametrize("path", ["execution-environment/requirements.yml", "collections/requirements.yml"])

@@ -2,51 +2,12 @@
 from __future__ import annotations
 
 import sys
-import types
 
 import pytest
 
 from ansible_collections.vpbx.hardened.plugins.modules import fail2ban_query
 
 from .moduletest import Commands, run_module
-
-SERVER = {("status",): (0, [("Number of jail", 1), ("Jail list", "asterisk")]),
-          ("get", "asterisk", "maxretry"): (0, 5),
-          ("status", "nojail"): (1, "UnknownJailException('nojail')")}
-
-
-@pytest.fixture
-def fake_fail2ban(monkeypatch):
-    """fail2ban's client classes, answering from SERVER; records the commands sent."""
-    sent = []
-
-    class CSocket:
-        def __init__(self, sock, timeout=-1):
-            assert sock == "/run/f2b.sock" and timeout == 10
-
-        def send(self, words):
-            sent.append(tuple(words))
-            return SERVER[tuple(words)]
-
-        def close(self):
-            pass
-
-    class Beautifier:
-        def setInputCmd(self, words):  # noqa: N802 - fail2ban's name
-            self.words = words
-
-        def beautify(self, answer):
-            return "beautified %s: %r" % (" ".join(self.words), answer)
-
-    modules = {"fail2ban": types.ModuleType("fail2ban"), "fail2ban.client": types.ModuleType("fail2ban.client"),
-               "fail2ban.client.csocket": types.ModuleType("fail2ban.client.csocket"),
-               "fail2ban.client.beautifier": types.ModuleType("fail2ban.client.beautifier")}
-    modules["fail2ban.client.csocket"].CSocket = CSocket
-    modules["fail2ban.client.beautifier"].Beautifier = Beautifier
-    for name, module in modules.items():
-        monkeypatch.setitem(sys.modules, name, module)
-    return sent
-
 
 def test_one_process_answers_every_command_in_order(fake_fail2ban, capsys):
     params = dict(commands=["status", "get asterisk maxretry", "status nojail"], socket="/run/f2b.sock")
