@@ -240,6 +240,20 @@ def markdown(results):
                 "One module run: what a task that runs a module on the host costs on this machine and connection "
                 "(a play of 20 `ping` tasks minus a play of one, per task). The re-run divided by it is the re-run in module "
                 "runs: how the re-run compares on a faster or slower machine.", ""]
+        compared = [(v, d) for v, d in sorted(site.items()) if d.get("baseline")]
+        if compared:
+            out += [_table(["Asterisk", "baseline", "re-run (s)", "baseline re-run (s)", "ratio", "tasks",
+                            "baseline tasks", "controller CPU (s)", "baseline controller CPU (s)", "CPU ratio"],
+                           [[v, d["baseline"]["rev"], d["rerun"]["seconds"], d["baseline"]["seconds"],
+                             ratio(d["rerun"]["seconds"], d["baseline"]["seconds"]), d["rerun"]["tasks"],
+                             d["baseline"]["tasks"], d["rerun"].get("cpu_seconds", "-"),
+                             d["baseline"].get("cpu_seconds", "-"),
+                             ratio(d["rerun"].get("cpu_seconds"), d["baseline"].get("cpu_seconds"))]
+                            for v, d in compared]),
+                    "",
+                    "With `--baseline REV`: each re-run of this tree is followed by one of the collection at REV on "
+                    "the same host, so both medians share the machine's load. Controller CPU: the user and system "
+                    "seconds of ansible-playbook and its children on the controller (one host: per host).", ""]
     scale = results.get("scale")
     if scale:
         rows = []

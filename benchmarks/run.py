@@ -28,6 +28,7 @@ import argparse
 import datetime
 import json
 import os
+import resource
 import platform
 import random
 import shlex
@@ -216,34 +217,50 @@ def write_inventory(directory, hosts):
     return path
 
 
-def playbook(name, inventory, extra=None, limit=None, timeout=3600):
-    """One ansible-playbook run: {"seconds", "rc", "recap", "output"}; raises when it fails."""
+def playbook(name, inventory, extra=None, limit=None, timeout=3600, collections=None):
+    """One ansible-playbook run: {"seconds", "cpu_seconds" (the controller's: ansible-playbook and
+    its children), "rc", "recap", "output"}; raises when it fails. collections: another collections
+    path (the --baseline's tree)."""
     args = ["ansible-playbook", "-i", inventory, "vpbx.hardened." + name]
     if limit:
         args += ["--limit", limit]
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), ANSIBLE_NOCOLOR="1",
-               ANSIBLE_FORCE_COLOR="0", ANSIBLE_COLLECTIONS_PATH=os.path.join(REPO, ".ansible", "collections"))
+               ANSIBLE_FORCE_COLOR="0",
+               ANSIBLE_COLLECTIONS_PATH=collections or os.path.join(REPO, ".ansible", "collections"))
     extra_file = None
     if extra:
         extra_file = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False)
         json.dump(extra, extra_file)
         extra_file.close()
         args += ["-e", "@" + extra_file.name]
-    start = time.monotonic()
+    start, cpu = time.monotonic(), resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.run(args, capture_output=True, text=True, timeout=timeout, check=False, env=env, cwd=REPO)
     seconds = time.monotonic() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_seconds = (after.ru_utime - cpu.ru_utime) + (after.ru_stime - cpu.ru_stime)
     if extra_file:
         os.unlink(extra_file.name)
     output = proc.stdout + proc.stderr
     if proc.returncode != 0:
         raise RuntimeError("ansible-playbook %s failed (exit %d):\n%s" % (name, proc.returncode, output[-6000:]))
-    return {"seconds": seconds, "rc": proc.returncode, "recap": figures.recap(output), "output": output}
+    return {"seconds": seconds, "cpu_seconds": cpu_seconds, "rc": proc.returncode, "recap": figures.recap(output),
+            "output": output}
+
+
+def baseline_collection(rev, directory):
+    """A collections path holding the collection as it was at git revision rev."""
+    tree = os.path.join(directory, "baseline", "ansible_collections", "vpbx", "hardened")
+    os.makedirs(tree)
+    archive = subprocess.run(["git", "-C", REPO, "archive", "--format=tar", rev], capture_output=True, check=True,
+                             timeout=120).stdout
+    subprocess.run(["tar", "-x", "-C", tree], input=archive, check=True, timeout=120)
+    return os.path.join(directory, "baseline")
 
 
 def summary(run, host):
     counters = run["recap"].get(host, {})
     return {"seconds": round(run["seconds"], 1), "tasks": figures.tasks_run(counters),
-            "changed": counters.get("changed", 0)}
+            "changed": counters.get("changed", 0), "cpu_seconds": round(run.get("cpu_seconds", 0.0), 1)}
 
 
 # --- Asterisk measurements ----------------------------------------------------------------------
@@ -408,14 +425,23 @@ def bench_site(lab, inv_dir, sizes, results, pbxs):
         step("site: fresh converge of Asterisk %s (%s image)" % (version, sizes["image"]))
         converge = playbook("site", inventory)
         # Several re-runs, the median reported: one run on a shared machine varies by ±15 %.
-        reruns = []
+        reruns, baseline = [], []
         for index in range(sizes["reruns"]):
             step("site: converged in %.0f s; idempotent re-run %d of %d" % (converge["seconds"], index + 1,
                                                                            sizes["reruns"]))
             reruns.append(summary(playbook("site", inventory), name))
+            if sizes.get("baseline"):
+                # The same re-run with the baseline's collection, right after: side by side on the
+                # same host and the same machine load.
+                baseline.append(summary(playbook("site", inventory, collections=sizes["baseline"]["path"]), name))
         rerun = figures.median_run(reruns)
         out[version] = {"image": sizes["image"], "converge": summary(converge, name), "rerun": rerun,
                         "module_run_seconds": module_run_seconds(inventory)}
+        if baseline:
+            out[version]["baseline"] = dict(figures.median_run(baseline), rev=sizes["baseline"]["rev"])
+            step("site: baseline %s re-run %.1f s, %d tasks, %.1f CPU s (this tree: %.1f s, %d tasks, %.1f CPU s)" % (
+                sizes["baseline"]["rev"], out[version]["baseline"]["seconds"], out[version]["baseline"]["tasks"],
+                out[version]["baseline"]["cpu_seconds"], rerun["seconds"], rerun["tasks"], rerun["cpu_seconds"]))
         step("site: re-run %.1f s (median of %s s), %d changed; one module run costs %.2f s here" % (
             rerun["seconds"], " / ".join(str(s) for s in rerun["runs"]), rerun["changed"],
             out[version]["module_run_seconds"]))
@@ -721,6 +747,8 @@ def main(argv=None):
     parser.add_argument("--out", default=os.path.join(HERE, "results", "latest.json"), help="results file (JSON)")
     parser.add_argument("--update-docs", action="store_true", help="write the figures into docs/performance.md")
     parser.add_argument("--keep", action="store_true", help="keep the containers for a look afterwards")
+    parser.add_argument("--baseline", metavar="REV", help="site: also re-run each PBX with the collection of this "
+                        "git revision, alternately with this tree's (side by side in one run)")
     parser.add_argument("--merge", action="store_true", help="keep the other benchmarks' results of --out (the "
                         "machine and commit of each run are kept with its figures)")
     args = parser.parse_args(argv)
@@ -750,6 +778,8 @@ def main(argv=None):
     failure = None
     try:
         with tempfile.TemporaryDirectory(prefix="vpbx-bench-") as inv_dir:
+            if args.baseline:
+                sizes["baseline"] = {"rev": args.baseline, "path": baseline_collection(args.baseline, inv_dir)}
             if "site" in only:
                 bench_site(lab, inv_dir, sizes, results, pbxs)
             if "lean" in only:

@@ -374,7 +374,7 @@ def expectations(the_plan):
 def verify_errors(answers, expect):
     """[] when the answers to questions(expect["jail"]) show the expected jails; else one message
     saying what runs against what was planned, and where to look."""
-    texts = [answer["stdout"] if answer["rc"] == 0 else "" for answer in answers]
+    texts = [str(answer["stdout"]) if answer["rc"] == 0 else "" for answer in answers]
     jails = parse_jails(texts[0])
     files = parse_status(texts[1])["files"]
     logpaths = parse_list(texts[2])

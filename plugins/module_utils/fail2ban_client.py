@@ -32,7 +32,8 @@ def ask_library(commands, socket, timeout):
         if code == 0:
             beautifier = Beautifier()
             beautifier.setInputCmd(words)
-            results.append((0, beautifier.beautify(answer)))
+            # As fail2ban-client prints it: `get JAIL maxretry` beautifies to an int.
+            results.append((0, str(beautifier.beautify(answer))))
         else:
             results.append((code or 1, str(answer)))
     return results

@@ -256,3 +256,14 @@ def test_fleet_table_splits_the_cpu_between_the_containers_and_the_controller():
     # hosts, seconds, ratio, tasks, failed, busy, CPU per host, in the container, on the controller, floor
     assert rows[0] == "| 1 | 80.0 | 1.00 | 240 | 0 | 52 % | 84.0 | 40.0 | 44.0 | 1.00 |"
     assert rows[1] == "| 20 | 900 | 11.2 | 240 | 0 | 99 % | 89.0 | 60.0 | 29.0 | 7.50 |"
+
+
+def test_site_rerun_side_by_side_with_a_baseline():
+    results = _results()
+    assert "baseline re-run" not in figures.markdown(results)  # only when --baseline measured one
+    results["site"]["22"]["rerun"]["cpu_seconds"] = 4.0
+    results["site"]["22"]["baseline"] = {"rev": "5630cd0", "seconds": 16.0, "tasks": 139, "changed": 0,
+                                         "cpu_seconds": 10.0, "runs": [16.0]}
+    text = figures.markdown(results)
+    assert "| 22 | 5630cd0 | 38.0 | 16.0 | 2.38 | 225 | 139 | 4.00 | 10.0 | 0.40 |" in text, [
+        line for line in text.splitlines() if "5630cd0" in line]

@@ -21,7 +21,7 @@ RUNNING = {("status",): "Status\n|- Number of jail:\t2\n`- Jail list:\tasterisk,
                                    "   `- Banned IP list:\t",
            ("get", "asterisk", "logpath"): "Current monitored log file(s):\n`- /var/log/asterisk/security",
            ("get", "asterisk", "ignoreip"): "These IP addresses/networks are ignored:\n|- 127.0.0.0/8\n`- ::1/128",
-           ("get", "asterisk", "maxretry"): "5",
+           ("get", "asterisk", "maxretry"): 5,  # fail2ban's Beautifier gives an int
            ("ping",): "Server replied: pong"}
 SYSTEMCTL = "/usr/bin/systemctl"
 
@@ -149,7 +149,7 @@ def test_a_refused_configuration_brings_the_previous_files_back(host, capsys):
 
 def test_a_jail_changed_behind_the_files_fails_the_verify_step(host, capsys, fake_fail2ban):
     write(host)
-    fake_fail2ban.answers[("get", "asterisk", "maxretry")] = (0, "99")
+    fake_fail2ban.answers[("get", "asterisk", "maxretry")] = (0, 99)
     fake_fail2ban.answers[("status",)] = (0, "Status\n|- Number of jail:\t1\n`- Jail list:\tasterisk")
     result, failed = run_module(fail2ban_apply.main, params(host), capsys, commands(host))
     assert failed
