@@ -17,8 +17,7 @@ description:
   - The same plugin file provides C(fail2ban_errors) (the problems as a list instead of failing),
     C(fail2ban_status) (parse C(fail2ban-client status <jail>)), C(fail2ban_list) (parse the lists
     C(fail2ban-client get <jail> ignoreip|logpath) print) and C(fail2ban_jails) (the jail names of
-    C(fail2ban-client status)) and C(fail2ban_expectations) (what the running server must show
-    for a plan, the C(expect) of M(vpbx.hardened.fail2ban_apply)).
+    C(fail2ban-client status)).
 options:
   _input:
     description:
@@ -69,10 +68,6 @@ def fail2ban_errors(settings, model=None, names=None):
     return f2b.errors(_plain(settings), _plain(model), _plain(names))
 
 
-def fail2ban_expectations(the_plan):
-    return f2b.expectations(_plain(the_plan))
-
-
 def fail2ban_status(text):
     return f2b.parse_status(str(text or ""))
 
@@ -90,7 +85,6 @@ class FilterModule:
         return {
             "fail2ban_plan": fail2ban_plan,
             "fail2ban_errors": fail2ban_errors,
-            "fail2ban_expectations": fail2ban_expectations,
             "fail2ban_status": fail2ban_status,
             "fail2ban_list": fail2ban_list,
             "fail2ban_jails": fail2ban_jails,

@@ -1,0 +1,137 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright: (c) 2026, vpbx.hardened contributors
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: plan
+short_description: Plan one concern of a PBX host from the inventory, on the controller
+version_added: 0.10.0
+description:
+  - Computes the desired state of one concern (C(sip), C(dialplan), C(firewall), C(fail2ban)) as a
+    pure function of the collection's public variables - every role's defaults overlaid by the
+    inventory, whichever role runs it - and fails with every problem found, each naming the
+    variable path and the fix, before any host is touched.
+  - Asks the host only what the concern needs and only the host knows, in at most one module run
+    each - the Asterisk major version (C(sip), when Asterisk facts are not there), how the host
+    resolves the trunks' host names and the controller's C($SSH_CONNECTION) (C(firewall),
+    C(fail2ban), only when the plan has such names or the lockout guard needs the address).
+  - A role runs it at its own start, and the site playbook once per concern before the first
+    change. Nothing is remembered between runs; planning twice gives the same plan.
+author:
+  - vpbx.hardened contributors
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+options:
+  concern:
+    description: The concern to plan.
+    type: str
+    required: true
+    choices: [sip, dialplan, firewall, fail2ban]
+"""
+
+EXAMPLES = r"""
+- name: Plan the firewall and check the lockout guard
+  vpbx.hardened.plan:
+    concern: firewall
+  register: firewall_plan
+"""
+
+RETURN = r"""
+plan:
+  description:
+    - C(sip) - C(model) (secrets inside), C(render), C(features), C(names), C(major);
+      C(dialplan) - C(dialplan) (PINs inside), C(features);
+      C(firewall) - C(plan) (the rules), C(guard) (the lockout guard's verdict);
+      C(fail2ban) - C(plan) (the jails), C(expect) (what the running server must show).
+    - The result of C(sip) and C(dialplan) is never shown (no_log), as it holds secrets.
+  returned: success
+  type: dict
+"""
+
+import os
+
+from ansible.errors import AnsibleActionFail
+from ansible.module_utils.common.yaml import yaml_load
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.vpbx.hardened.plugins.module_utils import plan as planner
+from ansible_collections.vpbx.hardened.plugins.module_utils.plain import plain
+
+ROLES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "roles")
+SECRET_CONCERNS = ("sip", "dialplan")
+
+
+def collection_defaults():
+    """Every role's defaults/main.yml (plain data: no role default is a template)."""
+    defaults = {}
+    for role in sorted(os.listdir(ROLES)):
+        path = os.path.join(ROLES, role, "defaults", "main.yml")
+        if os.path.exists(path):
+            with open(path, encoding="utf-8") as handle:
+                defaults.update(yaml_load(handle) or {})
+    return defaults
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _VALID_ARGS = frozenset(("concern",))
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        task_vars = task_vars or {}
+        concern = self._task.args.get("concern")
+        if concern not in planner.CONCERNS:
+            raise AnsibleActionFail("concern: %r is not one of %s" % (concern, ", ".join(planner.CONCERNS)))
+        variables = {name: plain(self._templar.template(task_vars[name])) if name in task_vars else value
+                     for name, value in collection_defaults().items()}
+        connection = plain(self._templar.template(task_vars.get("ansible_connection", "ssh")))
+        try:
+            wanted = planner.needs(concern, variables, connection)
+            host = dict(self._ask_host(wanted, variables, task_vars), connection=connection)
+            result["plan"] = planner.plan(concern, variables, host)
+        except planner.PlanError as exc:
+            result.update(failed=True, msg=str(exc))
+            return result
+        result["changed"] = False
+        if concern in SECRET_CONCERNS:
+            result["_ansible_no_log"] = True
+        elif concern == "firewall":
+            result["msg"] = result["plan"]["guard"]["message"]
+        return result
+
+    def _module(self, name, args, task_vars):
+        answer = self._execute_module(module_name=name, module_args=args, task_vars=task_vars)
+        if answer.get("failed"):
+            raise planner.PlanError(answer.get("msg") or "%s failed" % name, [])
+        return answer
+
+    def _ask_host(self, wanted, variables, task_vars):
+        host = {}
+        if wanted["major"]:
+            facts = (task_vars.get("ansible_facts") or {}).get("asterisk") or {}
+            if facts.get("installed"):
+                host["major"] = int(facts.get("major") or 0)
+            else:
+                # What an install would bring (the asterisk role's preflight refreshes the lists).
+                package = self._module("vpbx.hardened.asterisk_package_info", {
+                    "name": "asterisk", "version": variables["asterisk_version"], "update_cache": True,
+                    "cache_valid_time": variables["asterisk_apt_cache_valid_time"]}, task_vars)
+                host["major"] = int(package.get("major") or 0)
+        if wanted["resolve"] or wanted["ssh_connection"]:
+            # As the login user: sudo drops $SSH_CONNECTION from the environment.
+            become = self._connection.become
+            self._connection.become = None
+            try:
+                probe = self._module("vpbx.hardened.host_probe", {
+                    "resolve": wanted["resolve"], "env": ["SSH_CONNECTION"] if wanted["ssh_connection"] else []},
+                    task_vars)
+            finally:
+                self._connection.become = become
+            host["resolved"] = probe["resolved"]
+            host["ssh_connection"] = probe["env"].get("SSH_CONNECTION", "")
+        return host

@@ -1,0 +1,194 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright: (c) 2026, vpbx.hardened contributors
+"""The desired state of one PBX host for a concern, as a pure function of the inventory.
+
+`variables` holds every public variable of the collection's roles (their defaults overlaid by the
+inventory; the `vpbx.hardened.plan` action gathers them), `host` what only the host can say:
+{"major" (the Asterisk major version installed or an install would bring), "has_chan_sip",
+"resolved" ({trunk host name: [addresses]}), "connection" (the Ansible connection plugin),
+"ssh_connection" ($SSH_CONNECTION as the login user sees it)}.
+
+Each concern's plan is computed from the same variables, so a role plans its own concern at its
+own start and needs nothing another role left behind: the SIP model the firewall opens ports
+for is the model the asterisk_sip role renders, because both are built here from the same
+inventory. Errors are raised as PlanError with every problem found and the role's headline
+("... - nothing was changed:"), before any host is touched.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.vpbx.hardened.plugins.module_utils import dialplan as dp
+from ansible_collections.vpbx.hardened.plugins.module_utils import fail2ban as f2b
+from ansible_collections.vpbx.hardened.plugins.module_utils import firewall as fw
+from ansible_collections.vpbx.hardened.plugins.module_utils import sip_model
+
+CONCERNS = ("sip", "dialplan", "firewall", "fail2ban")
+
+
+class PlanError(Exception):
+    def __init__(self, headline, errors):
+        super().__init__("%s\n- %s" % (headline, "\n- ".join(errors)) if errors else headline)
+        self.headline, self.errors = headline, list(errors)
+
+
+def _fail(headline, errors):
+    if errors:
+        raise PlanError(headline, errors)
+
+
+# --- SIP ------------------------------------------------------------------------------------------
+
+def sip_settings(v):
+    return {"driver": v["asterisk_sip_driver"], "transports": v["asterisk_sip_transports"],
+            "secret_min_length": v["asterisk_sip_secret_min_length"],
+            "secret_min_score": v["asterisk_sip_secret_min_score"], "weak_words": v["asterisk_sip_weak_secrets"],
+            "local_networks": v["asterisk_sip_local_networks"],
+            "external_address": v["asterisk_sip_external_address"], "rtp_timeout": v["asterisk_sip_rtp_timeout"],
+            "rtp_hold_timeout": v["asterisk_sip_rtp_hold_timeout"]}
+
+
+def sip_render_settings(v):
+    return {"bind_address": v["asterisk_sip_bind_address"], "port": v["asterisk_sip_port"],
+            "tls_port": v["asterisk_sip_tls_port"], "tls_cert_file": v["asterisk_sip_tls_cert_file"],
+            "tls_key_file": v["asterisk_sip_tls_key_file"], "tls_ca_file": v["asterisk_sip_tls_ca_file"],
+            "user_agent": v["asterisk_sip_user_agent"], "realm": v["asterisk_sip_realm"],
+            "external_address": v["asterisk_sip_external_address"],
+            "local_networks": v["asterisk_sip_local_networks"]}
+
+
+def _sip_args(v):
+    return (v["asterisk_sip_subscribers"], v["asterisk_sip_trunks"], v["asterisk_sip_subscriber_defaults"],
+            v["asterisk_sip_trunk_defaults"])
+
+
+def model(v):
+    """The subscriber/trunk model (secrets inside), every problem of the inventory refused."""
+    try:
+        return sip_model.normalize(*_sip_args(v), settings=sip_settings(v))
+    except sip_model.ModelError as exc:
+        raise PlanError("Invalid subscriber/trunk model - nothing was changed:", exc.errors) from None
+
+
+def sip(v, host):
+    """The asterisk_sip role's concern: the model checked against the Asterisk version the host
+    runs (or an install would bring), and what the driver's files are rendered from."""
+    try:
+        sip_model.normalize(*_sip_args(v), settings=dict(sip_settings(v), major=host["major"]))
+    except sip_model.ModelError as exc:
+        raise PlanError("Invalid subscriber/trunk model - nothing was changed:", exc.errors) from None
+    the_model = model(v)
+    return {"model": the_model, "render": sip_model.render(the_model, sip_render_settings(v)),
+            "features": sip_model.features(the_model), "names": sip_model.names(the_model), "major": host["major"]}
+
+
+# --- Dialplan -------------------------------------------------------------------------------------
+
+def dialplan_settings(v):
+    keys = ("international_prefixes", "premium_prefixes", "country", "domestic_regions", "max_call_seconds",
+            "ring_seconds", "voicemail_email_from", "voicemail_max_messages", "voicemail_max_seconds",
+            "voicemail_min_seconds", "recording_format")
+    return {key: v["asterisk_dialplan_" + key] for key in keys}
+
+
+def dialplan(v, host=None):
+    """The asterisk_dialplan role's concern: the dialplan checked against the model."""
+    args = (model(v), v["asterisk_dialplan_contexts"], v["asterisk_dialplan_routes"], v["asterisk_dialplan_inbound"],
+            v["asterisk_dialplan_queues"], v["asterisk_dialplan_conferences"], dialplan_settings(v))
+    _fail("Invalid dialplan - nothing was changed:", dp.errors(*args))
+    the_dialplan = dp.normalize(*args)
+    return {"dialplan": the_dialplan, "features": dp.features(the_dialplan)}
+
+
+# --- Firewall -------------------------------------------------------------------------------------
+
+def firewall_settings(v, host):
+    return {"ssh_port": v["asterisk_firewall_ssh_port"], "ssh_sources": v["asterisk_firewall_ssh_sources"],
+            "ssh_limit": v["asterisk_firewall_ssh_limit"], "extra_networks": v["asterisk_firewall_extra_networks"],
+            "rtp_networks": v["asterisk_firewall_rtp_networks"],
+            "open_to_world": v["asterisk_firewall_sip_open_to_world"], "allow": v["asterisk_firewall_allow"],
+            "ipv6": v["asterisk_firewall_ipv6"], "logging": v["asterisk_firewall_logging"],
+            "flood_rate": v["asterisk_firewall_sip_flood_rate"], "flood_burst": v["asterisk_firewall_sip_flood_burst"],
+            "flood_exempt": v["asterisk_firewall_sip_flood_exempt"],
+            # The same variables that render sip.conf/pjsip.conf and rtp.conf: one source of truth.
+            "sip_port": v["asterisk_sip_port"], "tls_port": v["asterisk_sip_tls_port"],
+            "rtp_start": v["asterisk_rtp_port_start"], "rtp_end": v["asterisk_rtp_port_end"],
+            "resolved": host.get("resolved") or {}}
+
+
+def trunk_hosts(the_model):
+    """The trunks' host names the PBX resolves (the host must resolve them as Asterisk does)."""
+    return sorted({name for trunk in the_model["trunks"] for name in trunk.get("identify_hosts") or []})
+
+
+def guard(v, firewall_plan, host):
+    return fw.guard(host.get("connection") or "ssh", host.get("ssh_connection") or "", firewall_plan["ssh_sources"],
+                    firewall_plan["ssh_port"], v["asterisk_firewall_controller_address"])
+
+
+def _firewall_plan(v, host, the_model):
+    settings = firewall_settings(v, host)
+    _fail("Invalid firewall settings - nothing was changed:", fw.errors(the_model, settings))
+    return fw.plan(the_model, settings)
+
+
+def firewall(v, host):
+    """The asterisk_firewall role's concern: every rule, and the lockout guard's verdict."""
+    the_plan = _firewall_plan(v, host, model(v))
+    verdict = guard(v, the_plan, host)
+    if v["asterisk_firewall_lockout_guard"] and not verdict["ok"]:
+        raise PlanError("Lockout guard - nothing was changed: " + verdict["message"], [])
+    return {"plan": the_plan, "guard": verdict}
+
+
+# --- fail2ban -------------------------------------------------------------------------------------
+
+FAIL2BAN_NEEDS_FIREWALL = (
+    "asterisk_fail2ban_enabled: fail2ban bans through UFW, which asterisk_firewall_enabled: false leaves unmanaged (a "
+    "ban would not be enforced) - nothing was changed. Enable the firewall role, or set asterisk_fail2ban_enabled: "
+    "false.")
+
+
+def fail2ban(v, host):
+    """The asterisk_fail2ban role's concern: the jails, and what the running server must show."""
+    if not v["asterisk_firewall_enabled"]:
+        raise PlanError(FAIL2BAN_NEEDS_FIREWALL, [])
+    the_model = model(v)
+    firewall_plan = _firewall_plan(v, host, the_model)
+    settings = {"maxretry": v["asterisk_fail2ban_maxretry"], "findtime": v["asterisk_fail2ban_findtime"],
+                "bantime": v["asterisk_fail2ban_bantime"], "admin_networks": v["asterisk_fail2ban_admin_networks"],
+                "ignore_trunks": v["asterisk_fail2ban_ignore_trunks"],
+                "recidive": v["asterisk_fail2ban_recidive_enabled"],
+                "recidive_maxretry": v["asterisk_fail2ban_recidive_maxretry"],
+                "recidive_findtime": v["asterisk_fail2ban_recidive_findtime"],
+                "recidive_bantime": v["asterisk_fail2ban_recidive_bantime"], "sshd": v["asterisk_fail2ban_sshd_jail"],
+                "permitted_password_only": v["asterisk_fail2ban_permitted_password_only"],
+                # The asterisk role's logger.conf names the security log; the firewall plan the SIP ports.
+                "log_dir": v["asterisk_log_dir"], "security_file": v["asterisk_log_security_file"],
+                "ports": firewall_plan["ports"], "resolved": host.get("resolved") or {},
+                "connection": host.get("connection") or "ssh", "ssh_connection": host.get("ssh_connection") or "",
+                "controller": v["asterisk_firewall_controller_address"]}
+    _fail("Invalid fail2ban settings - nothing was changed:", f2b.errors(settings, the_model))
+    the_plan = f2b.plan(settings, the_model)
+    return {"plan": the_plan, "expect": f2b.expectations(the_plan)}
+
+
+def needs(concern, v, connection):
+    """What the host must be asked before `concern` can be planned: {"major": bool, "resolve":
+    [names], "ssh_connection": bool}. Raises PlanError for an invalid model (nothing to ask then)."""
+    wanted = {"major": concern == "sip", "resolve": [], "ssh_connection": False}
+    if concern in ("firewall", "fail2ban"):
+        the_model = model(v)
+        wanted["resolve"] = trunk_hosts(the_model)
+        sources = v["asterisk_firewall_ssh_sources"]
+        probe = fw.guard(connection or "ssh", "", sources if isinstance(sources, list) else [],
+                         v["asterisk_firewall_ssh_port"], v["asterisk_firewall_controller_address"])
+        # The controller's address matters to the lockout guard (firewall) and to the addresses
+        # fail2ban never bans; only a connection through the host's firewall has one.
+        wanted["ssh_connection"] = probe["kind"] == "unknown"
+    return wanted
+
+
+def plan(concern, v, host):
+    if concern not in CONCERNS:
+        raise ValueError("concern: %r is not one of %s" % (concern, ", ".join(CONCERNS)))
+    return {"sip": sip, "dialplan": dialplan, "firewall": firewall, "fail2ban": fail2ban}[concern](v, host)

@@ -1,0 +1,131 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""plan: each concern planned from the collection's defaults overlaid by an inventory, the same
+every time, refused with the role's headline; the host asked only what the concern needs."""
+
+from __future__ import annotations
+
+import pathlib
+
+import pytest
+import yaml
+
+from ansible_collections.vpbx.hardened.plugins.module_utils import firewall as fw
+from ansible_collections.vpbx.hardened.plugins.module_utils import plan as planner
+
+ROLES = pathlib.Path(__file__).resolve().parents[4] / "roles"
+SECRET = "Unit-test-Secret-alpha-q9"
+
+
+def variables(**inventory):
+    defaults = {}
+    for path in sorted(ROLES.glob("*/defaults/main.yml")):
+        defaults.update(yaml.safe_load(path.read_text()) or {})
+    unknown = set(inventory) - set(defaults)
+    assert not unknown, unknown  # the test gives only public variables
+    return dict(defaults, **inventory)
+
+
+OFFICE = dict(asterisk_sip_subscribers=[{"extension": "1001", "secret": SECRET, "context": "office",
+                                         "permit": ["192.0.2.0/24"]}],
+              asterisk_sip_trunks=[{"name": "carrier", "host": "sip.example.net", "username": "acct",
+                                    "secret": "Carrier-Secret-beta-q7-long", "context": "from-carrier"}],
+              asterisk_dialplan_contexts=[{"name": "office"}], asterisk_dialplan_country="DE")
+HOST = {"major": 22, "resolved": {"sip.example.net": ["198.51.100.7"]}, "connection": "community.docker.docker",
+        "ssh_connection": ""}
+
+
+@pytest.mark.parametrize("concern", planner.CONCERNS)
+def test_every_concern_plans_from_the_defaults_and_an_office(concern):
+    v = variables(**OFFICE)
+    first = planner.plan(concern, v, HOST)
+    assert first == planner.plan(concern, v, HOST)  # a pure function: nothing remembered
+
+
+def test_the_firewall_plan_is_the_one_the_model_and_the_ports_give():
+    v = variables(**OFFICE)
+    the_plan = planner.plan("firewall", v, HOST)["plan"]
+    assert the_plan == fw.plan(planner.model(v), planner.firewall_settings(v, HOST))
+    # The trunk's address as the host resolved it is exempt from the flood limit.
+    assert the_plan["flood"]["exempt"] == ["198.51.100.7"]
+    # Without that answer of the host the provider could not be let in: refused, with the fix.
+    with pytest.raises(planner.PlanError) as exc:
+        planner.plan("firewall", v, dict(HOST, resolved={}))
+    assert "'sip.example.net' does not resolve to an address on the PBX" in str(exc.value)
+
+
+@pytest.mark.parametrize("major, refused", [(16, False), (22, True)])
+def test_the_sip_concern_checks_the_model_against_the_asterisk_version(major, refused):
+    v = variables(**dict(OFFICE, asterisk_sip_driver="chan_sip"))
+    if refused:
+        with pytest.raises(planner.PlanError) as exc:
+            planner.plan("sip", v, dict(HOST, major=major))
+        assert str(exc.value).startswith("Invalid subscriber/trunk model - nothing was changed:\n- ")
+        assert "asterisk_sip_driver" in str(exc.value)
+    else:
+        assert planner.plan("sip", v, dict(HOST, major=major))["model"]["driver"] == "chan_sip"
+
+
+@pytest.mark.parametrize("concern", ["dialplan", "firewall", "fail2ban"])
+def test_a_bad_model_is_refused_with_the_sip_headline_whatever_the_concern(concern):
+    v = variables(**dict(OFFICE, asterisk_sip_subscribers=[{"extension": "1001", "secret": "short"}]))
+    with pytest.raises(planner.PlanError) as exc:
+        planner.plan(concern, v, HOST)
+    assert str(exc.value).startswith("Invalid subscriber/trunk model - nothing was changed:")
+
+
+@pytest.mark.parametrize("concern, inventory, headline", [
+    ("dialplan", {"asterisk_dialplan_contexts": [{"name": "nowhere"}]}, "Invalid dialplan - nothing was changed:\n- "),
+    ("firewall", {"asterisk_firewall_ssh_sources": ["not-a-network"]},
+     "Invalid firewall settings - nothing was changed:\n- "),
+    ("fail2ban", {"asterisk_fail2ban_bantime": "forever"}, "Invalid fail2ban settings - nothing was changed:\n- "),
+])
+def test_each_concern_refuses_its_own_settings_with_its_headline(concern, inventory, headline):
+    with pytest.raises(planner.PlanError) as exc:
+        planner.plan(concern, variables(**dict(OFFICE, **inventory)), HOST)
+    assert str(exc.value).startswith(headline)
+
+
+def test_fail2ban_needs_the_firewall_it_bans_through():
+    with pytest.raises(planner.PlanError) as exc:
+        planner.plan("fail2ban", variables(**dict(OFFICE, asterisk_firewall_enabled=False)), HOST)
+    assert str(exc.value) == planner.FAIL2BAN_NEEDS_FIREWALL
+
+
+@pytest.mark.parametrize("ssh_connection, controller, ok", [
+    ("", "", False),                                  # the address is unknown: refused
+    ("203.0.113.5 50000 192.0.2.1 22", "", True),     # seen, inside the SSH sources
+    ("", "203.0.113.5", True),                        # given instead
+    ("198.51.100.9 50000 192.0.2.1 22", "", False),   # seen, outside them
+])
+def test_the_lockout_guard_over_ssh(ssh_connection, controller, ok):
+    v = variables(**dict(OFFICE, asterisk_firewall_ssh_sources=["203.0.113.0/24"],
+                         asterisk_firewall_controller_address=controller))
+    host = dict(HOST, connection="ssh", ssh_connection=ssh_connection)
+    if ok:
+        assert planner.plan("firewall", v, host)["guard"]["ok"]
+    else:
+        with pytest.raises(planner.PlanError) as exc:
+            planner.plan("firewall", v, host)
+        assert str(exc.value).startswith("Lockout guard - nothing was changed: ")
+        # The switch that turns the guard off is honoured.
+        assert planner.plan("firewall", dict(v, asterisk_firewall_lockout_guard=False), host)["guard"]["ok"] is False
+
+
+@pytest.mark.parametrize("concern, connection, controller, expected", [
+    ("sip", "ssh", "", {"major": True, "resolve": [], "ssh_connection": False}),
+    ("dialplan", "ssh", "", {"major": False, "resolve": [], "ssh_connection": False}),
+    ("firewall", "ssh", "", {"major": False, "resolve": ["sip.example.net"], "ssh_connection": True}),
+    ("firewall", "ssh", "203.0.113.5", {"major": False, "resolve": ["sip.example.net"], "ssh_connection": False}),
+    ("fail2ban", "community.docker.docker", "",
+     {"major": False, "resolve": ["sip.example.net"], "ssh_connection": False}),
+])
+def test_the_host_is_asked_only_what_the_concern_needs(concern, connection, controller, expected):
+    v = variables(**dict(OFFICE, asterisk_firewall_controller_address=controller))
+    assert planner.needs(concern, v, connection) == expected
+
+
+def test_the_plans_controller_address_is_never_banned():
+    v = variables(**OFFICE)
+    jails = planner.plan("fail2ban", v, dict(HOST, connection="ssh", ssh_connection="203.0.113.5 1 192.0.2.1 22"))
+    assert "203.0.113.5" in " ".join(jails["plan"]["ignoreip"])
+    assert jails["expect"]["jails"][0] == jails["plan"]["jails"][0]["name"]
