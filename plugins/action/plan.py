@@ -9,7 +9,7 @@ module: plan
 short_description: Plan one concern of a PBX host from the inventory, on the controller
 version_added: 0.10.0
 description:
-  - Computes the desired state of one concern (C(sip), C(dialplan), C(firewall), C(fail2ban)) as a
+  - Computes the desired state of one concern (C(core), C(sip), C(dialplan), C(firewall), C(fail2ban)) as a
     pure function of the collection's public variables - every role's defaults overlaid by the
     inventory, whichever role runs it - and fails with every problem found, each naming the
     variable path and the fix, before any host is touched.
@@ -31,7 +31,7 @@ options:
     description: The concern to plan.
     type: str
     required: true
-    choices: [sip, dialplan, firewall, fail2ban]
+    choices: [core, sip, dialplan, firewall, fail2ban]
 """
 
 EXAMPLES = r"""
@@ -44,7 +44,8 @@ EXAMPLES = r"""
 RETURN = r"""
 plan:
   description:
-    - C(sip) - C(model) (secrets inside), C(render), C(features), C(names), C(major);
+    - C(core) - C(package) (what M(vpbx.hardened.asterisk_package_info) reports), C(features);
+      C(sip) - C(model) (secrets inside), C(render), C(features), C(names), C(major);
       C(dialplan) - C(dialplan) (PINs inside), C(features);
       C(firewall) - C(plan) (the rules), C(guard) (the lockout guard's verdict);
       C(fail2ban) - C(plan) (the jails), C(expect) (what the running server must show).
@@ -112,10 +113,15 @@ class ActionModule(ActionBase):
 
     def _ask_host(self, wanted, variables, task_vars):
         host = {}
+        if wanted["package"]:
+            answer = self._module("vpbx.hardened.asterisk_package_info", planner.package_query(variables), task_vars)
+            host["package"] = {key: value for key, value in answer.items()
+                               if not key.startswith("_") and key not in ("invocation", "changed", "failed")}
         if wanted["major"]:
             facts = (task_vars.get("ansible_facts") or {}).get("asterisk") or {}
             if facts.get("installed"):
                 host["major"] = int(facts.get("major") or 0)
+                host["has_chan_sip"] = bool(facts.get("has_chan_sip"))
             else:
                 # What an install would bring (the asterisk role's preflight refreshes the lists).
                 package = self._module("vpbx.hardened.asterisk_package_info", {

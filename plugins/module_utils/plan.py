@@ -17,12 +17,16 @@ inventory. Errors are raised as PlanError with every problem found and the role'
 
 from __future__ import annotations
 
+import re
+
+from ansible_collections.vpbx.hardened.plugins.module_utils import asterisk_features
 from ansible_collections.vpbx.hardened.plugins.module_utils import dialplan as dp
 from ansible_collections.vpbx.hardened.plugins.module_utils import fail2ban as f2b
 from ansible_collections.vpbx.hardened.plugins.module_utils import firewall as fw
 from ansible_collections.vpbx.hardened.plugins.module_utils import sip_model
+from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk import manager_user_errors
 
-CONCERNS = ("sip", "dialplan", "firewall", "fail2ban")
+CONCERNS = ("core", "sip", "dialplan", "firewall", "fail2ban")
 
 
 class PlanError(Exception):
@@ -34,6 +38,64 @@ class PlanError(Exception):
 def _fail(headline, errors):
     if errors:
         raise PlanError(headline, errors)
+
+
+# --- Asterisk core ------------------------------------------------------------------------------
+
+# Platforms whose archive ships an `asterisk` package (distribution -> releases, by codename).
+# Debian 12/13 ship none; Ubuntu needs the `universe` component.
+SUPPORTED_PLATFORMS = {
+    "Debian": {"bullseye": "Debian 11 (Asterisk 16)", "forky": "Debian testing (Asterisk 22)",
+               "sid": "Debian unstable (Asterisk 22)"},
+    "Ubuntu": {"focal": "Ubuntu 20.04 (Asterisk 16)", "jammy": "Ubuntu 22.04 (Asterisk 18)",
+               "noble": "Ubuntu 24.04 (Asterisk 20)"},
+}
+PLATFORM_HINT = "Debian 12 and 13 ship no Asterisk: use Debian 11, Debian testing or Ubuntu."
+# Packages held (asterisk_package_hold) or released together.
+HELD_PACKAGES = ["asterisk", "asterisk-modules", "asterisk-config"]
+# A crypt(3) hash: what asterisk_ari_users[].password_hash must be.
+CRYPT_HASH = re.compile(r"^\$(1|5|6|y|2[aby])\$")
+
+
+def _int(value):
+    try:
+        return int(str(value))
+    except ValueError:
+        return 0
+
+
+def package_query(v):
+    """The arguments of the asterisk_package_info run the core concern needs (the platform, the
+    version pin, the state of the packages the role installs and holds)."""
+    related = list(dict.fromkeys(HELD_PACKAGES + list(v["asterisk_extra_packages"])))
+    return {"name": "asterisk", "platforms": SUPPORTED_PLATFORMS, "platform_hint": PLATFORM_HINT,
+            "version": v["asterisk_version"], "update_cache": True,
+            "cache_valid_time": v["asterisk_apt_cache_valid_time"], "related": related}
+
+
+def core_features(v):
+    """The features the asterisk role itself needs from the module set."""
+    return ["ari"] if v["asterisk_ari_enabled"] else []
+
+
+def core(v, host):
+    """The asterisk role's concern: the core settings checked (one problem at a time, as the role
+    reports them), and the package as the host has it (host["package"])."""
+    start, end = v["asterisk_rtp_port_start"], v["asterisk_rtp_port_end"]
+    if not (_int(start) >= 1024 and _int(end) <= 65535 and _int(start) < _int(end)):
+        raise PlanError("asterisk_rtp_port_start/asterisk_rtp_port_end (%s..%s) must be a range 1024 <= start < end "
+                        "<= 65535, e.g. 10000..20000." % (start, end), [])
+    try:
+        features = asterisk_features.expand_features(list(v["asterisk_modules_features"]) + core_features(v))
+    except asterisk_features.PlanError as exc:
+        raise PlanError(str(exc), []) from None
+    _fail("Invalid AMI users - nothing was changed:",
+          manager_user_errors(v["asterisk_manager_users"], bool(v["asterisk_manager_allow_dangerous_classes"])))
+    for user in v["asterisk_ari_users"]:
+        if not CRYPT_HASH.match(str(user.get("password_hash", ""))):
+            raise PlanError("asterisk_ari_users[name=%s].password_hash must be a crypt(3) hash (e.g. the output of "
+                            "`mkpasswd -m sha-512`), never a clear-text password." % user.get("name"), [])
+    return {"package": host.get("package") or {}, "features": features, "hold": list(HELD_PACKAGES)}
 
 
 # --- SIP ------------------------------------------------------------------------------------------
@@ -76,9 +138,36 @@ def sip(v, host):
         sip_model.normalize(*_sip_args(v), settings=dict(sip_settings(v), major=host["major"]))
     except sip_model.ModelError as exc:
         raise PlanError("Invalid subscriber/trunk model - nothing was changed:", exc.errors) from None
+    if "tls" in v["asterisk_sip_transports"] and not (v["asterisk_sip_tls_cert_file"]
+                                                      and v["asterisk_sip_tls_key_file"]):
+        raise PlanError("asterisk_sip_transports contains tls: set asterisk_sip_tls_cert_file and "
+                        "asterisk_sip_tls_key_file to the certificate and key on the host (readable by asterisk).", [])
+    _one_driver(v, host)
     the_model = model(v)
     return {"model": the_model, "render": sip_model.render(the_model, sip_render_settings(v)),
             "features": sip_model.features(the_model), "names": sip_model.names(the_model), "major": host["major"]}
+
+
+def _one_driver(v, host):
+    """Both drivers on one host would fight over the SIP port: refuse a module set that loads the
+    other one (a feature that includes it, or autoload without excluding it where it exists)."""
+    driver = v["asterisk_sip_driver"]
+    other, other_module = ("chan_sip", "chan_sip.so") if driver == "pjsip" else ("pjsip", "chan_pjsip.so")
+    mode = v["asterisk_modules_mode"]
+    try:
+        features = asterisk_features.expand_features(v["asterisk_modules_features"])
+    except asterisk_features.PlanError as exc:
+        raise PlanError(str(exc), []) from None
+    has_chan_sip = host.get("has_chan_sip")
+    if has_chan_sip is None:
+        has_chan_sip = _int(host.get("major")) < 21
+    autoloads_other = (mode == "autoload" and other_module not in v["asterisk_modules_exclude"]
+                       and not (driver == "pjsip" and not has_chan_sip))
+    if other in features or autoloads_other:
+        fix = ("remove it from asterisk_modules_features (reference_office includes chan_sip)" if mode != "autoload"
+               else "with asterisk_modules_mode autoload, add %s to asterisk_modules_exclude" % other_module)
+        raise PlanError("asterisk_sip_driver is %s, but the module set would also load %s, which needs the same SIP "
+                        "port: %s or set asterisk_sip_driver to %s." % (driver, other, fix, other), [])
 
 
 # --- Dialplan -------------------------------------------------------------------------------------
@@ -175,7 +264,7 @@ def fail2ban(v, host):
 def needs(concern, v, connection):
     """What the host must be asked before `concern` can be planned: {"major": bool, "resolve":
     [names], "ssh_connection": bool}. Raises PlanError for an invalid model (nothing to ask then)."""
-    wanted = {"major": concern == "sip", "resolve": [], "ssh_connection": False}
+    wanted = {"major": concern == "sip", "package": concern == "core", "resolve": [], "ssh_connection": False}
     if concern in ("firewall", "fail2ban"):
         the_model = model(v)
         wanted["resolve"] = trunk_hosts(the_model)
@@ -191,4 +280,4 @@ def needs(concern, v, connection):
 def plan(concern, v, host):
     if concern not in CONCERNS:
         raise ValueError("concern: %r is not one of %s" % (concern, ", ".join(CONCERNS)))
-    return {"sip": sip, "dialplan": dialplan, "firewall": firewall, "fail2ban": fail2ban}[concern](v, host)
+    return {"core": core, "sip": sip, "dialplan": dialplan, "firewall": firewall, "fail2ban": fail2ban}[concern](v, host)

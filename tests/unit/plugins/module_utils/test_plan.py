@@ -112,12 +112,14 @@ def test_the_lockout_guard_over_ssh(ssh_connection, controller, ok):
 
 
 @pytest.mark.parametrize("concern, connection, controller, expected", [
-    ("sip", "ssh", "", {"major": True, "resolve": [], "ssh_connection": False}),
-    ("dialplan", "ssh", "", {"major": False, "resolve": [], "ssh_connection": False}),
-    ("firewall", "ssh", "", {"major": False, "resolve": ["sip.example.net"], "ssh_connection": True}),
-    ("firewall", "ssh", "203.0.113.5", {"major": False, "resolve": ["sip.example.net"], "ssh_connection": False}),
+    ("core", "ssh", "", {"major": False, "package": True, "resolve": [], "ssh_connection": False}),
+    ("sip", "ssh", "", {"major": True, "package": False, "resolve": [], "ssh_connection": False}),
+    ("dialplan", "ssh", "", {"major": False, "package": False, "resolve": [], "ssh_connection": False}),
+    ("firewall", "ssh", "", {"major": False, "package": False, "resolve": ["sip.example.net"], "ssh_connection": True}),
+    ("firewall", "ssh", "203.0.113.5",
+     {"major": False, "package": False, "resolve": ["sip.example.net"], "ssh_connection": False}),
     ("fail2ban", "community.docker.docker", "",
-     {"major": False, "resolve": ["sip.example.net"], "ssh_connection": False}),
+     {"major": False, "package": False, "resolve": ["sip.example.net"], "ssh_connection": False}),
 ])
 def test_the_host_is_asked_only_what_the_concern_needs(concern, connection, controller, expected):
     v = variables(**dict(OFFICE, asterisk_firewall_controller_address=controller))
@@ -129,3 +131,65 @@ def test_the_plans_controller_address_is_never_banned():
     jails = planner.plan("fail2ban", v, dict(HOST, connection="ssh", ssh_connection="203.0.113.5 1 192.0.2.1 22"))
     assert "203.0.113.5" in " ".join(jails["plan"]["ignoreip"])
     assert jails["expect"]["jails"][0] == jails["plan"]["jails"][0]["name"]
+
+
+@pytest.mark.parametrize("inventory, message", [
+    ({}, None),
+    ({"asterisk_rtp_port_start": 20000, "asterisk_rtp_port_end": 10000},
+     "asterisk_rtp_port_start/asterisk_rtp_port_end (20000..10000) must be a range 1024 <= start < end <= 65535, "
+     "e.g. 10000..20000."),
+    ({"asterisk_rtp_port_start": "low"}, "asterisk_rtp_port_start/asterisk_rtp_port_end (low..20000) must be a range"),
+    ({"asterisk_modules_features": ["pjsip", "voicmail"]},
+     "asterisk_modules_features[1]: 'voicmail' is not a known feature (did you mean 'voicemail'?)"),
+    ({"asterisk_manager_users": [{"name": "crm", "secret": "Rb7-crm-Kq2v-secret-Zt5", "write": ["originate"]}]},
+     "Invalid AMI users - nothing was changed:\n- asterisk_manager_users[0] (crm).write grants originate"),
+    ({"asterisk_ari_enabled": True, "asterisk_ari_users": [{"name": "app", "password_hash": "clear-text"}]},
+     "asterisk_ari_users[name=app].password_hash must be a crypt(3) hash"),
+    ({"asterisk_ari_enabled": True, "asterisk_ari_users": [{"name": "app", "password_hash": "$6$salt$hash"}]}, None),
+])
+def test_the_core_concern_refuses_one_problem_at_a_time(inventory, message):
+    v = variables(**dict(OFFICE, **inventory))
+    host = dict(HOST, package={"installed": True, "major": 22})
+    if message is None:
+        core = planner.plan("core", v, host)
+        assert core["package"] == {"installed": True, "major": 22} and core["hold"][0] == "asterisk"
+        assert ("ari" in core["features"]) == bool(inventory.get("asterisk_ari_enabled"))
+    else:
+        with pytest.raises(planner.PlanError) as exc:
+            planner.plan("core", v, host)
+        assert str(exc.value).startswith(message)
+
+
+def test_the_package_query_holds_the_extra_packages_once():
+    query = planner.package_query(variables(asterisk_extra_packages=["asterisk-voicemail", "asterisk"],
+                                            asterisk_version="16.28"))
+    assert query["related"] == ["asterisk", "asterisk-modules", "asterisk-config", "asterisk-voicemail"]
+    assert query["version"] == "16.28" and "bullseye" in query["platforms"]["Debian"]
+
+
+@pytest.mark.parametrize("inventory, host, message", [
+    ({"asterisk_sip_transports": ["udp", "tls"]}, {},
+     "asterisk_sip_transports contains tls: set asterisk_sip_tls_cert_file and asterisk_sip_tls_key_file to the "
+     "certificate and key on the host (readable by asterisk)."),
+    ({"asterisk_sip_transports": ["udp", "tls"], "asterisk_sip_tls_cert_file": "/etc/ssl/pbx.pem",
+      "asterisk_sip_tls_key_file": "/etc/ssl/pbx.key"}, {}, None),
+    ({"asterisk_sip_driver": "chan_sip", "asterisk_modules_features": ["pjsip"]}, {"major": 16},
+     "asterisk_sip_driver is chan_sip, but the module set would also load pjsip, which needs the same SIP port: "
+     "remove it from asterisk_modules_features (reference_office includes chan_sip) or set asterisk_sip_driver to "
+     "pjsip."),
+    ({"asterisk_modules_mode": "autoload"}, {"major": 16, "has_chan_sip": True},
+     "asterisk_sip_driver is pjsip, but the module set would also load chan_sip, which needs the same SIP port: with "
+     "asterisk_modules_mode autoload, add chan_sip.so to asterisk_modules_exclude or set asterisk_sip_driver to "
+     "chan_sip."),
+    ({"asterisk_modules_mode": "autoload", "asterisk_modules_exclude": ["chan_sip.so"]}, {"major": 16}, None),
+    ({"asterisk_modules_mode": "autoload"}, {"major": 22}, None),  # no chan_sip to autoload from 21 on
+])
+def test_the_sip_concern_refuses_tls_without_a_certificate_and_both_drivers(inventory, host, message):
+    v = variables(**dict(OFFICE, **inventory))
+    host = dict(HOST, **host)
+    if message is None:
+        assert planner.plan("sip", v, host)["model"]
+    else:
+        with pytest.raises(planner.PlanError) as exc:
+            planner.plan("sip", v, host)
+        assert str(exc.value) == message
