@@ -185,7 +185,14 @@ def dialplan(v, host=None):
             v["asterisk_dialplan_queues"], v["asterisk_dialplan_conferences"], dialplan_settings(v))
     _fail("Invalid dialplan - nothing was changed:", dp.errors(*args))
     the_dialplan = dp.normalize(*args)
-    return {"dialplan": the_dialplan, "features": dp.features(the_dialplan)}
+    try:
+        files = dp.files(the_dialplan)
+    except dp.DialplanError as exc:
+        raise PlanError("Refused dialplan:", exc.errors) from None
+    extensions = [f for f in files if f["file"] == "extensions.conf"][0]
+    return {"dialplan": the_dialplan, "features": dp.features(the_dialplan), "files": files,
+            # What `dialplan show` must list once extensions.conf is loaded.
+            "contexts": dp.contexts(extensions["sections"])}
 
 
 # --- Firewall -------------------------------------------------------------------------------------

@@ -131,7 +131,7 @@ def test_audit_of_a_converged_host():
 
 
 def test_diff_and_vvv_never_show_a_pin():
-    """voicemail.conf and confbridge.conf are written in the same config_files run as the other
+    """voicemail.conf and confbridge.conf are written in the same asterisk_apply run as the other
     dialplan files, their content in the module's no_log option: with --check --diff -vvv a PIN
     rotation shows as a change, and neither the old nor the new PINs appear as written there."""
     old = phones.vault()["pins"]
@@ -139,7 +139,8 @@ def test_diff_and_vvv_never_show_a_pin():
     rc, out, _ = playbook("subscribers", "--check", "--diff", "-vvv", extra={"vault_calls_pins": new},
                           limit="vpbx-calls22")
     assert rc == 0, out[-6000:]
-    task = "TASK [vpbx.hardened.asterisk_dialplan : Render the dialplan files (the PIN files never shown)]"
+    task = ("TASK [vpbx.hardened.asterisk_dialplan : Apply the dialplan files (the PIN files never shown) - write, "
+            "reload, verify, roll back]")
     assert task in out, out[-4000:]
     block = out[out.index(task):].split("TASK [", 2)[1]
     assert "changed: [vpbx-calls22]" in block and "(secret content not shown)" in block, block[-4000:]

@@ -193,3 +193,15 @@ def test_the_sip_concern_refuses_tls_without_a_certificate_and_both_drivers(inve
         with pytest.raises(planner.PlanError) as exc:
             planner.plan("sip", v, host)
         assert str(exc.value) == message
+
+
+def test_no_two_roles_default_the_same_variable_and_each_carries_its_role_prefix():
+    # The plan overlays every role's defaults into one namespace: a name defined twice would
+    # depend on the order the files are read in.
+    seen = {}
+    for path in sorted(ROLES.glob("*/defaults/main.yml")):
+        role = path.parent.parent.name
+        for name in yaml.safe_load(path.read_text()) or {}:
+            assert name not in seen, (name, seen.get(name), role)
+            assert name.startswith(role + "_") or role == "asterisk", (role, name)
+            seen[name] = role

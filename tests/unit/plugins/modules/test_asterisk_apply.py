@@ -1,0 +1,138 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""asterisk_apply: one run writes the files that differ, reloads exactly the modules that read a
+changed file (dialplan reload for pbx_config), reads the running Asterisk back, and on a mismatch
+puts the previous files back, reloads them and fails - nothing written in check mode."""
+
+from __future__ import annotations
+
+import grp
+import os
+import pwd
+
+import pytest
+
+from ansible_collections.vpbx.hardened.plugins.modules import asterisk_apply
+
+from .moduletest import Commands, run_module
+
+MODULES = ("Module                         Description                              Use Count  Status      Support Level\n"
+           "pbx_config.so                  Text Extension Configuration             0          Running              core\n"
+           "app_voicemail.so               Comedian Mail (Voicemail System)         0          Running              core\n"
+           "2 modules loaded\n")
+EXTENSIONS = "[general]\nstatic=yes\n\n[office]\nexten => 1001,1,Dial(PJSIP/1001)\n"
+SHOW = ("[ Context 'office' created by 'pbx_config' ]\n  '1001' => 1. Dial(PJSIP/1001)  [extensions.conf:5]\n\n"
+        "[ Context 'parkedcalls' created by 'res_parking' ]\n\n-= 1 extension (1 priority) in 2 contexts. =-\n")
+ME = pwd.getpwuid(os.getuid()).pw_name, grp.getgrgid(os.getgid()).gr_name
+
+
+@pytest.fixture
+def etc(tmp_path):
+    (tmp_path / "asterisk").write_text("#!/bin/sh\n")
+    return tmp_path
+
+
+def params(etc, **extra):
+    return dict(dict(dir=str(etc), files={"extensions.conf": EXTENSIONS}, secrets={"voicemail.conf": "1001 => 4829\n"},
+                     owner=ME[0], group=ME[1], binary=str(etc / "asterisk"),
+                     reload={"extensions.conf": "pbx_config.so", "voicemail.conf": "app_voicemail.so"},
+                     verify={"kind": "dialplan", "contexts": ["office"]}, log_file=str(etc / "messages.log")), **extra)
+
+
+def cli(etc, show=SHOW, modules=MODULES, reload_answer=""):
+    binary = str(etc / "asterisk")
+    return Commands({(binary, "-rx", "module show"): (0, modules, ""),
+                     (binary, "-rx", "dialplan show"): (0, show, ""),
+                     (binary, "-rx", "dialplan reload"): (0, "Dialplan reloaded.\n", ""),
+                     (binary, "-rx", "module reload app_voicemail.so"): (0, reload_answer, "")})
+
+
+def actions(calls):
+    return [call[2] for call in calls if call[2] not in ("module show", "dialplan show")]
+
+
+def test_a_fresh_dialplan_is_written_reloaded_and_verified(etc, capsys):
+    commands = cli(etc)
+    result, failed = run_module(asterisk_apply.main, params(etc), capsys, commands)
+    assert not failed, result
+    assert result["changed_files"] == ["extensions.conf", "voicemail.conf"]
+    assert actions(commands.calls) == ["dialplan reload", "module reload app_voicemail.so"]
+    assert result["reloaded"] == ["pbx_config.so", "app_voicemail.so"]
+    assert (etc / "voicemail.conf").read_text() == "1001 => 4829\n"
+    assert oct((etc / "voicemail.conf").stat().st_mode & 0o777) == "0o640"
+
+
+def test_a_rerun_reloads_nothing_and_still_reads_the_running_dialplan(etc, capsys):
+    run_module(asterisk_apply.main, params(etc), capsys, cli(etc))
+    commands = cli(etc)
+    result, failed = run_module(asterisk_apply.main, params(etc), capsys, commands)
+    assert not failed and result["changed"] is False and actions(commands.calls) == []
+    assert ["dialplan show"] == [c[2] for c in commands.calls if c[2] == "dialplan show"]
+
+
+def test_only_the_module_of_the_changed_file_is_reloaded(etc, capsys):
+    run_module(asterisk_apply.main, params(etc), capsys, cli(etc))
+    commands = cli(etc)
+    result, failed = run_module(asterisk_apply.main, params(etc, secrets={"voicemail.conf": "1001 => 7351\n"}),
+                                capsys, commands)
+    assert not failed and result["changed_files"] == ["voicemail.conf"]
+    assert actions(commands.calls) == ["module reload app_voicemail.so"]
+
+
+def test_a_module_that_is_not_loaded_reads_its_file_when_it_loads(etc, capsys):
+    only_pbx = MODULES.replace(MODULES.splitlines()[2] + "\n", "")
+    commands = cli(etc, modules=only_pbx)
+    result, failed = run_module(asterisk_apply.main, params(etc), capsys, commands)
+    assert not failed and result["reloaded"] == ["pbx_config.so"]
+
+
+def test_a_dialplan_asterisk_does_not_run_is_rolled_back(etc, capsys):
+    run_module(asterisk_apply.main, params(etc), capsys, cli(etc))
+    before = {p.name: p.read_bytes() for p in etc.iterdir()}
+    broken = EXTENSIONS + "\n[sales]\nexten => 2001,1,Dial(PJSIP/2001)\n"
+    commands = cli(etc)  # `dialplan show` still lists office only: pbx_config dropped sales
+    result, failed = run_module(asterisk_apply.main, params(etc, files={"extensions.conf": broken},
+                                                            verify={"kind": "dialplan", "contexts": ["office", "sales"]}),
+                                capsys, commands)
+    assert failed
+    assert result["msg"] == ("Asterisk runs the contexts ['office'], extensions.conf defines ['office', 'sales']. "
+                             "See /var/log/asterisk/messages.log for what pbx_config refused, then run `dialplan "
+                             "reload`. The previous files were restored and pbx_config.so reloaded on them. Fix what "
+                             "it names and run again.")
+    # Reloaded on the new file, then again on the previous one.
+    assert actions(commands.calls) == ["dialplan reload", "dialplan reload"]
+    assert {p.name: p.read_bytes() for p in etc.iterdir()} == before
+
+
+def test_a_refusal_asterisk_logged_fails_the_run_too(etc, capsys):
+    log = etc / "messages.log"
+    log.write_text("[Dec  7 07:00:00] NOTICE[1]: old line\n")
+    commands = cli(etc)
+    original = commands.answers[(str(etc / "asterisk"), "-rx", "dialplan reload")]
+
+    def reload_and_log(_args):
+        with open(log, "a", encoding="utf-8") as handle:
+            handle.write("[Dec  7 07:00:01] ERROR[2]: config_options.c: Could not find option suitable for category "
+                         "'1002' named 'no_such_option' at line 7 of pjsip.conf\n")
+        return original
+    commands.answers[(str(etc / "asterisk"), "-rx", "dialplan reload")] = reload_and_log
+    result, failed = run_module(asterisk_apply.main, params(etc, secrets={}, refusals=True), capsys, commands)
+    assert failed and "Asterisk refused the new configuration: " in result["msg"]
+    assert "named 'no_such_option'" in result["msg"] and "The previous files were restored" in result["msg"]
+    assert not (etc / "extensions.conf").exists()  # it was new: removed again
+    # Control: the same run without the refusal in the log passes.
+    result, failed = run_module(asterisk_apply.main, params(etc, secrets={}, refusals=True), capsys, cli(etc))
+    assert not failed, result
+
+
+def test_check_mode_shows_the_files_and_hides_the_secret(etc, capsys):
+    commands = cli(etc)
+    result, failed = run_module(asterisk_apply.main, params(etc), capsys, commands, check_mode=True, diff=True)
+    assert not failed and result["changed"] is True and commands.calls == []
+    assert [d["after"] for d in result["diff"]] == [EXTENSIONS, "(secret content not shown)\n"]
+    assert sorted(p.name for p in etc.iterdir()) == ["asterisk"]
+
+
+def test_not_running_writes_only(etc, capsys):
+    commands = cli(etc)
+    result, failed = run_module(asterisk_apply.main, params(etc, running=False), capsys, commands)
+    assert not failed and result["changed"] and commands.calls == []
