@@ -12,7 +12,7 @@ version_added: 0.10.0
 description:
   - Compares a concern's files with the host and writes only those that differ, each atomically
     (a copy of the previous version in O(backup_dir) when given).
-  - Reloads exactly the modules that read a changed file (O(reload)) - a reload, never a restart:
+  - Reloads exactly the modules that read a changed file (O(reload)) - a reload, never a restart, so
     registered phones and calls in progress stay up. A module that is not loaded is not reloaded
     (it reads its file when it loads).
   - Then verifies through the CLI that the running Asterisk holds what the files define
