@@ -1,0 +1,91 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The plan action: the inventory overlays every role's defaults, the host is asked only what the
+concern needs (without become for $SSH_CONNECTION), and a refusal is the task's failure."""
+
+from __future__ import annotations
+
+from unittest import mock
+
+import pytest
+
+from ansible_collections.vpbx.hardened.plugins.action import plan as action
+
+SECRET = "Unit-test-Secret-alpha-q9"
+OFFICE = {"asterisk_sip_subscribers": [{"extension": "1001", "secret": SECRET, "context": "office",
+                                        "permit": ["192.0.2.0/24"]}],
+          "asterisk_sip_trunks": [{"name": "carrier", "host": "sip.example.net", "username": "acct",
+                                   "secret": "Carrier-Secret-beta-q7-long", "context": "from-carrier"}]}
+
+
+class Templar:
+    """Ansible's templar as the action sees it: plain values come back as they are."""
+
+    def template(self, value):
+        return value
+
+
+def make(concern, answers):
+    task = mock.MagicMock(args={"concern": concern}, async_val=0, check_mode=False, action="vpbx.hardened.plan")
+    connection = mock.MagicMock()
+    connection._shell.tmpdir = None
+    connection.become = "sudo"
+    plugin = action.ActionModule(task, connection, mock.MagicMock(), None, Templar())
+    seen = []
+
+    def execute(module_name, module_args, task_vars):
+        seen.append((module_name, module_args, plugin._connection.become))
+        return answers[module_name]
+    plugin._execute_module = execute
+    plugin._early_needs_tmp_path = lambda: False
+    return plugin, seen
+
+
+def test_every_collection_variable_has_a_default():
+    defaults = action.collection_defaults()
+    assert defaults["asterisk_sip_driver"] == "pjsip" and defaults["asterisk_fail2ban_maxretry"] == 5
+
+
+def test_the_firewall_over_ssh_asks_the_host_once_without_become():
+    probe = {"resolved": {"sip.example.net": ["198.51.100.7"]}, "env": {"SSH_CONNECTION": "203.0.113.5 1 192.0.2.1 22"}}
+    plugin, seen = make("firewall", {"vpbx.hardened.host_probe": probe})
+    result = plugin.run(task_vars=dict(OFFICE, ansible_connection="ssh"))
+    assert not result.get("failed"), result
+    assert seen == [("vpbx.hardened.host_probe", {"resolve": ["sip.example.net"], "env": ["SSH_CONNECTION"]}, None)]
+    assert plugin._connection.become == "sudo"  # given back
+    assert result["plan"]["guard"]["address"] == "203.0.113.5"
+    assert result["plan"]["plan"]["flood"]["exempt"][0] == "198.51.100.7"
+
+
+def test_docker_without_trunk_names_asks_the_host_nothing():
+    plugin, seen = make("fail2ban", {})
+    result = plugin.run(task_vars={"ansible_connection": "community.docker.docker",
+                                   "asterisk_sip_subscribers": OFFICE["asterisk_sip_subscribers"]})
+    assert not result.get("failed") and seen == []
+    assert result["plan"]["expect"]["jails"]
+
+
+@pytest.mark.parametrize("facts, asked", [({"installed": True, "major": 16, "has_chan_sip": True}, False),
+                                          ({"installed": False}, True)])
+def test_the_sip_concern_reads_the_major_from_the_facts_or_the_package(facts, asked):
+    plugin, seen = make("sip", {"vpbx.hardened.asterisk_package_info": {"major": 22}})
+    result = plugin.run(task_vars=dict(OFFICE, asterisk_sip_driver="chan_sip", ansible_facts={"asterisk": facts}))
+    assert [name for name, _args, _become in seen] == (["vpbx.hardened.asterisk_package_info"] if asked else [])
+    if asked:  # an install would bring Asterisk 22: chan_sip refused, before anything changed
+        assert result["failed"] and "chan_sip was removed in Asterisk 21" in result["msg"]
+        assert "_ansible_no_log" not in result  # the refusal names paths, never a secret
+    else:
+        assert not result.get("failed") and result["_ansible_no_log"] is True
+        assert result["plan"]["major"] == 16
+
+
+def test_a_failing_host_read_is_the_plans_failure():
+    plugin, _seen = make("core", {"vpbx.hardened.asterisk_package_info": {
+        "failed": True, "msg": "Debian bookworm is not supported: Debian 12 and 13 ship no Asterisk"}})
+    result = plugin.run(task_vars={})
+    assert result["failed"] and result["msg"].startswith("Debian bookworm is not supported")
+
+
+def test_an_unknown_concern_is_refused():
+    plugin, _seen = make("everything", {})
+    with pytest.raises(action.AnsibleActionFail):
+        plugin.run(task_vars={})
