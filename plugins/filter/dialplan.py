@@ -58,7 +58,7 @@ EXAMPLES = r"""
 - name: Validate the dialplan before anything is touched
   ansible.builtin.set_fact:
     __dialplan: >-
-      {{ __asterisk_sip_model | vpbx.hardened.dialplan_model(contexts=asterisk_dialplan_contexts,
+      {{ sip_model | vpbx.hardened.dialplan_model(contexts=asterisk_dialplan_contexts,
          routes=asterisk_dialplan_routes, inbound=asterisk_dialplan_inbound) }}
   no_log: true
 """

@@ -38,7 +38,7 @@ EXAMPLES = r"""
   ansible.builtin.set_fact:
     __plan: >-
       {{ {'maxretry': 5, 'admin_networks': ['192.0.2.0/24']}
-         | vpbx.hardened.fail2ban_plan(__asterisk_sip_model) }}
+         | vpbx.hardened.fail2ban_plan(sip_model) }}
 """
 
 RETURN = r"""

@@ -40,7 +40,7 @@ options:
 EXAMPLES = r"""
 - name: Plan the rules
   ansible.builtin.set_fact:
-    __plan: "{{ __asterisk_sip_model | vpbx.hardened.firewall_plan({'ssh_sources': ['192.0.2.0/24']}) }}"
+    __plan: "{{ sip_model | vpbx.hardened.firewall_plan({'ssh_sources': ['192.0.2.0/24']}) }}"
 """
 
 RETURN = r"""

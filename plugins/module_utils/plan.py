@@ -145,7 +145,9 @@ def sip(v, host):
     _one_driver(v, host)
     the_model = model(v)
     return {"model": the_model, "render": sip_model.render(the_model, sip_render_settings(v)),
-            "features": sip_model.features(the_model), "names": sip_model.names(the_model), "major": host["major"]}
+            "features": sip_model.features(the_model), "names": sip_model.names(the_model), "major": host["major"],
+            # Where Asterisk logs what it refuses (the asterisk role's logger.conf writes it).
+            "log_file": "%s/%s" % (v["asterisk_log_dir"], v["asterisk_log_messages_file"])}
 
 
 def _one_driver(v, host):

@@ -227,6 +227,8 @@ def test_fail2ban_verify_judges_the_running_server_on_a_rerun():
         assert rc != 0, out[-6000:]
         assert "fail2ban does not run the planned jails" in out and "maxretry: 99 (want 5)" in out, out[-6000:]
     finally:
-        h.check_output("fail2ban-client reload")
+        # fail2ban 1.1 can refuse to reload after a runtime `set` ("'NoneType' object has no
+        # attribute 'flush_matches'"); a restart brings the files' jails back either way.
+        h.check_output("fail2ban-client reload >/dev/null 2>&1 || systemctl restart fail2ban")
     rc, out = _fail2ban_tasks(name)
     assert rc == 0, out[-6000:]

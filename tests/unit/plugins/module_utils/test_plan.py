@@ -205,3 +205,10 @@ def test_no_two_roles_default_the_same_variable_and_each_carries_its_role_prefix
             assert name not in seen, (name, seen.get(name), role)
             assert name.startswith(role + "_") or role == "asterisk", (role, name)
             seen[name] = role
+
+
+def test_the_sip_concern_names_the_log_the_asterisk_role_writes():
+    # The asterisk role's defaults are part of the plan even where that role does not run (the
+    # subscribers playbook): the SIP role reads Asterisk's refusals there.
+    v = variables(**dict(OFFICE, asterisk_log_dir="/srv/log/asterisk"))
+    assert planner.plan("sip", v, HOST)["log_file"] == "/srv/log/asterisk/messages.log"
