@@ -132,10 +132,11 @@ def model(v):
 
 
 def sip(v, host):
-    """The asterisk_sip role's concern: the model checked against the Asterisk version the host
-    runs (or an install would bring), and what the driver's files are rendered from."""
+    """The asterisk_sip role's concern: the model - checked against the Asterisk version the host
+    runs or an install would bring, where that matters (host["major"]) - and what the driver's
+    files are rendered from."""
     try:
-        sip_model.normalize(*_sip_args(v), settings=dict(sip_settings(v), major=host["major"]))
+        sip_model.normalize(*_sip_args(v), settings=dict(sip_settings(v), major=host.get("major")))
     except sip_model.ModelError as exc:
         raise PlanError("Invalid subscriber/trunk model - nothing was changed:", exc.errors) from None
     if "tls" in v["asterisk_sip_transports"] and not (v["asterisk_sip_tls_cert_file"]
@@ -145,7 +146,7 @@ def sip(v, host):
     _one_driver(v, host)
     the_model = model(v)
     return {"model": the_model, "render": sip_model.render(the_model, sip_render_settings(v)),
-            "features": sip_model.features(the_model), "names": sip_model.names(the_model), "major": host["major"],
+            "features": sip_model.features(the_model), "names": sip_model.names(the_model), "major": host.get("major"),
             # Where Asterisk logs what it refuses (the asterisk role's logger.conf writes it).
             "log_file": "%s/%s" % (v["asterisk_log_dir"], v["asterisk_log_messages_file"])}
 
@@ -273,7 +274,11 @@ def fail2ban(v, host):
 def needs(concern, v, connection):
     """What the host must be asked before `concern` can be planned: {"major": bool, "resolve":
     [names], "ssh_connection": bool}. Raises PlanError for an invalid model (nothing to ask then)."""
-    wanted = {"major": concern == "sip", "package": concern == "core", "resolve": [], "ssh_connection": False}
+    # The Asterisk version matters to the SIP plan only for chan_sip (gone from 21 on) and for
+    # autoload with PJSIP (is there a chan_sip to exclude?).
+    wanted = {"major": concern == "sip" and (v["asterisk_sip_driver"] == "chan_sip"
+                                             or v["asterisk_modules_mode"] == "autoload"),
+              "package": concern == "core", "resolve": [], "ssh_connection": False}
     if concern in ("firewall", "fail2ban"):
         the_model = model(v)
         wanted["resolve"] = trunk_hosts(the_model)

@@ -113,7 +113,7 @@ def test_the_lockout_guard_over_ssh(ssh_connection, controller, ok):
 
 @pytest.mark.parametrize("concern, connection, controller, expected", [
     ("core", "ssh", "", {"major": False, "package": True, "resolve": [], "ssh_connection": False}),
-    ("sip", "ssh", "", {"major": True, "package": False, "resolve": [], "ssh_connection": False}),
+    ("sip", "ssh", "", {"major": False, "package": False, "resolve": [], "ssh_connection": False}),
     ("dialplan", "ssh", "", {"major": False, "package": False, "resolve": [], "ssh_connection": False}),
     ("firewall", "ssh", "", {"major": False, "package": False, "resolve": ["sip.example.net"], "ssh_connection": True}),
     ("firewall", "ssh", "203.0.113.5",
@@ -122,6 +122,7 @@ def test_the_lockout_guard_over_ssh(ssh_connection, controller, ok):
      {"major": False, "package": False, "resolve": ["sip.example.net"], "ssh_connection": False}),
 ])
 def test_the_host_is_asked_only_what_the_concern_needs(concern, connection, controller, expected):
+    # PJSIP (the default) does not depend on the Asterisk version: see the next test for chan_sip.
     v = variables(**dict(OFFICE, asterisk_firewall_controller_address=controller))
     assert planner.needs(concern, v, connection) == expected
 
@@ -212,3 +213,13 @@ def test_the_sip_concern_names_the_log_the_asterisk_role_writes():
     # subscribers playbook): the SIP role reads Asterisk's refusals there.
     v = variables(**dict(OFFICE, asterisk_log_dir="/srv/log/asterisk"))
     assert planner.plan("sip", v, HOST)["log_file"] == "/srv/log/asterisk/messages.log"
+
+
+@pytest.mark.parametrize("inventory, asked", [
+    ({}, False),
+    ({"asterisk_sip_driver": "chan_sip"}, True),
+    ({"asterisk_modules_mode": "autoload"}, True),
+])
+def test_the_sip_plan_asks_the_asterisk_version_only_where_it_matters(inventory, asked):
+    v = variables(**dict(OFFICE, **inventory))
+    assert planner.needs("sip", v, "ssh")["major"] is asked
