@@ -311,3 +311,27 @@ def manager_user_errors(users, allow_dangerous=False, var="asterisk_manager_user
                           "asterisk_manager_allow_dangerous_classes: true if an application on the PBX itself "
                           "needs them" % (path, ", ".join(dangerous)))
     return errors
+
+
+class Cli:
+    """`asterisk -rx` for the modules that act on the running Asterisk (asterisk_module,
+    asterisk_apply)."""
+
+    def __init__(self, module, binary):
+        self.module, self.binary = module, binary
+
+    def run(self, command):
+        """(rc, output) of one CLI command."""
+        rc, out, err = self.module.run_command([self.binary, "-rx", command])
+        return rc, (out or "") + (err or "")
+
+    def modules(self, required=True):
+        """{module: {"status", ...}} of `module show`. When Asterisk does not answer: the module
+        fails, or with required=False None is returned (for a caller that must undo something first)."""
+        _rc, out = self.run("module show")
+        try:
+            return parse_module_show(out)["modules"]
+        except ParseError:
+            if not required:
+                return None
+            self.module.fail_json(msg="Cannot read the loaded modules (is Asterisk running?): %s" % out.strip()[:500])

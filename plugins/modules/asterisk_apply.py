@@ -128,30 +128,12 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes
 
 from ansible_collections.vpbx.hardened.plugins.module_utils import dialplan as dp
-from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk import (ParseError, cli_error, config_refusals,
-                                                                              parse_module_show, security_warnings)
+from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk import (Cli, cli_error, config_refusals,
+                                                                              security_warnings)
 from ansible_collections.vpbx.hardened.plugins.module_utils.fileset import FileSet, parse_mode
 
 # How a module re-reads its file: pbx_config's reload is `dialplan reload`.
 RELOAD_COMMAND = {"pbx_config.so": "dialplan reload"}
-
-
-class Runtime:
-    def __init__(self, module):
-        self.module = module
-
-    def run(self, command):
-        rc, out, err = self.module.run_command([self.module.params["binary"], "-rx", command])
-        text = (out or "") + (err or "")
-        problem = cli_error(text) or ("rc=%d" % rc if rc else None)
-        return problem, text
-
-    def loaded(self):
-        problem, text = self.run("module show")
-        try:
-            return parse_module_show(text)["modules"] if not problem else {}
-        except ParseError:
-            return {}
 
 
 def verify_errors(kind, spec, texts):
@@ -242,7 +224,12 @@ def main():
     if module.check_mode:
         module.exit_json(**result)
 
-    runtime = Runtime(module)
+    cli = Cli(module, params["binary"])
+
+    def run(command):
+        """(problem or None, output) of one CLI command."""
+        rc, text = cli.run(command)
+        return cli_error(text) or ("rc=%d" % rc if rc else None), text
     mark = log_size(params["log_file"]) if params["refusals"] else None
     try:
         fileset.write()
@@ -254,12 +241,14 @@ def main():
         module.exit_json(**result)
 
     def reload_all():
-        loaded = runtime.loaded()
+        loaded = cli.modules(required=False)
+        if loaded is None:
+            return [], "Asterisk does not answer `module show`: see `systemctl status asterisk`"
         done = []
         for name in modules:
             if name not in loaded:
                 continue
-            problem, text = runtime.run(RELOAD_COMMAND.get(name, "module reload %s" % name))
+            problem, text = run(RELOAD_COMMAND.get(name, "module reload %s" % name))
             if problem:
                 return done, "reloading %s failed: %s" % (name, text.strip()[:1000])
             done.append(name)
@@ -277,7 +266,7 @@ def main():
     if not problems and verify:
         texts = []
         for command in VERIFY_COMMANDS[verify["kind"]]:
-            problem, text = runtime.run(command)
+            problem, text = run(command)
             if problem:
                 problems.append("%s failed: %s" % (command, text.strip()[:1000]))
             texts.append(text)

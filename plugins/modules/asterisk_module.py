@@ -83,24 +83,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk import ParseError, cli_error, parse_module_show
-
-
-class Cli:
-    def __init__(self, module):
-        self.module = module
-        self.binary = module.params["binary"]
-
-    def run(self, command):
-        rc, out, err = self.module.run_command([self.binary, "-rx", command])
-        return rc, (out or "") + (err or "")
-
-    def modules(self):
-        rc, out = self.run("module show")
-        try:
-            return parse_module_show(out)["modules"]
-        except ParseError:
-            self.module.fail_json(msg="Cannot read the loaded modules (is Asterisk running?): %s" % out.strip()[:500])
+from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk import Cli, cli_error
 
 
 def log_lines(path, name, limit=10):
@@ -138,7 +121,7 @@ def main():
     params = module.params
     if not os.path.exists(params["binary"]):
         module.fail_json(msg="%s not found: install Asterisk first" % params["binary"])
-    cli = Cli(module)
+    cli = Cli(module, params["binary"])
     before = cli.modules()
     names = [n.strip() for n in params["name"] if n.strip()]
     state = params["state"]

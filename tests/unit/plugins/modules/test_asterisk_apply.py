@@ -136,3 +136,14 @@ def test_not_running_writes_only(etc, capsys):
     commands = cli(etc)
     result, failed = run_module(asterisk_apply.main, params(etc, running=False), capsys, commands)
     assert not failed and result["changed"] and commands.calls == []
+
+
+def test_an_asterisk_that_does_not_answer_gets_its_previous_files_back(etc, capsys):
+    run_module(asterisk_apply.main, params(etc), capsys, cli(etc))
+    before = {p.name: p.read_bytes() for p in etc.iterdir()}
+    commands = cli(etc, modules="Unable to connect to remote asterisk (does /var/run/asterisk/asterisk.ctl exist?)\n")
+    result, failed = run_module(asterisk_apply.main, params(etc, secrets={"voicemail.conf": "1001 => 7351\n"}),
+                                capsys, commands)
+    assert failed and result["msg"].startswith("Asterisk does not answer `module show`")
+    assert "The previous files were restored" in result["msg"]
+    assert {p.name: p.read_bytes() for p in etc.iterdir()} == before
