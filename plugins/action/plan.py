@@ -45,8 +45,10 @@ RETURN = r"""
 plan:
   description:
     - C(core) - C(package) (what M(vpbx.hardened.asterisk_package_info) reports), C(features);
-      C(sip) - C(model) (secrets inside), C(render), C(features), C(names), C(major);
-      C(dialplan) - C(dialplan) (PINs inside), C(features);
+      C(sip) - C(model) (secrets inside), C(render), C(files) and C(secrets) (the text of each driver
+      file by name), C(features), C(names), C(major);
+      C(dialplan) - C(dialplan) (PINs inside), C(files) and C(secrets) (the text of each file by
+      name; voicemail.conf and confbridge.conf hold PINs), C(features), C(contexts);
       C(firewall) - C(plan) (the rules), C(guard) (the lockout guard's verdict);
       C(fail2ban) - C(plan) (the jails), C(expect) (what the running server must show).
     - The result of C(sip) and C(dialplan) is never shown (no_log), as it holds secrets.
@@ -55,10 +57,13 @@ plan:
 """
 
 import os
+import time
 
+from ansible import constants as C
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.yaml import yaml_load
 from ansible.plugins.action import ActionBase
+from ansible.plugins.filter.core import comment
 
 from ansible_collections.vpbx.hardened.plugins.module_utils import plan as planner
 from ansible_collections.vpbx.hardened.plugins.module_utils.plain import plain
@@ -78,6 +83,12 @@ def collection_defaults():
     return defaults
 
 
+def managed_header(managed):
+    """The first lines of every rendered file, as the `template` lookup writes
+    `{{ ansible_managed | comment(decoration='; ') }}`."""
+    return comment(managed, decoration="; ")
+
+
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _VALID_ARGS = frozenset(("concern",))
@@ -94,7 +105,7 @@ class ActionModule(ActionBase):
         try:
             wanted = planner.needs(concern, variables, connection)
             host = dict(self._ask_host(wanted, variables, task_vars), connection=connection)
-            result["plan"] = planner.plan(concern, variables, host)
+            result["plan"] = planner.plan(concern, variables, host, managed_header(self._managed(task_vars)))
         except planner.PlanError as exc:
             result.update(failed=True, msg=str(exc))
             return result
@@ -104,6 +115,13 @@ class ActionModule(ActionBase):
         elif concern == "firewall":
             result["msg"] = result["plan"]["guard"]["message"]
         return result
+
+    def _managed(self, task_vars):
+        """ansible_managed: the inventory's, or ansible.cfg's (what the template lookup uses)."""
+        if "ansible_managed" in task_vars:
+            return str(self._templar.template(task_vars["ansible_managed"]))
+        managed = C.config.get_config_value("DEFAULT_MANAGED_STR")
+        return time.strftime(managed.format(host=os.uname()[1], uid=str(os.getuid()), file="vpbx.hardened.plan"))
 
     def _module(self, name, args, task_vars):
         answer = self._execute_module(module_name=name, module_args=args, task_vars=task_vars)

@@ -758,6 +758,31 @@ def files(dialplan):
     return out
 
 
+def file_text(entry, header):
+    """The text of one of files()' entries, byte for byte: `header` (the ansible_managed comment),
+    what wrote it, then each section (its comment, `[name]`, its lines, its options)."""
+    lines = [header, "; %s: %s rendered by vpbx.hardened.asterisk_dialplan" % (sip_model.MARKER, entry["file"]),
+             "; from asterisk_dialplan_* and the asterisk_sip_* subscriber/trunk model. Edits here are replaced."]
+    for section in entry["sections"]:
+        lines.append("")
+        if section.get("comment"):
+            lines.append("; %s" % section["comment"])
+        lines.append("[%s]" % section["name"])
+        lines += list(section.get("lines") or [])
+        separator = section.get("separator", "=")
+        lines += ["%s%s%s" % (key, separator, value) for key, value in section.get("options") or []]
+    return "\n".join(lines) + "\n"
+
+
+def file_texts(entries, header):
+    """{"files": {name: text}, "secrets": {name: text}}: the files with PINs (voicemail.conf,
+    confbridge.conf) apart, to be passed on as secrets (never shown)."""
+    out = {"files": {}, "secrets": {}}
+    for entry in entries:
+        out["secrets" if entry["secret"] else "files"][entry["file"]] = file_text(entry, header)
+    return out
+
+
 CONTEXT_LINE_RE = re.compile(r"^\[ Context '([^']+)' created by '([^']+)' \]", re.MULTILINE)
 
 

@@ -27,6 +27,9 @@ from ansible_collections.vpbx.hardened.plugins.module_utils import sip_model
 from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk import manager_user_errors
 
 CONCERNS = ("core", "sip", "dialplan", "firewall", "fail2ban")
+# The first lines of every file the sip and dialplan concerns render: ansible_managed as a comment
+# (the action passes the one the inventory or ansible.cfg sets; this is Ansible's default).
+HEADER = ";\n; Ansible managed\n;"
 
 
 class PlanError(Exception):
@@ -131,10 +134,10 @@ def model(v):
         raise PlanError("Invalid subscriber/trunk model - nothing was changed:", exc.errors) from None
 
 
-def sip(v, host):
+def sip(v, host, header=HEADER):
     """The asterisk_sip role's concern: the model - checked against the Asterisk version the host
-    runs or an install would bring, where that matters (host["major"]) - and what the driver's
-    files are rendered from."""
+    runs or an install would bring, where that matters (host["major"]) - and the driver's files,
+    every byte of them (sip_model.render and sip_model.files: one place for pjsip.conf and sip.conf)."""
     try:
         sip_model.normalize(*_sip_args(v), settings=dict(sip_settings(v), major=host.get("major")))
     except sip_model.ModelError as exc:
@@ -145,7 +148,9 @@ def sip(v, host):
                         "asterisk_sip_tls_key_file to the certificate and key on the host (readable by asterisk).", [])
     _one_driver(v, host)
     the_model = model(v)
-    return {"model": the_model, "render": sip_model.render(the_model, sip_render_settings(v)),
+    rendered = sip_model.render(the_model, sip_render_settings(v))
+    texts = sip_model.files(rendered, header)
+    return {"model": the_model, "render": rendered, "files": texts["files"], "secrets": texts["secrets"],
             "features": sip_model.features(the_model), "names": sip_model.names(the_model), "major": host.get("major"),
             # Where Asterisk logs what it refuses (the asterisk role's logger.conf writes it).
             "log_file": "%s/%s" % (v["asterisk_log_dir"], v["asterisk_log_messages_file"])}
@@ -182,8 +187,9 @@ def dialplan_settings(v):
     return {key: v["asterisk_dialplan_" + key] for key in keys}
 
 
-def dialplan(v, host=None):
-    """The asterisk_dialplan role's concern: the dialplan checked against the model."""
+def dialplan(v, host=None, header=HEADER):
+    """The asterisk_dialplan role's concern: the dialplan checked against the model, and its files,
+    every byte of them (dialplan.files and dialplan.file_text: one place for extensions.conf)."""
     args = (model(v), v["asterisk_dialplan_contexts"], v["asterisk_dialplan_routes"], v["asterisk_dialplan_inbound"],
             v["asterisk_dialplan_queues"], v["asterisk_dialplan_conferences"], dialplan_settings(v))
     _fail("Invalid dialplan - nothing was changed:", dp.errors(*args))
@@ -193,7 +199,9 @@ def dialplan(v, host=None):
     except dp.DialplanError as exc:
         raise PlanError("Refused dialplan:", exc.errors) from None
     extensions = [f for f in files if f["file"] == "extensions.conf"][0]
-    return {"dialplan": the_dialplan, "features": dp.features(the_dialplan), "files": files,
+    texts = dp.file_texts(files, header)
+    return {"dialplan": the_dialplan, "features": dp.features(the_dialplan), "files": texts["files"],
+            "secrets": texts["secrets"],
             # What `dialplan show` must list once extensions.conf is loaded.
             "contexts": dp.contexts(extensions["sections"])}
 
@@ -291,7 +299,10 @@ def needs(concern, v, connection):
     return wanted
 
 
-def plan(concern, v, host):
+def plan(concern, v, host, header=HEADER):
+    """The plan of `concern`; `header` heads the files the sip and dialplan concerns render."""
     if concern not in CONCERNS:
         raise ValueError("concern: %r is not one of %s" % (concern, ", ".join(CONCERNS)))
-    return {"core": core, "sip": sip, "dialplan": dialplan, "firewall": firewall, "fail2ban": fail2ban}[concern](v, host)
+    if concern in ("sip", "dialplan"):
+        return {"sip": sip, "dialplan": dialplan}[concern](v, host, header)
+    return {"core": core, "firewall": firewall, "fail2ban": fail2ban}[concern](v, host)

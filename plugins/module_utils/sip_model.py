@@ -798,6 +798,46 @@ def render(model, settings):
     return _render_pjsip(model, settings)
 
 
+# Written at the top of every file the collection renders: asterisk_confdir keeps marked files.
+MARKER = "vpbx.hardened"
+
+
+def conf_text(header, preamble, sections, includes=()):
+    """The text of an Asterisk configuration file: `header` (the ansible_managed comment), the
+    `preamble` comment lines, each section (its comment, `[name]suffix`, its `option=value` lines)
+    after a blank line, then the `#include` lines. sections: [{name, suffix, comment, options}]."""
+    lines = [header] + list(preamble)
+    for section in sections:
+        lines.append("")
+        if section.get("comment"):
+            lines.append("; %s" % section["comment"])
+        lines.append("[%s]%s" % (section["name"], section.get("suffix", "")))
+        lines += ["%s=%s" % (key, value) for key, value in section["options"]]
+    for include in includes:
+        lines += ["", '#include "%s"' % include]
+    return "\n".join(lines) + "\n"
+
+
+def files(rendered, header):
+    """Everything the driver's files hold, byte for byte: {"files": {name: text}, "secrets": {name:
+    text}}, from a render() result. The driver file includes the transports (PJSIP) and the
+    secrets; the secrets file holds every password and is passed on as a secret (never shown)."""
+    driver = "chan_sip" if rendered["file"] == "sip.conf" else "pjsip"
+
+    def text(purpose, sections, includes=()):
+        preamble = ["; %s: %s" % (MARKER, purpose),
+                    "; Rendered from asterisk_sip_subscribers / asterisk_sip_trunks by vpbx.hardened.asterisk_sip."]
+        return conf_text(header, preamble, sections, includes)
+
+    main, transports, secrets = rendered["file"], rendered["transports_file"], rendered["secrets_file"]
+    out = {main: text("%s subscribers and trunks (secrets are in %s)" % (driver, secrets), rendered["sections"],
+                      [name for name in (transports, secrets) if name])}
+    if transports:
+        out[transports] = text("pjsip transports, included by %s" % main, rendered["transport_sections"])
+    return {"files": out,
+            "secrets": {secrets: text("%s secrets, included by %s" % (driver, main), rendered["secret_sections"])}}
+
+
 def _transport_name(kind):
     return "transport-%s" % kind
 

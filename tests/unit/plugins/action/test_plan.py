@@ -89,3 +89,16 @@ def test_an_unknown_concern_is_refused():
     plugin, _seen = make("everything", {})
     with pytest.raises(action.AnsibleActionFail):
         plugin.run(task_vars={})
+
+
+@pytest.mark.parametrize("task_vars, first_lines", [
+    ({}, ";\n; Ansible managed\n;\n"),
+    ({"ansible_managed": "Written by the PBX team's Ansible - do not edit"},
+     ";\n; Written by the PBX team's Ansible - do not edit\n;\n"),
+])
+def test_the_files_are_headed_by_ansible_managed_as_the_template_lookup_writes_it(task_vars, first_lines):
+    plugin, _seen = make("dialplan", {})
+    result = plugin.run(task_vars=dict(OFFICE, asterisk_dialplan_contexts=[{"name": "office"}], **task_vars))
+    assert not result.get("failed"), result
+    assert result["plan"]["files"]["extensions.conf"].startswith(
+        first_lines + "; vpbx.hardened: extensions.conf rendered by vpbx.hardened.asterisk_dialplan\n")

@@ -11,6 +11,7 @@ import yaml
 
 from ansible_collections.vpbx.hardened.plugins.module_utils import firewall as fw
 from ansible_collections.vpbx.hardened.plugins.module_utils import plan as planner
+from ansible_collections.vpbx.hardened.plugins.module_utils import sip_model
 
 ROLES = pathlib.Path(__file__).resolve().parents[4] / "roles"
 SECRET = "Unit-test-Secret-alpha-q9"
@@ -223,3 +224,58 @@ def test_the_sip_concern_names_the_log_the_asterisk_role_writes():
 def test_the_sip_plan_asks_the_asterisk_version_only_where_it_matters(inventory, asked):
     v = variables(**dict(OFFICE, **inventory))
     assert planner.needs("sip", v, "ssh")["major"] is asked
+
+
+# --- every byte of the driver's and the dialplan's files comes from the plan ---------------------
+
+CONF_TEXT_CASES = [
+    # sections, includes, expected text after the header and the preamble
+    ([], [], ""),
+    ([{"name": "global", "options": [["type", "global"], ["max_forwards", 20]]}], [],
+     "\n[global]\ntype=global\nmax_forwards=20\n"),
+    ([{"name": "general", "suffix": "(+)", "comment": "Registrations", "options": [["register", "a@b"]]},
+      {"name": "empty", "options": []}], ["x_secrets.conf"],
+     "\n; Registrations\n[general](+)\nregister=a@b\n\n[empty]\n\n#include \"x_secrets.conf\"\n"),
+]
+
+
+@pytest.mark.parametrize("sections, includes, body", CONF_TEXT_CASES)
+def test_conf_text_prints_sections_and_includes(sections, includes, body):
+    text = sip_model.conf_text("; H", ["; P"], sections, includes)
+    assert text == "; H\n; P\n" + body
+
+
+@pytest.mark.parametrize("driver, major, files, secrets", [
+    ("pjsip", 22, ["pjsip.conf", "pjsip_transports.conf"], ["pjsip_secrets.conf"]),
+    ("chan_sip", 16, ["sip.conf"], ["sip_secrets.conf"]),
+])
+def test_the_sip_plan_holds_the_driver_files_whole(driver, major, files, secrets):
+    v = variables(**dict(OFFICE, asterisk_sip_driver=driver))
+    the_plan = planner.plan("sip", v, dict(HOST, major=major), header=";\n; Managed here\n;")
+    assert list(the_plan["files"]) == files and list(the_plan["secrets"]) == secrets
+    main = the_plan["files"][files[0]]
+    assert main.startswith(";\n; Managed here\n;\n; vpbx.hardened: %s subscribers and trunks (secrets are in %s)\n"
+                           % (driver, secrets[0]))
+    # The driver file includes its transports (PJSIP) and then its secrets, last.
+    assert main.endswith("".join('\n#include "%s"\n' % name for name in files[1:] + secrets))
+    # Every secret is in the secrets file (the test can see it there) and in no other file.
+    for secret in (SECRET, "Carrier-Secret-beta-q7-long"):
+        assert secret in the_plan["secrets"][secrets[0]]
+        assert not any(secret in text for text in the_plan["files"].values())
+    if driver == "pjsip":
+        assert the_plan["files"]["pjsip_transports.conf"].endswith(
+            "\n[transport-udp]\ntype=transport\nprotocol=udp\nbind=0.0.0.0:5060\n")
+
+
+def test_the_dialplan_plan_holds_its_files_whole_with_the_pins_apart():
+    pin = "48213"
+    office = dict(OFFICE, asterisk_sip_subscribers=[dict(OFFICE["asterisk_sip_subscribers"][0], voicemail=True,
+                                                         voicemail_pin=pin)])
+    the_plan = planner.plan("dialplan", variables(**office), HOST, header="; H")
+    assert list(the_plan["files"]) == ["extensions.conf"] and list(the_plan["secrets"]) == ["voicemail.conf"]
+    extensions = the_plan["files"]["extensions.conf"]
+    assert extensions.startswith("; H\n; vpbx.hardened: extensions.conf rendered by vpbx.hardened.asterisk_dialplan\n")
+    # Every context `dialplan show` must list is a section of the text written.
+    assert all("\n[%s]\n" % name in extensions for name in the_plan["contexts"])
+    assert pin in the_plan["secrets"]["voicemail.conf"]
+    assert pin not in extensions
