@@ -335,3 +335,25 @@ class Cli:
             if not required:
                 return None
             self.module.fail_json(msg="Cannot read the loaded modules (is Asterisk running?): %s" % out.strip()[:500])
+
+
+def log_lines(path, name, limit=10):
+    """The last lines of Asterisk's log that name a module (what it said when it declined)."""
+    stem = name[:-3] if name.endswith(".so") else name
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            lines = handle.readlines()[-2000:]
+    except OSError:
+        return []
+    return [line.rstrip() for line in lines if stem in line][-limit:]
+
+
+def not_running(shown, names, log_file):
+    """'' when every name is loaded and Running, else one line per module with the reason."""
+    broken = []
+    for name in names:
+        status = shown.get(name, {}).get("status", "not loaded")
+        if status != "Running":
+            logged = " | ".join(log_lines(log_file, name)) or "nothing"
+            broken.append("%s is %s (Asterisk logged: %s)" % (name, status, logged))
+    return "; ".join(broken)

@@ -285,3 +285,25 @@ def load_order(modules, catalog):
             ordered.append(module)
             done.add(module)
     return ordered
+
+
+def modules_conf(header, result, mode, noload, requests):
+    """The text of modules.conf for a plan() result: in C(explicit) mode the load list (dependencies
+    first, each with why it is there), in C(autoload) mode the modules never loaded (`noload`).
+    `requests`: the features other roles asked for ({requester: [features]}), named in the header."""
+    lines = [header, "; vpbx.hardened: rendered by the vpbx.hardened.asterisk_modules role; local changes are "
+             "overwritten.", "; Features: %s" % ", ".join(result["features"])]
+    if requests:
+        lines.append("; Requested by roles: %s" % "; ".join(
+            "%s (%s)" % (requester, ", ".join(requests[requester])) for requester in sorted(requests)))
+    lines += ["", "[modules]"]
+    if mode == "explicit":
+        lines += ["; Only what is listed is loaded: the features' modules and every module they require,",
+                  "; dependencies first (read from the installed modules by vpbx.hardened.asterisk_modules_apply).",
+                  "autoload = no"]
+        lines += ["load => %s ; %s" % (module, result["reasons"][module]) for module in result["modules"]]
+    else:
+        names = sorted({name if name.endswith(".so") else name + ".so" for name in noload})
+        lines += ["; Everything installed is loaded except this list.", "autoload = yes"]
+        lines += ["noload => %s" % name for name in names]
+    return "\n".join(lines) + "\n"

@@ -758,6 +758,17 @@ def files(dialplan):
     return out
 
 
+# What the module set writes for these files until this role renders them (only where no file
+# exists: asterisk_modules_apply's stubs), closed: nothing can be dialled, no box, no queue.
+STUBS = {
+    "extensions.conf": ("[general]\nstatic = yes\nwriteprotect = yes\nclearglobalvars = no\n\n"
+                        "; Closed until the dialplan role renders one: nothing can be dialled.\n[default]\n\n[public]\n"),
+    "voicemail.conf": "[general]\nformat = wav49|gsm|wav\n\n[default]\n",
+    "queues.conf": "[general]\npersistentmembers = no\n",
+    "confbridge.conf": "[general]\n\n[default_user]\ntype = user\n\n[default_bridge]\ntype = bridge\n",
+}
+
+
 def file_text(entry, header):
     """The text of one of files()' entries, byte for byte: `header` (the ansible_managed comment),
     what wrote it, then each section (its comment, `[name]`, its lines, its options)."""

@@ -26,7 +26,7 @@ from ansible_collections.vpbx.hardened.plugins.module_utils import firewall as f
 from ansible_collections.vpbx.hardened.plugins.module_utils import sip_model
 from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk import manager_user_errors
 
-CONCERNS = ("core", "sip", "dialplan", "firewall", "fail2ban")
+CONCERNS = ("core", "modules", "sip", "dialplan", "firewall", "fail2ban")
 # The first lines of every file the sip and dialplan concerns render: ansible_managed as a comment
 # (the action passes the one the inventory or ansible.cfg sets; this is Ansible's default).
 HEADER = ";\n; Ansible managed\n;"
@@ -99,6 +99,53 @@ def core(v, host):
             raise PlanError("asterisk_ari_users[name=%s].password_hash must be a crypt(3) hash (e.g. the output of "
                             "`mkpasswd -m sha-512`), never a clear-text password." % user.get("name"), [])
     return {"package": host.get("package") or {}, "features": features, "hold": list(HELD_PACKAGES)}
+
+
+# --- The module set -------------------------------------------------------------------------------
+
+# The collection's roles: their features come from the inventory, never from the store of requests.
+OWN_REQUESTERS = ["asterisk", "asterisk_sip", "asterisk_dialplan"]
+# Loaded and unloaded only by the asterisk_sip role, after it wrote the driver's files.
+SIP_DRIVERS = ["chan_sip", "pjsip"]
+STUB_PREAMBLE = ("; vpbx.hardened: stub rendered by vpbx.hardened.asterisk_modules because a loaded module needs this\n"
+                 "; file; the role that owns it replaces it with the real configuration.\n\n")
+# Stubs of files no role renders (the others are next to their renderer: sip_model, dialplan).
+STUBS = {
+    "cdr.conf": ("[general]\nenable = yes\n\n[csv]\nusegmtime = yes\nloguniqueid = yes\nloguserfield = yes\n"
+                 "accountlogs = no\n"),
+    "musiconhold.conf": "[default]\nmode = files\ndirectory = moh\n",
+    "res_parking.conf": "[general]\n\n[default]\nparkext = 700\nparkpos = 701-720\ncontext = parkedcalls\n",
+}
+
+
+def stubs(header):
+    """The closed stub of every file a module needs to load, by name (written only where none exists)."""
+    bodies = dict(STUBS, **dp.STUBS, **{"sip.conf": sip_model.STUB})
+    return {name: header + "\n" + STUB_PREAMBLE + body for name, body in sorted(bodies.items())}
+
+
+def modules(v, host=None, header=HEADER):
+    """The asterisk_modules concern: the whole module set as features - a pure function of the
+    inventory: the user's features, ARI, what the subscribers and trunks need (driver, codecs,
+    SRTP) and what the dialplan uses - and how it is applied."""
+    if v["asterisk_modules_mode"] not in ("explicit", "autoload"):
+        raise PlanError("asterisk_modules_mode: %r is not one of explicit, autoload" % v["asterisk_modules_mode"], [])
+    try:
+        asterisk_features.expand_features(list(v["asterisk_modules_features"]))
+    except asterisk_features.PlanError as exc:
+        raise PlanError(str(exc), []) from None
+    used = dialplan(v, host, header)["features"] if v["asterisk_dialplan_enabled"] else []
+    wanted = list(v["asterisk_modules_features"]) + core_features(v) + sip_model.features(model(v)) + used
+    exclude = list(v["asterisk_modules_exclude"])
+    if v["asterisk_modules_mode"] == "autoload":
+        exclude += list(v["asterisk_modules_autoload_noload"])
+    return {"features": list(dict.fromkeys(wanted)), "extra": list(v["asterisk_modules_extra"]), "exclude": exclude,
+            "mode": v["asterisk_modules_mode"], "hold": list(SIP_DRIVERS),
+            "install_packages": bool(v["asterisk_modules_install_packages"]),
+            # The dialplan role installs what its features need (asterisk-voicemail on Debian 11).
+            "installable": used if v["asterisk_dialplan_install_packages"] else [],
+            "own_requesters": list(OWN_REQUESTERS), "header": header, "stubs": stubs(header),
+            "trim_documentation": bool(v["asterisk_modules_trim_documentation"])}
 
 
 # --- SIP ------------------------------------------------------------------------------------------
@@ -303,6 +350,6 @@ def plan(concern, v, host, header=HEADER):
     """The plan of `concern`; `header` heads the files the sip and dialplan concerns render."""
     if concern not in CONCERNS:
         raise ValueError("concern: %r is not one of %s" % (concern, ", ".join(CONCERNS)))
-    if concern in ("sip", "dialplan"):
-        return {"sip": sip, "dialplan": dialplan}[concern](v, host, header)
+    if concern in ("modules", "sip", "dialplan"):
+        return {"modules": modules, "sip": sip, "dialplan": dialplan}[concern](v, host, header)
     return {"core": core, "firewall": firewall, "fail2ban": fail2ban}[concern](v, host)

@@ -802,6 +802,14 @@ def render(model, settings):
 MARKER = "vpbx.hardened"
 
 
+# What the module set writes for sip.conf until this role renders it (only where no file exists:
+# chan_sip declines to load without one), closed: loopback only, no guests, no peers.
+STUB = ("[general]\n; Closed until the sip role renders one: loopback only, no guests, no peers.\n"
+        "bindaddr = 127.0.0.1\nbindport = 5060\nudpbindaddr = 127.0.0.1:5060\ntcpenable = no\nallowguest = no\n"
+        "alwaysauthreject = yes\nautocreatepeer = no\nuseragent = PBX\nsdpowner = PBX\nsdpsession = PBX\n"
+        "context = default\n")
+
+
 def conf_text(header, preamble, sections, includes=()):
     """The text of an Asterisk configuration file: `header` (the ansible_managed comment), the
     `preamble` comment lines, each section (its comment, `[name]suffix`, its `option=value` lines)

@@ -279,3 +279,43 @@ def test_the_dialplan_plan_holds_its_files_whole_with_the_pins_apart():
     assert all("\n[%s]\n" % name in extensions for name in the_plan["contexts"])
     assert pin in the_plan["secrets"]["voicemail.conf"]
     assert pin not in extensions
+
+
+# --- the module set: a pure function of the inventory -------------------------------------------
+
+@pytest.mark.parametrize("inventory, present, absent", [
+    ({}, ["pjsip", "codecs_g711"], ["ari", "voicemail", "chan_sip"]),
+    ({"asterisk_ari_enabled": True}, ["ari"], []),
+    ({"asterisk_sip_driver": "chan_sip"}, ["chan_sip"], ["pjsip"]),
+    ({"asterisk_modules_features": ["echo_test"]}, ["echo_test", "pjsip"], []),
+    ({"voicemail": True}, ["voicemail"], []),
+    ({"voicemail": True, "asterisk_dialplan_enabled": False}, [], ["voicemail"]),
+])
+def test_the_module_set_is_the_users_features_and_what_the_roles_use(inventory, present, absent):
+    inventory = dict(inventory)
+    office = dict(OFFICE)
+    if inventory.pop("voicemail", False):
+        office["asterisk_sip_subscribers"] = [dict(office["asterisk_sip_subscribers"][0], voicemail=True,
+                                                   voicemail_pin="48213")]
+    the_plan = planner.plan("modules", variables(**dict(office, **inventory)), HOST)
+    assert all(feature in the_plan["features"] for feature in present), the_plan["features"]
+    assert not any(feature in the_plan["features"] for feature in absent), the_plan["features"]
+    assert the_plan["hold"] == ["chan_sip", "pjsip"]
+    assert the_plan["installable"] == [f for f in ["voicemail"] if "voicemail" in present]
+
+
+def test_the_module_sets_stubs_are_closed_and_headed():
+    the_plan = planner.plan("modules", variables(**OFFICE), HOST, header="; H")
+    assert sorted(the_plan["stubs"]) == sorted(["cdr.conf", "confbridge.conf", "extensions.conf", "musiconhold.conf",
+                                               "queues.conf", "res_parking.conf", "sip.conf", "voicemail.conf"])
+    assert all(text.startswith("; H\n; vpbx.hardened: stub rendered by") for text in the_plan["stubs"].values())
+    assert "bindaddr = 127.0.0.1\n" in the_plan["stubs"]["sip.conf"]
+    assert "[default]\n\n[public]\n" in the_plan["stubs"]["extensions.conf"]
+
+
+def test_the_module_set_refuses_an_unknown_feature_or_mode():
+    for inventory, message in (({"asterisk_modules_features": ["voicmail"]}, "did you mean 'voicemail'"),
+                               ({"asterisk_modules_mode": "lazy"}, "asterisk_modules_mode: 'lazy' is not one of")):
+        with pytest.raises(planner.PlanError) as exc:
+            planner.plan("modules", variables(**dict(OFFICE, **inventory)), HOST)
+        assert message in str(exc.value)

@@ -1,0 +1,455 @@
+#!/usr/bin/python
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright: (c) 2026, vpbx.hardened contributors
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: asterisk_modules_apply
+short_description: Apply the Asterisk module set in one run - modules.conf, load and unload at runtime, verify
+version_added: 0.10.0
+description:
+  - Resolves the features into modules from the installed modules' own dependency declarations
+    (as M(vpbx.hardened.asterisk_module_plan) does), writes C(modules.conf), the closed stubs some
+    modules need to load (only where no file exists) and the feature requests other roles stored
+    (O(requests_file)), then - when Asterisk runs - unloads what is no longer wanted (dependents
+    first), loads what is missing (dependencies first) and reads Asterisk back - every module of
+    the set C(Running), nothing left to load or unload - failing with what Asterisk logged.
+  - Asterisk restarts only when it refuses to unload a module (one in use or pinned by the core).
+  - The modules of the O(hold) features (the SIP drivers, outside the asterisk_sip role) are
+    neither loaded nor unloaded, and C(modules.conf) lists them as they run (Asterisk stopped, as
+    the current C(modules.conf) lists them) - the role that writes their configuration switches
+    them, after it wrote it.
+  - When modules are missing, with O(install_packages), or when every missing module comes from an
+    O(installable) feature, it installs their packages (C(apt-get install --no-install-recommends))
+    first; otherwise it fails naming the packages, before anything is written.
+  - Nothing is remembered - every run reads the installed modules, the running Asterisk and the files.
+extends_documentation_fragment:
+  - vpbx.hardened.asterisk
+attributes:
+  check_mode:
+    support: full
+    details: Writes, loads and unloads nothing; the result says what would change.
+  diff_mode:
+    support: full
+options:
+  features:
+    description: The whole module set as features (the C(core) feature is always added).
+    type: list
+    elements: str
+    default: []
+  extra:
+    description: Further modules by file name (C(app_echo.so)); their dependencies are added too.
+    type: list
+    elements: str
+    default: []
+  exclude:
+    description: Modules never loaded (in C(autoload) mode the C(noload) list).
+    type: list
+    elements: str
+    default: []
+  mode:
+    description: C(explicit) (C(autoload = no), exactly the load list) or C(autoload) (everything but O(exclude)).
+    type: str
+    choices: [explicit, autoload]
+    default: explicit
+  hold:
+    description: Features whose modules this run neither loads nor unloads (what no other feature needs).
+    type: list
+    elements: str
+    default: []
+  install_packages:
+    description: Install the packages of missing modules (C(apt-get)) instead of failing.
+    type: bool
+    default: false
+  installable:
+    description: Features whose missing modules may be installed even without O(install_packages).
+    type: list
+    elements: str
+    default: []
+  requester:
+    description: A role outside the collection asking for O(request); stored in O(requests_file) and kept by later runs.
+    type: str
+  request:
+    description: The features O(requester) asks for (replacing its earlier request).
+    type: list
+    elements: str
+    default: []
+  own_requesters:
+    description: Names whose stored requests are dropped (the collection's roles, whose features come from the inventory).
+    type: list
+    elements: str
+    default: []
+  requests_file:
+    description: JSON file holding the stored requests (an Ansible local fact file); written only when it holds a request or exists.
+    type: path
+    default: /etc/ansible/facts.d/vpbx_asterisk_modules.fact
+  module_dir:
+    description: Asterisk's module directory.
+    type: path
+    required: true
+  major:
+    description: The installed Asterisk's major version (modules removed in 21 are refused by name).
+    type: int
+  conf_dir:
+    description: Asterisk's configuration directory.
+    type: path
+    default: /etc/asterisk
+  owner:
+    description: Owner of C(modules.conf) and the stubs (mode C(0640)).
+    type: str
+    default: root
+  group:
+    description: Group of C(modules.conf) and the stubs.
+    type: str
+    default: asterisk
+  header:
+    description: The first lines of every file written (the C(ansible_managed) comment).
+    type: str
+    default: ";\n; Ansible managed\n;"
+  stubs:
+    description: The text of each stub by file name; those the set needs are written where no file exists.
+    type: dict
+    default: {}
+  dropins:
+    description: systemd drop-ins by path (root, C(0644)); C(systemctl daemon-reload) runs when one changed.
+    type: dict
+    default: {}
+  log_file:
+    description: Asterisk's log, quoted when a module does not run.
+    type: path
+    default: /var/log/asterisk/messages.log
+author:
+  - vpbx.hardened contributors
+"""
+
+EXAMPLES = r"""
+- name: Apply the module set, the SIP drivers left to the asterisk_sip role
+  vpbx.hardened.asterisk_modules_apply:
+    features: [pjsip, codecs_g711, voicemail]
+    hold: [pjsip, chan_sip]
+    module_dir: /usr/lib/x86_64-linux-gnu/asterisk/modules
+    major: 22
+  register: module_set
+"""
+
+RETURN = r"""
+modules:
+  description: The load list this run applied (load order), held modules included only while they run.
+  returned: success
+  type: list
+  elements: str
+features:
+  description: The features selected, expanded.
+  returned: success
+  type: list
+  elements: str
+running:
+  description: Whether Asterisk ran (and answered C(module show)) when the run started.
+  returned: always
+  type: bool
+loaded:
+  description: The modules Asterisk had loaded when the run ended (when it runs).
+  returned: success
+  type: list
+  elements: str
+to_load:
+  description: Modules loaded by this run (in check mode, to be loaded).
+  returned: success
+  type: list
+  elements: str
+to_unload:
+  description: Modules unloaded by this run (in check mode, to be unloaded).
+  returned: success
+  type: list
+  elements: str
+restarted:
+  description: Whether Asterisk was restarted because it refused an unload (RV(refused)).
+  returned: success
+  type: bool
+refused:
+  description: Modules Asterisk refused to unload at runtime.
+  returned: success
+  type: list
+  elements: str
+changed_files:
+  description: The files written (or to be written in check mode).
+  returned: success
+  type: list
+  elements: str
+missing:
+  description: Missing modules and the package that ships each.
+  returned: always
+  type: dict
+packages:
+  description: Packages installed for missing modules (in check mode, to be installed; nothing else is predicted then).
+  returned: always
+  type: list
+  elements: str
+requests:
+  description: The stored requests of roles outside the collection, after this run.
+  returned: success
+  type: dict
+"""
+
+import grp
+import json
+import os
+import pwd
+import re
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk import Cli, cli_error, log_lines, not_running
+from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk_elf import ElfError, read_module_file
+from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk_features import (
+    CONFIG_STUBS, PlanError, load_order, modules_conf, plan)
+from ansible_collections.vpbx.hardened.plugins.module_utils.fileset import FileSet
+
+MISSING = ("These modules are needed but not installed: %s. Install %s (apt-get install ...), or set "
+           "asterisk_modules_install_packages: true to let the role install them, or remove the feature from "
+           "asterisk_modules_features.")
+
+
+def read_catalog(module, module_dir):
+    if not os.path.isdir(module_dir):
+        module.fail_json(msg="Asterisk module directory %s does not exist: is Asterisk installed? Run "
+                             "vpbx.hardened.asterisk (or the site playbook) first." % module_dir)
+    catalog = {}
+    for name in sorted(os.listdir(module_dir)):
+        if not name.endswith(".so"):
+            continue
+        try:
+            info = read_module_file(os.path.join(module_dir, name))
+        except (ElfError, OSError) as exc:
+            module.warn("cannot read %s: %s" % (name, exc))
+            continue
+        if info:
+            catalog[name[:-3]] = {k: info[k] for k in ("requires", "optional", "enhances")}
+    return catalog
+
+
+def read_requests(path):
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError):
+        return {}
+    requests = data.get("requests", {}) if isinstance(data, dict) else {}
+    return {str(k): [str(f) for f in v] for k, v in requests.items() if isinstance(v, list)}
+
+
+def listed(path):
+    """The modules a modules.conf loads by name (`load => x.so`)."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            text = handle.read()
+    except OSError:
+        return []
+    return re.findall(r"^\s*load\s*=>?\s*(\S+?\.so)\b", text, re.M)
+
+
+def held_modules(features, hold, params, catalog):
+    """The modules only the `hold` features bring (what another feature needs is not held)."""
+    held = set()
+    for feature in hold:
+        try:
+            held |= set(plan([feature], [], [], catalog, major=params["major"])["modules"])
+        except PlanError:
+            continue  # a driver this Asterisk does not have (chan_sip from 21 on)
+    others = plan([f for f in features if f not in hold], params["extra"], params["exclude"], catalog,
+                  major=params["major"])
+    return held - set(others["modules"])
+
+
+def wait_booted(cli, seconds=90):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        rc, out = cli.run("core waitfullybooted")
+        if rc == 0 and "fully booted" in out:
+            return True
+        time.sleep(1)
+    return False
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            features=dict(type="list", elements="str", default=[]),
+            extra=dict(type="list", elements="str", default=[]),
+            exclude=dict(type="list", elements="str", default=[]),
+            mode=dict(type="str", choices=["explicit", "autoload"], default="explicit"),
+            hold=dict(type="list", elements="str", default=[]),
+            install_packages=dict(type="bool", default=False),
+            installable=dict(type="list", elements="str", default=[]),
+            requester=dict(type="str"),
+            request=dict(type="list", elements="str", default=[]),
+            own_requesters=dict(type="list", elements="str", default=[]),
+            requests_file=dict(type="path", default="/etc/ansible/facts.d/vpbx_asterisk_modules.fact"),
+            module_dir=dict(type="path", required=True),
+            major=dict(type="int"),
+            conf_dir=dict(type="path", default="/etc/asterisk"),
+            owner=dict(type="str", default="root"),
+            group=dict(type="str", default="asterisk"),
+            header=dict(type="str", default=";\n; Ansible managed\n;"),
+            stubs=dict(type="dict", default={}),
+            dropins=dict(type="dict", default={}),
+            log_file=dict(type="path", default="/var/log/asterisk/messages.log"),
+            binary=dict(type="path", default="/usr/sbin/asterisk"),
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+    if p["request"] and not p["requester"]:
+        module.fail_json(msg="request needs requester (the name of the role asking)")
+    if p["requester"] in p["own_requesters"]:
+        module.fail_json(msg="requester: %s is one of the collection's roles, whose features come from the inventory "
+                             "(asterisk_modules_requester is for roles outside the collection)" % p["requester"])
+
+    # The stored requests of roles outside the collection, this run's request in place of its earlier one.
+    requests = {k: v for k, v in read_requests(p["requests_file"]).items() if k not in p["own_requesters"]}
+    if p["requester"]:
+        requests[p["requester"]] = sorted(set(p["request"]))
+    features = list(p["features"])
+    for requester in sorted(requests):
+        features += [f for f in requests[requester] if f not in features]
+
+    catalog = read_catalog(module, p["module_dir"])
+    try:
+        result = plan(features, p["extra"], p["exclude"], catalog, major=p["major"])
+        held = held_modules(features, p["hold"], p, catalog) if p["hold"] else set()
+        if result["missing"] and not p["install_packages"]:
+            blocked = plan([f for f in features if f not in p["installable"]], p["extra"], p["exclude"], catalog,
+                           major=p["major"])["missing"]
+            if blocked:
+                module.fail_json(msg=MISSING % (", ".join(sorted(blocked)), " ".join(sorted(set(blocked.values())))),
+                                 missing=result["missing"], packages=[], running=False)
+    except PlanError as exc:
+        module.fail_json(msg=str(exc), missing={}, packages=[], running=False)
+    packages = sorted(set(result["missing"].values()))
+    if packages:
+        if module.check_mode:
+            module.exit_json(changed=True, missing=result["missing"], packages=packages, running=False,
+                             msg="would install %s, then apply the module set" % " ".join(packages))
+        rc, out, err = module.run_command(["apt-get", "install", "-y", "-q", "--no-install-recommends"] + packages,
+                                          environ_update={"DEBIAN_FRONTEND": "noninteractive"})
+        if rc != 0:
+            module.fail_json(msg="apt-get install %s failed: %s" % (" ".join(packages), (err or out).strip()[-1000:]),
+                             missing=result["missing"], packages=packages, running=False)
+        catalog = read_catalog(module, p["module_dir"])
+        try:
+            result = plan(features, p["extra"], p["exclude"], catalog, major=p["major"])
+            held = held_modules(features, p["hold"], p, catalog) if p["hold"] else set()
+        except PlanError as exc:
+            module.fail_json(msg=str(exc), missing={}, packages=packages, running=False)
+        if result["missing"]:
+            module.fail_json(msg="Still missing after installing %s: %s" % (" ".join(packages), ", ".join(
+                sorted(result["missing"]))), missing=result["missing"], packages=packages, running=False)
+
+    cli = Cli(module, p["binary"])
+    shown = cli.modules(required=False) if os.path.exists(p["binary"]) else None
+    running = shown is not None
+    loaded = sorted(m for m in (shown or {}) if m.endswith(".so"))
+
+    # The set this run applies: the held modules stay as they are - listed while they run, or,
+    # with Asterisk stopped, as the modules.conf it will start with lists them.
+    conf_path = os.path.join(p["conf_dir"], "modules.conf")
+    kept = loaded if running else listed(conf_path)
+    names = [m[:-3] for m in result["modules"] if m not in held] + [m[:-3] for m in kept if m in held]
+    modules = [m + ".so" for m in load_order(set(names), catalog)]
+    reasons = dict(result["reasons"])
+    for name in modules:
+        reasons.setdefault(name, "kept while it runs: the role that configures it switches it")
+    wanted = set(modules)
+    if p["mode"] == "autoload":
+        unwanted = {m if m.endswith(".so") else m + ".so" for m in p["exclude"]}
+        extras = [m[:-3] for m in loaded if m in unwanted and m not in held]
+    else:
+        extras = [m[:-3] for m in loaded if m not in wanted and m not in held]
+    to_unload = [m + ".so" for m in reversed(load_order(extras, catalog))]
+    to_load = [m for m in modules if m not in loaded] if running else []
+
+    # The files: modules.conf, the stubs the set needs (never over a file), the stored requests,
+    # the drop-ins.
+    shown_result = dict(result, modules=modules, reasons=reasons)
+    uid_root, gid = _ids(module, p["owner"], p["group"])
+    entries = [{"path": conf_path, "uid": uid_root, "gid": gid, "mode": 0o640,
+                "content": modules_conf(p["header"], shown_result, p["mode"], p["exclude"], requests).encode()}]
+    for stub in sorted({CONFIG_STUBS[m[:-3]] for m in modules if m[:-3] in CONFIG_STUBS}):
+        if stub in p["stubs"]:
+            entries.append({"path": os.path.join(p["conf_dir"], stub), "uid": uid_root, "gid": gid, "mode": 0o640,
+                            "content": p["stubs"][stub].encode(), "force": False})
+    if requests or os.path.exists(p["requests_file"]):
+        entries.append({"path": p["requests_file"], "uid": 0, "gid": 0, "mode": 0o644,
+                        "content": (json.dumps({"requests": requests}, indent=4, sort_keys=True) + "\n").encode()})
+    for path, text in sorted(p["dropins"].items()):
+        entries.append({"path": path, "uid": 0, "gid": 0, "mode": 0o644, "content": str(text).encode()})
+    files = FileSet(entries, backup=False)
+    changed_files = [change.path for change in files.changed]
+    out = dict(changed=bool(changed_files or to_load or to_unload or packages), modules=modules, features=result["features"],
+               running=running, loaded=loaded, to_load=to_load, to_unload=to_unload, restarted=False, refused=[],
+               changed_files=changed_files, missing={}, packages=packages, requests=requests)
+    if module._diff:
+        out["diff"] = files.diffs() + ([{"before_header": "running modules", "after_header": "running modules",
+                                         "before": "\n".join(loaded) + "\n",
+                                         "after": "\n".join(sorted(set(loaded) - set(to_unload) | set(to_load)))
+                                         + "\n"}] if to_load or to_unload else [])
+    if module.check_mode:
+        module.exit_json(**out)
+
+    for path in {os.path.dirname(entry["path"]) for entry in entries}:
+        if not os.path.isdir(path):
+            os.makedirs(path, 0o755)
+    files.write()
+    if any(path in p["dropins"] for path in changed_files):
+        module.run_command(["systemctl", "daemon-reload"], check_rc=True)
+    if not running:
+        module.exit_json(**out)
+
+    # Unload first, dependents first: a module replacing another finds its resources free.
+    for name in to_unload:
+        rc, text = cli.run("module unload %s" % name)
+        if cli_error(text) or rc:
+            out["refused"].append(name)
+    if out["refused"]:
+        # Asterisk keeps some modules (in use, pinned by the core): only a restart drops them;
+        # modules.conf, written above, is what it starts with.
+        module.run_command(["systemctl", "restart", "asterisk"], check_rc=True)
+        out["restarted"] = True
+        if not wait_booted(cli):
+            module.fail_json(msg="Asterisk did not come back after the restart that drops %s. See %s and "
+                                 "`journalctl -u asterisk`." % (", ".join(out["refused"]), p["log_file"]), **out)
+        now = cli.modules()
+        to_load = [m for m in modules if m not in now]
+        out["to_load"] = to_load
+    for name in to_load:
+        rc, text = cli.run("module load %s" % name)
+        if cli_error(text) or rc:
+            module.fail_json(msg="module load %s failed: %s. Asterisk logged: %s" % (
+                name, text.strip(), " | ".join(log_lines(p["log_file"], name)) or "nothing"), **out)
+
+    # Verify: the running Asterisk runs exactly the set.
+    after = cli.modules()
+    out["loaded"] = sorted(m for m in after if m.endswith(".so"))
+    broken = not_running(after, modules, p["log_file"])
+    if broken:
+        module.fail_json(msg="Not running: " + broken, **out)
+    left = [m for m in out["loaded"] if m not in wanted and m not in held] if p["mode"] == "explicit" else \
+        [m for m in out["loaded"] if m in {x if x.endswith(".so") else x + ".so" for x in p["exclude"]}]
+    if left:
+        module.fail_json(msg="The running Asterisk does not match the module set: loaded although not wanted %s. "
+                             "See %s." % (left, p["log_file"]), **out)
+    module.exit_json(**out)
+
+
+def _ids(module, owner, group):
+    try:
+        return pwd.getpwnam(owner).pw_uid, grp.getgrnam(group).gr_gid
+    except KeyError:
+        module.fail_json(msg="owner/group: %s:%s does not exist on the host (is Asterisk installed?)" % (owner, group))
+
+
+if __name__ == "__main__":
+    main()
