@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+import time
 
 VERSION_RE = re.compile(
     r"^Asterisk\s+(?:certified[/-])?(?P<major>\d+)\.(?P<minor>\d+)(?:\.(?P<patch>\d+))?(?P<suffix>\S*)",
@@ -324,6 +325,16 @@ class Cli:
         """(rc, output) of one CLI command."""
         rc, out, err = self.module.run_command([self.binary, "-rx", command])
         return rc, (out or "") + (err or "")
+
+    def wait_booted(self, seconds=90):
+        """True once Asterisk answers that it has fully booted (after a start or a restart)."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            rc, out = self.run("core waitfullybooted")
+            if rc == 0 and "fully booted" in out:
+                return True
+            time.sleep(1)
+        return False
 
     def modules(self, required=True):
         """{module: {"status", ...}} of `module show`. When Asterisk does not answer: the module

@@ -138,6 +138,16 @@ class FileSet:
                 os.chmod(change.path, change.mode)
             change.written = True
 
+    def write_or_fail(self, module, result):
+        """write(), and the backups made; when a write fails, what was written is undone and the
+        module fails with `result`."""
+        try:
+            self.write()
+        except OSError as exc:
+            self.restore()
+            module.fail_json(msg="%s; the previous files were restored" % exc, **result)
+        return [change.backup_file for change in self.files if change.backup_file]
+
     def restore(self):
         """Undo write(): the previous bytes and attributes back (atomically), new files removed."""
         for change in self.files:

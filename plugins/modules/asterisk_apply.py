@@ -19,8 +19,14 @@ description:
     (O(verify)), and reads what Asterisk logged since the write when O(refusals) is set.
   - When the running Asterisk does not hold it, the previous files come back (new ones are
     removed), the same modules are reloaded on them, and the module fails with Asterisk's words.
+  - With O(service), it also owns the service (the core concern) - enabled and started, or stopped
+    and disabled - writes the systemd drop-ins (O(units)), and restarts Asterisk where it must
+    instead of reloading - a changed O(restart_files) file (C(asterisk.conf) is read only at start),
+    a changed drop-in, O(restart), or a package upgrade not running yet (the running version is
+    not the installed one). A stopped Asterisk is started, never restarted.
   - Check mode reports the files that would change (C(--diff) shows them, the O(secrets) files
-    only as changed) and changes nothing.
+    only as changed) and changes nothing; with a change pending it does not verify (the running
+    Asterisk still runs the current files) and says so.
 author:
   - vpbx.hardened contributors
 attributes:
@@ -65,14 +71,37 @@ options:
     type: dict
     default: {}
   running:
-    description: Whether Asterisk runs; when false the files are written and nothing is reloaded or verified.
+    description:
+      - Whether Asterisk runs; when false the files are written and nothing is reloaded or verified.
+      - Ignored with O(service), which asks systemd.
     type: bool
     default: true
+  service:
+    description:
+      - The asterisk service as wanted - C(enabled) (bool) - enabled and started, or stopped and
+        disabled (nothing reloaded or verified then). Left out, the service is not touched.
+    type: dict
+  units:
+    description: systemd drop-ins by path (root, C(0644)); a change reloads systemd and restarts Asterisk.
+    type: dict
+    default: {}
+  restart_files:
+    description: The files (by name) whose change Asterisk applies only at start - a restart instead of a reload.
+    type: list
+    elements: str
+    default: []
+  restart:
+    description: Restart Asterisk even when no file asks for it (the caller moved configuration away).
+    type: bool
+    default: false
   verify:
     description:
       - What the running Asterisk must hold afterwards; left out, nothing is verified.
       - C(kind=dialplan) with C(contexts) - exactly the contexts C(dialplan show) lists as created
         by pbx_config.
+      - C(kind=core) with C(rtp_start), C(rtp_end), C(security_file), C(manager_enabled),
+        C(manager_bindaddr), C(http_enabled), C(maxfiles) - the RTP range with strict RTP, the
+        security log channel, AMI, the HTTP server and the open-file limit Asterisk runs with.
     type: dict
   refusals:
     description:
@@ -113,6 +142,10 @@ reloaded:
   returned: always
   type: list
   elements: str
+restarted:
+  description: Whether Asterisk was restarted (or, stopped before, started).
+  returned: always
+  type: bool
 backups:
   description: The copies of the files replaced.
   returned: always
@@ -128,12 +161,15 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes
 
 from ansible_collections.vpbx.hardened.plugins.module_utils import dialplan as dp
-from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk import (Cli, cli_error, config_refusals,
+from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk import (Cli, ParseError, cli_error,
+                                                                              config_refusals, parse_logger_channels,
+                                                                              parse_settings, parse_version,
                                                                               security_warnings)
 from ansible_collections.vpbx.hardened.plugins.module_utils.fileset import FileSet, parse_mode
 
-# How a module re-reads its file: pbx_config's reload is `dialplan reload`.
-RELOAD_COMMAND = {"pbx_config.so": "dialplan reload"}
+# How a module re-reads its file: pbx_config's reload is `dialplan reload`, the logger's `logger reload`.
+# Names without .so are parts of the core (manager, http, logger): always there, never in `module show`.
+RELOAD_COMMAND = {"pbx_config.so": "dialplan reload", "logger": "logger reload"}
 
 
 def verify_errors(kind, spec, texts):
@@ -145,10 +181,74 @@ def verify_errors(kind, spec, texts):
             return ["Asterisk runs the contexts %s, extensions.conf defines %s. See /var/log/asterisk/messages.log "
                     "for what pbx_config refused, then run `dialplan reload`." % (running, expected)]
         return []
-    raise ValueError("verify.kind: %r is not known (dialplan)" % kind)
+    if kind == "core":
+        return core_errors(spec, texts)
+    raise ValueError("verify.kind: %r is not known (dialplan, core)" % kind)
 
 
-VERIFY_COMMANDS = {"dialplan": ["dialplan show"]}
+VERIFY_COMMANDS = {"dialplan": ["dialplan show"],
+                   "core": ["rtp show settings", "logger show channels", "manager show settings", "http show status",
+                            "core show settings"]}
+
+
+def core_errors(spec, texts):
+    """The core settings the running Asterisk uses against the rendered ones."""
+    rtp, channels, manager, core = (parse_settings(texts[0]), parse_logger_channels(texts[1]),
+                                    parse_settings(texts[2]), parse_settings(texts[4]))
+    security = [c for c in channels if c["channel"].endswith("/" + spec["security_file"])]
+    maxfiles = int(spec.get("maxfiles") or 0)
+    checks = [
+        rtp.get("Port start") == str(spec["rtp_start"]), rtp.get("Port end") == str(spec["rtp_end"]),
+        rtp.get("Strict RTP") == "Yes",
+        len(security) == 1 and security[0]["status"] == "Enabled" and "security" in security[0]["levels"],
+        manager.get("Manager (AMI)") == ("Yes" if spec["manager_enabled"] else "No"),
+        not spec["manager_enabled"] or manager.get("TCP Bindaddress", "").startswith(spec["manager_bindaddr"] + ":"),
+        spec["http_enabled"] or "Server Disabled" in texts[3],
+        maxfiles == 0 or core.get("Maximum open file handles") == str(maxfiles),
+    ]
+    if all(checks):
+        return []
+    return ["The running Asterisk does not use the rendered configuration (RTP %s, logger %s, AMI %s, open files %s "
+            "of asterisk_maxfiles %s: a container runtime may cap it, lower it then). See %s and `journalctl -u "
+            "asterisk` on the host." % (rtp, channels, manager, core.get("Maximum open file handles", "?"), maxfiles,
+                                       spec.get("log", "/var/log/asterisk/messages.log"))]
+
+
+CHECK_MODE_PENDING = ("Check mode: the core configuration would change, and the running Asterisk still runs the current "
+                      "one - verified after a run without --check.")
+
+
+class Service:
+    """The asterisk unit as systemd sees it, and what a run did to it."""
+
+    def __init__(self, module):
+        self.module = module
+
+    def systemctl(self, *args):
+        rc, out, err = self.module.run_command(["systemctl"] + list(args))
+        return rc, (out or "").strip() or (err or "").strip()
+
+    def active(self):
+        return self.systemctl("is-active", "asterisk")[1] == "active"
+
+    def enabled(self):
+        return self.systemctl("is-enabled", "asterisk")[1] == "enabled"
+
+    def must(self, *args):
+        rc, text = self.systemctl(*args)
+        if rc != 0:
+            self.module.fail_json(msg="systemctl %s failed: %s. See `systemctl status asterisk` and `journalctl -u "
+                                      "asterisk`." % (" ".join(args), text[:1000]))
+
+
+def upgraded(module, cli, binary):
+    """True when the running Asterisk is not the installed version (a package upgrade not applied yet)."""
+    _rc, running = cli.run("core show version")
+    rc, installed, _err = module.run_command([binary, "-V"])
+    try:
+        return rc == 0 and parse_version(running)["version"] != parse_version(installed)["version"]
+    except (ParseError, KeyError, TypeError, ValueError):
+        return False
 
 
 def log_size(path):
@@ -181,6 +281,10 @@ def main():
             backup_dir=dict(type="path"),
             reload=dict(type="dict", default={}),
             running=dict(type="bool", default=True),
+            service=dict(type="dict"),
+            units=dict(type="dict", default={}),
+            restart_files=dict(type="list", elements="str", default=[]),
+            restart=dict(type="bool", default=False),
             verify=dict(type="dict"),
             refusals=dict(type="bool", default=False),
             log_file=dict(type="path", default="/var/log/asterisk/messages.log"),
@@ -205,48 +309,85 @@ def main():
     for name in names:
         if "/" in name or name in ("", ".", ".."):
             module.fail_json(msg="files: %r must be a file name inside %s" % (name, params["dir"]))
+    units = {path: str(text) for path, text in (params["units"] or {}).items()}
+    for path in units:
+        if not os.path.isabs(path):
+            module.fail_json(msg="units: %r must be an absolute path" % path)
     try:
         mode = parse_mode(params["mode"], "mode")
         fileset = FileSet([{"path": os.path.join(params["dir"], name), "uid": uid, "gid": gid, "mode": mode,
                             "secret": name in secrets,
                             "content": to_bytes(files[name] if name in files else secrets[name],
-                                                errors="surrogate_or_strict")} for name in names],
+                                                errors="surrogate_or_strict")} for name in names]
+                          + [{"path": path, "uid": 0, "gid": 0, "mode": 0o644,
+                              "content": to_bytes(text, errors="surrogate_or_strict")} for path, text in units.items()],
                           backup=bool(params["backup_dir"]), backup_dir=params["backup_dir"])
     except ValueError as exc:
         module.fail_json(msg=str(exc))
 
-    changed = [os.path.basename(change.path) for change in fileset.changed]
-    content_changed = [os.path.basename(change.path) for change in fileset.changed if change.content_changed]
+    def name_of(change):
+        return change.path if change.path in units else os.path.basename(change.path)
+    changed = [name_of(change) for change in fileset.changed]
+    content_changed = [name_of(change) for change in fileset.changed if change.content_changed]
+    units_changed = [name for name in content_changed if name in units]
     modules = list(dict.fromkeys(params["reload"][name] for name in content_changed if name in params["reload"]))
-    result = {"changed": bool(changed), "changed_files": changed, "reloaded": [], "backups": []}
+    result = {"changed": bool(changed), "changed_files": changed, "reloaded": [], "backups": [], "restarted": False}
     if module._diff:
         result["diff"] = fileset.diffs()
-    if module.check_mode:
-        module.exit_json(**result)
-
+    service = Service(module) if params["service"] is not None else None
+    wanted_up = bool((params["service"] or {}).get("enabled", True))
+    running = params["running"] if service is None else service.active()
+    if service is not None:
+        result["changed"] = result["changed"] or running != wanted_up or service.enabled() != wanted_up
     cli = Cli(module, params["binary"])
+    if module.check_mode:
+        if not (running and wanted_up and verify):
+            module.exit_json(**result)
+        if changed or params["restart"]:
+            # Nothing was applied: the running Asterisk still runs the current files.
+            module.exit_json(msg=CHECK_MODE_PENDING, **result)
 
     def run(command):
         """(problem or None, output) of one CLI command."""
         rc, text = cli.run(command)
         return cli_error(text) or ("rc=%d" % rc if rc else None), text
     mark = log_size(params["log_file"]) if params["refusals"] else None
-    try:
-        fileset.write()
-    except OSError as exc:
-        fileset.restore()
-        module.fail_json(msg="%s; the previous files were restored" % exc, **result)
-    result["backups"] = [change.backup_file for change in fileset.files if change.backup_file]
-    if not params["running"]:
+    if not module.check_mode:
+        for path in units:
+            if not os.path.isdir(os.path.dirname(path)):
+                os.makedirs(os.path.dirname(path), 0o755)
+        result["backups"] = fileset.write_or_fail(module, result)
+        if units_changed:
+            service.must("daemon-reload") if service else module.run_command(["systemctl", "daemon-reload"])
+
+    if service is not None and not wanted_up:
+        if running:
+            service.must("stop", "asterisk")
+        if service.enabled():
+            service.must("disable", "asterisk")
+        module.exit_json(**result)
+    if service is not None and not module.check_mode:
+        if not service.enabled():
+            service.must("enable", "asterisk")
+        must_restart = (params["restart"] or units_changed
+                        or any(name in params["restart_files"] for name in content_changed))
+        if not running or must_restart or upgraded(module, cli, params["binary"]):
+            service.must("restart" if running else "start", "asterisk")
+            result["restarted"], modules = True, []
+            if not cli.wait_booted():
+                module.fail_json(msg="Asterisk did not finish booting after its %s. See %s and `journalctl -u "
+                                     "asterisk`." % ("restart" if running else "start", params["log_file"]), **result)
+        running = True
+    if not running:
         module.exit_json(**result)
 
-    def reload_all():
+    def reload_all(names):
         loaded = cli.modules(required=False)
         if loaded is None:
             return [], "Asterisk does not answer `module show`: see `systemctl status asterisk`"
         done = []
-        for name in modules:
-            if name not in loaded:
+        for name in names:
+            if name.endswith(".so") and name not in loaded:
                 continue
             problem, text = run(RELOAD_COMMAND.get(name, "module reload %s" % name))
             if problem:
@@ -254,7 +395,7 @@ def main():
             done.append(name)
         return done, None
 
-    result["reloaded"], failure = reload_all()
+    result["reloaded"], failure = reload_all(modules) if modules else ([], None)
     problems = [failure] if failure else []
     if not problems and params["refusals"] and changed:
         logged = log_since(params["log_file"], mark)
@@ -275,9 +416,18 @@ def main():
     if problems:
         if any(change.written for change in fileset.files):
             fileset.restore()
-            restored, _failure = reload_all()
-            problems.append("The previous files were restored%s." % (
-                " and %s reloaded on them" % ", ".join(restored) if restored else ""))
+            if units_changed:
+                module.run_command(["systemctl", "daemon-reload"])
+            if result["restarted"]:
+                service.must("restart", "asterisk")
+                cli.wait_booted()
+                problems.append("The previous files were restored and Asterisk restarted on them.")
+            else:
+                all_modules = list(dict.fromkeys(params["reload"][name] for name in content_changed
+                                                 if name in params["reload"]))
+                restored, _failure = reload_all(all_modules)
+                problems.append("The previous files were restored%s." % (
+                    " and %s reloaded on them" % ", ".join(restored) if restored else ""))
         module.fail_json(msg=" ".join(problems) + " Fix what it names and run again.", **result)
     module.exit_json(**result)
 

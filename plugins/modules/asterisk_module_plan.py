@@ -21,27 +21,13 @@ description:
   - Read-only; runs in check mode.
 extends_documentation_fragment:
   - vpbx.hardened.asterisk
+  - vpbx.hardened.module_set
 attributes:
   check_mode:
     support: full
   diff_mode:
     support: none
 options:
-  features:
-    description: Features the user selected (the C(core) feature is always added).
-    type: list
-    elements: str
-    default: []
-  extra:
-    description: Further modules by file name (C(app_echo.so)); their dependencies are added too.
-    type: list
-    elements: str
-    default: []
-  exclude:
-    description: Modules never loaded. A module another one requires cannot be excluded.
-    type: list
-    elements: str
-    default: []
   request:
     description: Features requested by the role calling, stored under O(requester).
     type: list
@@ -50,24 +36,6 @@ options:
   requester:
     description: Name under which O(request) is stored (a role name).
     type: str
-  requests_file:
-    description: JSON file holding the stored requests (an Ansible local fact file).
-    type: path
-    default: /etc/ansible/facts.d/vpbx_asterisk_modules.fact
-  mode:
-    description:
-      - C(explicit) (modules.conf C(autoload=no)) wants exactly the load list loaded.
-      - C(autoload) (C(autoload=yes)) only wants O(exclude) unloaded.
-    type: str
-    choices: [explicit, autoload]
-    default: explicit
-  module_dir:
-    description: Directory of the installed modules.
-    type: path
-    required: true
-  major:
-    description: Asterisk major version (for messages about removed modules).
-    type: int
   files:
     description:
       - Files whose state (SHA-1 of the content, owner, group, mode) to report in RV(files) - the
@@ -167,42 +135,14 @@ files:
   type: dict
 """
 
-import json
 import os
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk import ParseError, parse_module_show
-from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk_elf import ElfError, read_module_file
+from ansible_collections.vpbx.hardened.plugins.module_utils.module_catalog import read_catalog, read_requests
 from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk_features import PlanError, load_order, plan
 from ansible_collections.vpbx.hardened.plugins.module_utils.files import file_state
-
-
-def read_catalog(module, module_dir):
-    catalog = {}
-    if not os.path.isdir(module_dir):
-        module.fail_json(msg="Asterisk module directory %s does not exist: is Asterisk installed?" % module_dir)
-    for name in sorted(os.listdir(module_dir)):
-        if not name.endswith(".so"):
-            continue
-        try:
-            info = read_module_file(os.path.join(module_dir, name))
-        except (ElfError, OSError) as exc:
-            module.warn("cannot read %s: %s" % (name, exc))
-            continue
-        if info:
-            catalog[name[:-3]] = {k: info[k] for k in ("requires", "optional", "enhances")}
-    return catalog
-
-
-def read_requests(path):
-    try:
-        with open(path, encoding="utf-8") as handle:
-            data = json.load(handle)
-    except (OSError, ValueError):
-        return {}
-    requests = data.get("requests", {}) if isinstance(data, dict) else {}
-    return {str(k): [str(f) for f in v] for k, v in requests.items() if isinstance(v, list)}
 
 
 def main():

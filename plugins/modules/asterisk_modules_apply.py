@@ -27,6 +27,7 @@ description:
   - Nothing is remembered - every run reads the installed modules, the running Asterisk and the files.
 extends_documentation_fragment:
   - vpbx.hardened.asterisk
+  - vpbx.hardened.module_set
 attributes:
   check_mode:
     support: full
@@ -34,26 +35,6 @@ attributes:
   diff_mode:
     support: full
 options:
-  features:
-    description: The whole module set as features (the C(core) feature is always added).
-    type: list
-    elements: str
-    default: []
-  extra:
-    description: Further modules by file name (C(app_echo.so)); their dependencies are added too.
-    type: list
-    elements: str
-    default: []
-  exclude:
-    description: Modules never loaded (in C(autoload) mode the C(noload) list).
-    type: list
-    elements: str
-    default: []
-  mode:
-    description: C(explicit) (C(autoload = no), exactly the load list) or C(autoload) (everything but O(exclude)).
-    type: str
-    choices: [explicit, autoload]
-    default: explicit
   hold:
     description: Features whose modules this run neither loads nor unloads (what no other feature needs).
     type: list
@@ -81,17 +62,6 @@ options:
     type: list
     elements: str
     default: []
-  requests_file:
-    description: JSON file holding the stored requests (an Ansible local fact file); written only when it holds a request or exists.
-    type: path
-    default: /etc/ansible/facts.d/vpbx_asterisk_modules.fact
-  module_dir:
-    description: Asterisk's module directory.
-    type: path
-    required: true
-  major:
-    description: The installed Asterisk's major version (modules removed in 21 are refused by name).
-    type: int
   conf_dir:
     description: Asterisk's configuration directory.
     type: path
@@ -198,12 +168,11 @@ import json
 import os
 import pwd
 import re
-import time
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk import Cli, cli_error, log_lines, not_running
-from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk_elf import ElfError, read_module_file
+from ansible_collections.vpbx.hardened.plugins.module_utils.module_catalog import read_catalog, read_requests
 from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk_features import (
     CONFIG_STUBS, PlanError, load_order, modules_conf, plan)
 from ansible_collections.vpbx.hardened.plugins.module_utils.fileset import FileSet
@@ -211,34 +180,6 @@ from ansible_collections.vpbx.hardened.plugins.module_utils.fileset import FileS
 MISSING = ("These modules are needed but not installed: %s. Install %s (apt-get install ...), or set "
            "asterisk_modules_install_packages: true to let the role install them, or remove the feature from "
            "asterisk_modules_features.")
-
-
-def read_catalog(module, module_dir):
-    if not os.path.isdir(module_dir):
-        module.fail_json(msg="Asterisk module directory %s does not exist: is Asterisk installed? Run "
-                             "vpbx.hardened.asterisk (or the site playbook) first." % module_dir)
-    catalog = {}
-    for name in sorted(os.listdir(module_dir)):
-        if not name.endswith(".so"):
-            continue
-        try:
-            info = read_module_file(os.path.join(module_dir, name))
-        except (ElfError, OSError) as exc:
-            module.warn("cannot read %s: %s" % (name, exc))
-            continue
-        if info:
-            catalog[name[:-3]] = {k: info[k] for k in ("requires", "optional", "enhances")}
-    return catalog
-
-
-def read_requests(path):
-    try:
-        with open(path, encoding="utf-8") as handle:
-            data = json.load(handle)
-    except (OSError, ValueError):
-        return {}
-    requests = data.get("requests", {}) if isinstance(data, dict) else {}
-    return {str(k): [str(f) for f in v] for k, v in requests.items() if isinstance(v, list)}
 
 
 def listed(path):
@@ -262,16 +203,6 @@ def held_modules(features, hold, params, catalog):
     others = plan([f for f in features if f not in hold], params["extra"], params["exclude"], catalog,
                   major=params["major"])
     return held - set(others["modules"])
-
-
-def wait_booted(cli, seconds=90):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        rc, out = cli.run("core waitfullybooted")
-        if rc == 0 and "fully booted" in out:
-            return True
-        time.sleep(1)
-    return False
 
 
 def main():
@@ -418,7 +349,7 @@ def main():
         # modules.conf, written above, is what it starts with.
         module.run_command(["systemctl", "restart", "asterisk"], check_rc=True)
         out["restarted"] = True
-        if not wait_booted(cli):
+        if not cli.wait_booted():
             module.fail_json(msg="Asterisk did not come back after the restart that drops %s. See %s and "
                                  "`journalctl -u asterisk`." % (", ".join(out["refused"]), p["log_file"]), **out)
         now = cli.modules()

@@ -182,12 +182,7 @@ def main():
     if module.check_mode:
         module.exit_json(**result)
 
-    try:
-        fileset.write()
-    except OSError as exc:
-        fileset.restore()
-        module.fail_json(msg="%s; the previous files were restored" % exc, **result)
-    result["backups"] = [change.backup_file for change in fileset.files if change.backup_file]
+    result["backups"] = fileset.write_or_fail(module, result)
     if any(change.content_changed for change in fileset.files):
         rc, out, err = module.run_command([params["client"], "--test"])
         if rc != 0:

@@ -58,3 +58,25 @@ def fake_fail2ban(monkeypatch):
     for name, module in modules.items():
         monkeypatch.setitem(sys.modules, name, module)
     return sent
+
+
+@pytest.fixture
+def module_dir(tmp_path, monkeypatch):
+    """A module directory whose modules 'declare' the dependencies of the captured Asterisk 22
+    catalog (format_mp3 left out: a module whose package is not installed)."""
+    import json
+    import os
+
+    from ansible_collections.vpbx.hardened.plugins.module_utils import module_catalog
+
+    fixtures = os.path.join(os.path.dirname(__file__), "..", "module_utils", "fixtures")
+    with open(os.path.join(fixtures, "asterisk22-module-deps.json"), encoding="utf-8") as handle:
+        deps = json.load(handle)
+    moddir = tmp_path / "modules"
+    moddir.mkdir()
+    for name in deps:
+        if name != "format_mp3":
+            (moddir / (name + ".so")).write_text("")
+    monkeypatch.setattr(module_catalog, "read_module_file",
+                        lambda path: dict(deps[os.path.basename(path)[:-3]], name="x", description=""))
+    return moddir

@@ -147,3 +147,156 @@ def test_an_asterisk_that_does_not_answer_gets_its_previous_files_back(etc, caps
     assert failed and result["msg"].startswith("Asterisk does not answer `module show`")
     assert "The previous files were restored" in result["msg"]
     assert {p.name: p.read_bytes() for p in etc.iterdir()} == before
+
+
+# --- the core concern: files, drop-in, service, reload or restart, verify, roll back -------------
+
+CLI = os.path.join(os.path.dirname(__file__), "..", "module_utils", "fixtures", "audit", "converged16", "cli")
+CORE_VERIFY = {"kind": "core", "rtp_start": 10000, "rtp_end": 20000, "security_file": "security.log",
+               "manager_enabled": False, "manager_bindaddr": "127.0.0.1", "http_enabled": False, "maxfiles": 1024}
+CORE_RELOAD = {"logger.conf": "logger", "rtp.conf": "res_rtp_asterisk.so", "manager.conf": "manager"}
+
+
+class CoreHost:
+    """systemd and a running (or stopped) Asterisk 16 answering the verify commands from captured output."""
+
+    def __init__(self, etc, active=True, enabled=True, rtp_start=10000, installed="16.28.0~dfsg-0+deb11u4"):
+        self.etc, self.active, self.enabled, self.calls = etc, active, enabled, []
+        self.rtp_start, self.installed, self.running_version = rtp_start, installed, "16.28.0~dfsg-0+deb11u4"
+
+    def __call__(self, args, **_kwargs):
+        self.calls.append(list(args))
+        if args[0] == "systemctl":
+            verb = args[1]
+            if verb == "is-active":
+                return (0 if self.active else 3), "active\n" if self.active else "inactive\n", ""
+            if verb == "is-enabled":
+                return (0 if self.enabled else 1), "enabled\n" if self.enabled else "disabled\n", ""
+            if verb in ("start", "restart"):
+                self.active, self.running_version = True, self.installed
+            elif verb == "stop":
+                self.active = False
+            elif verb in ("enable", "disable"):
+                self.enabled = verb == "enable"
+            return 0, "", ""
+        if args[1] == "-V":
+            return 0, "Asterisk %s\n" % self.installed, ""
+        if not self.active:
+            return 1, "", "Unable to connect to remote asterisk"
+        command = args[2]
+        if command == "module show":
+            return 0, MODULES.replace("app_voicemail.so ", "res_rtp_asterisk.so"), ""
+        if command == "core show version":
+            return 0, "Asterisk %s built by nobody\n" % self.running_version, ""
+        if command == "core waitfullybooted":
+            return 0, "Asterisk has fully booted.\n", ""
+        if command.startswith(("module reload", "logger reload")):
+            return 0, "", ""
+        name = command.replace(" ", "_") + ".txt"
+        with open(os.path.join(CLI, name), encoding="utf-8") as handle:
+            text = handle.read()
+        if command == "rtp show settings":
+            text = text.replace("10000", str(self.rtp_start))
+        return 0, text, ""
+
+    def cli(self):
+        """The CLI commands asked (asterisk -rx), in order."""
+        return [c[2] for c in self.calls if c[0] != "systemctl" and len(c) > 2]
+
+    def actions(self):
+        """What changed the host: systemctl verbs and CLI commands other than reads."""
+        reads = ("module show", "core show version", "core waitfullybooted") + CORE_COMMANDS
+        return ([" ".join(c[1:3]) for c in self.calls if c[0] == "systemctl" and c[1] not in ("is-active", "is-enabled")]
+                + [command for command in self.cli() if command not in reads])
+
+
+CORE_COMMANDS = ("rtp show settings", "logger show channels", "manager show settings", "http show status",
+                 "core show settings")
+
+
+def core(etc, **extra):
+    (etc / "units").mkdir(exist_ok=True)
+    return dict(dict(dir=str(etc), files={"rtp.conf": "[general]\nrtpstart = 10000\n", "asterisk.conf": "[options]\n"},
+                     owner=ME[0], group=ME[1], binary=str(etc / "asterisk"), reload=CORE_RELOAD,
+                     restart_files=["asterisk.conf"], service={"enabled": True}, verify=CORE_VERIFY,
+                     units={str(etc / "units" / "vpbx-hardened.conf"): "[Service]\nUMask=0027\n"},
+                     log_file=str(etc / "messages.log")), **extra)
+
+
+def converged(etc, capsys):
+    host = CoreHost(etc)
+    result, failed = run_module(asterisk_apply.main, core(etc), capsys, host)
+    assert not failed, result
+    return result
+
+
+@pytest.mark.parametrize("change, actions, restarted", [
+    ({}, [], False),                                                     # a re-run: verify only
+    ({"rtp.conf": "[general]\nrtpstart = 10000\n; tuned\n"}, ["module reload res_rtp_asterisk.so"], False),
+    ({"logger.conf": "[logfiles]\n"}, ["logger reload"], False),
+    ({"manager.conf": "[general]\nenabled = no\n"}, ["module reload manager"], False),
+    ({"asterisk.conf": "[options]\nmaxcalls = 10\n"}, ["restart asterisk"], True),   # read only at start
+])
+def test_a_core_change_is_reloaded_and_only_asterisk_conf_restarts(etc, capsys, change, actions, restarted):
+    converged(etc, capsys)
+    host = CoreHost(etc)
+    files = dict(core(etc)["files"], **change)
+    result, failed = run_module(asterisk_apply.main, core(etc, files=files), capsys, host)
+    assert not failed, result
+    assert host.actions() == actions and result["restarted"] is restarted
+    assert [command for command in host.cli() if command in CORE_COMMANDS] == list(CORE_COMMANDS)
+
+
+def test_a_stopped_asterisk_is_enabled_and_started_not_restarted(etc, capsys):
+    host = CoreHost(etc, active=False, enabled=False)
+    result, failed = run_module(asterisk_apply.main, core(etc), capsys, host)
+    assert not failed and result["restarted"], result
+    assert host.actions() == ["daemon-reload", "enable asterisk", "start asterisk"]
+
+
+def test_a_changed_drop_in_reloads_systemd_and_restarts(etc, capsys):
+    converged(etc, capsys)
+    host = CoreHost(etc)
+    units = {str(etc / "units" / "vpbx-hardened.conf"): "[Service]\nUMask=0077\n"}
+    result, failed = run_module(asterisk_apply.main, core(etc, units=units), capsys, host)
+    assert not failed and host.actions() == ["daemon-reload", "restart asterisk"], (result, host.calls)
+
+
+def test_an_upgrade_not_running_yet_restarts_asterisk(etc, capsys):
+    converged(etc, capsys)
+    host = CoreHost(etc, installed="16.28.0~dfsg-0+deb11u5")
+    result, failed = run_module(asterisk_apply.main, core(etc), capsys, host)
+    assert not failed and host.actions() == ["restart asterisk"], result
+
+
+def test_a_disabled_service_is_stopped_and_not_verified(etc, capsys):
+    host = CoreHost(etc)
+    result, failed = run_module(asterisk_apply.main, core(etc, service={"enabled": False}), capsys, host)
+    assert not failed and result["changed"], result
+    assert host.actions() == ["daemon-reload", "stop asterisk", "disable asterisk"]
+    assert not [command for command in host.cli() if command in CORE_COMMANDS]
+
+
+def test_check_mode_with_a_change_pending_says_so_instead_of_verifying(etc, capsys):
+    converged(etc, capsys)
+    host = CoreHost(etc)
+    files = dict(core(etc)["files"], **{"rtp.conf": "[general]\nrtpstart = 12000\n"})
+    result, failed = run_module(asterisk_apply.main, core(etc, files=files), capsys, host, check_mode=True, diff=True)
+    assert not failed and result["changed"] and "the running Asterisk still runs the current one" in result["msg"]
+    assert host.actions() == [] and (etc / "rtp.conf").read_text() == "[general]\nrtpstart = 10000\n"
+    # Without a change pending, check mode verifies like a run: here the positive control - the
+    # running Asterisk on another range fails it.
+    result, failed = run_module(asterisk_apply.main, core(etc), capsys, CoreHost(etc, rtp_start=15000),
+                                check_mode=True)
+    assert failed and "does not use the rendered configuration" in result["msg"] and "15000" in result["msg"]
+
+
+def test_a_running_asterisk_that_does_not_run_the_files_gets_the_previous_ones_back(etc, capsys):
+    converged(etc, capsys)
+    host = CoreHost(etc, rtp_start=15000)  # whatever is written, Asterisk shows another range
+    files = dict(core(etc)["files"], **{"rtp.conf": "[general]\nrtpstart = 10000\n; new\n"})
+    result, failed = run_module(asterisk_apply.main, core(etc, files=files), capsys, host)
+    assert failed and "The running Asterisk does not use the rendered configuration" in result["msg"]
+    assert "The previous files were restored and res_rtp_asterisk.so reloaded on them" in result["msg"]
+    assert (etc / "rtp.conf").read_text() == "[general]\nrtpstart = 10000\n"
+    assert host.actions() == ["module reload res_rtp_asterisk.so", "module reload res_rtp_asterisk.so"]

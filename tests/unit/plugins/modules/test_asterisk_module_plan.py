@@ -14,20 +14,10 @@ from .test_asterisk_module import FakeAsterisk
 
 
 @pytest.fixture
-def env(tmp_path, monkeypatch):
-    """A module directory whose modules 'declare' the dependencies of the captured 22 catalog."""
-    fixtures = os.path.join(os.path.dirname(__file__), "..", "module_utils", "fixtures")
-    with open(os.path.join(fixtures, "asterisk22-module-deps.json"), encoding="utf-8") as handle:
-        deps = json.load(handle)
-    moddir = tmp_path / "modules"
-    moddir.mkdir()
-    for name in deps:
-        (moddir / (name + ".so")).write_text("")
-    monkeypatch.setattr(asterisk_module_plan, "read_module_file",
-                        lambda path: dict(deps[os.path.basename(path)[:-3]], name="x", description=""))
+def env(tmp_path, module_dir):
     binary = tmp_path / "asterisk"
     binary.write_text("")
-    return dict(moddir=str(moddir), binary=str(binary), requests=str(tmp_path / "facts.d" / "requests.fact"))
+    return dict(moddir=str(module_dir), binary=str(binary), requests=str(tmp_path / "facts.d" / "requests.fact"))
 
 
 def plan(capsys, env, fake, **params):

@@ -51,19 +51,7 @@ class Host:
 
 
 @pytest.fixture
-def env(tmp_path, monkeypatch):
-    fixtures = os.path.join(os.path.dirname(__file__), "..", "module_utils", "fixtures")
-    with open(os.path.join(fixtures, "asterisk22-module-deps.json"), encoding="utf-8") as handle:
-        deps = json.load(handle)
-    moddir = tmp_path / "modules"
-    moddir.mkdir()
-    for name in deps:
-        if name != "format_mp3":
-            (moddir / (name + ".so")).write_text("")
-    monkeypatch.setattr(asterisk_modules_apply, "read_module_file",
-                        lambda path: dict(deps.get(os.path.basename(path)[:-3], {"requires": [], "optional": [],
-                                                                                  "enhances": []}),
-                                          name="x", description=""))
+def env(tmp_path, module_dir):
     (tmp_path / "asterisk").write_text("")
     (tmp_path / "etc").mkdir()
     return tmp_path
