@@ -368,3 +368,14 @@ def not_running(shown, names, log_file):
             logged = " | ".join(log_lines(log_file, name)) or "nothing"
             broken.append("%s is %s (Asterisk logged: %s)" % (name, status, logged))
     return "; ".join(broken)
+
+
+def upgraded(module, cli, binary):
+    """True when the running Asterisk is not the installed version (a package upgrade not applied
+    yet): `core show version` against `asterisk -V`."""
+    _rc, running = cli.run("core show version")
+    rc, installed, _err = module.run_command([binary, "-V"])
+    try:
+        return rc == 0 and parse_version(running)["version"] != parse_version(installed)["version"]
+    except (ParseError, KeyError, TypeError, ValueError):
+        return False

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import re
 
+from ansible.module_utils.parsing.convert_bool import boolean
+
 from ansible_collections.vpbx.hardened.plugins.module_utils import asterisk_features
 from ansible_collections.vpbx.hardened.plugins.module_utils import dialplan as dp
 from ansible_collections.vpbx.hardened.plugins.module_utils import fail2ban as f2b
@@ -58,6 +60,11 @@ PLATFORM_HINT = "Debian 12 and 13 ship no Asterisk: use Debian 11, Debian testin
 HELD_PACKAGES = ["asterisk", "asterisk-modules", "asterisk-config"]
 # A crypt(3) hash: what asterisk_ari_users[].password_hash must be.
 CRYPT_HASH = re.compile(r"^\$(1|5|6|y|2[aby])\$")
+
+
+def _bool(value):
+    """A boolean as the roles read it (`| bool`): "false" from `-e` is false."""
+    return boolean(value, strict=False)
 
 
 def _int(value):
@@ -134,18 +141,18 @@ def modules(v, host=None, header=HEADER):
         asterisk_features.expand_features(list(v["asterisk_modules_features"]))
     except asterisk_features.PlanError as exc:
         raise PlanError(str(exc), []) from None
-    used = dialplan(v, host, header)["features"] if v["asterisk_dialplan_enabled"] else []
+    used = dialplan(v, host, header)["features"] if _bool(v["asterisk_dialplan_enabled"]) else []
     wanted = list(v["asterisk_modules_features"]) + core_features(v) + sip_model.features(model(v)) + used
     exclude = list(v["asterisk_modules_exclude"])
     if v["asterisk_modules_mode"] == "autoload":
         exclude += list(v["asterisk_modules_autoload_noload"])
     return {"features": list(dict.fromkeys(wanted)), "extra": list(v["asterisk_modules_extra"]), "exclude": exclude,
             "mode": v["asterisk_modules_mode"], "hold": list(SIP_DRIVERS),
-            "install_packages": bool(v["asterisk_modules_install_packages"]),
+            "install_packages": _bool(v["asterisk_modules_install_packages"]),
             # The dialplan role installs what its features need (asterisk-voicemail on Debian 11).
-            "installable": used if v["asterisk_dialplan_install_packages"] else [],
+            "installable": used if _bool(v["asterisk_dialplan_install_packages"]) else [],
             "own_requesters": list(OWN_REQUESTERS), "header": header, "stubs": stubs(header),
-            "trim_documentation": bool(v["asterisk_modules_trim_documentation"])}
+            "trim_documentation": _bool(v["asterisk_modules_trim_documentation"])}
 
 
 # --- SIP ------------------------------------------------------------------------------------------

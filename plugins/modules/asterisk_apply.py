@@ -161,10 +161,9 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes
 
 from ansible_collections.vpbx.hardened.plugins.module_utils import dialplan as dp
-from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk import (Cli, ParseError, cli_error,
-                                                                              config_refusals, parse_logger_channels,
-                                                                              parse_settings, parse_version,
-                                                                              security_warnings)
+from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk import (Cli, cli_error, config_refusals,
+                                                                              parse_logger_channels, parse_settings,
+                                                                              security_warnings, upgraded)
 from ansible_collections.vpbx.hardened.plugins.module_utils.fileset import FileSet, parse_mode
 
 # How a module re-reads its file: pbx_config's reload is `dialplan reload`, the logger's `logger reload`.
@@ -239,16 +238,6 @@ class Service:
         if rc != 0:
             self.module.fail_json(msg="systemctl %s failed: %s. See `systemctl status asterisk` and `journalctl -u "
                                       "asterisk`." % (" ".join(args), text[:1000]))
-
-
-def upgraded(module, cli, binary):
-    """True when the running Asterisk is not the installed version (a package upgrade not applied yet)."""
-    _rc, running = cli.run("core show version")
-    rc, installed, _err = module.run_command([binary, "-V"])
-    try:
-        return rc == 0 and parse_version(running)["version"] != parse_version(installed)["version"]
-    except (ParseError, KeyError, TypeError, ValueError):
-        return False
 
 
 def log_size(path):
@@ -341,7 +330,7 @@ def main():
         result["changed"] = result["changed"] or running != wanted_up or service.enabled() != wanted_up
     cli = Cli(module, params["binary"])
     if module.check_mode:
-        if not (running and wanted_up and verify):
+        if service is None or not (running and wanted_up and verify):
             module.exit_json(**result)
         if changed or params["restart"]:
             # Nothing was applied: the running Asterisk still runs the current files.
@@ -366,8 +355,9 @@ def main():
         if service.enabled():
             service.must("disable", "asterisk")
         module.exit_json(**result)
+    was_running, was_enabled = running, service.enabled() if service is not None else True
     if service is not None and not module.check_mode:
-        if not service.enabled():
+        if not was_enabled:
             service.must("enable", "asterisk")
         must_restart = (params["restart"] or units_changed
                         or any(name in params["restart_files"] for name in content_changed))
@@ -418,7 +408,14 @@ def main():
             fileset.restore()
             if units_changed:
                 module.run_command(["systemctl", "daemon-reload"])
-            if result["restarted"]:
+            if result["restarted"] and not was_running:
+                # Started by this run: stopped again (and disabled when it was), not left running
+                # on what the restore left (a fresh host's files are removed, not restored).
+                service.must("stop", "asterisk")
+                if not was_enabled:
+                    service.must("disable", "asterisk")
+                problems.append("The previous files were restored and Asterisk, started by this run, stopped again.")
+            elif result["restarted"]:
                 service.must("restart", "asterisk")
                 cli.wait_booted()
                 problems.append("The previous files were restored and Asterisk restarted on them.")

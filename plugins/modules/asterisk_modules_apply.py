@@ -17,6 +17,8 @@ description:
     first), loads what is missing (dependencies first) and reads Asterisk back - every module of
     the set C(Running), nothing left to load or unload - failing with what Asterisk logged.
   - Asterisk restarts only when it refuses to unload a module (one in use or pinned by the core).
+  - When the running Asterisk is not the installed version (a package upgrade not applied yet), only
+    C(modules.conf) and the stubs are written - the restart that applies the upgrade loads them.
   - The modules of the O(hold) features (the SIP drivers, outside the asterisk_sip role) are
     neither loaded nor unloaded, and C(modules.conf) lists them as they run (Asterisk stopped, as
     the current C(modules.conf) lists them) - the role that writes their configuration switches
@@ -134,6 +136,10 @@ to_unload:
   returned: success
   type: list
   elements: str
+upgrade_pending:
+  description: Whether the running Asterisk is not the installed version (nothing loaded or unloaded then).
+  returned: when Asterisk runs and nothing failed
+  type: bool
 restarted:
   description: Whether Asterisk was restarted because it refused an unload (RV(refused)).
   returned: success
@@ -171,7 +177,7 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk import Cli, cli_error, log_lines, not_running
+from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk import Cli, cli_error, log_lines, not_running, upgraded
 from ansible_collections.vpbx.hardened.plugins.module_utils.module_catalog import read_catalog, read_requests
 from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk_features import (
     CONFIG_STUBS, PlanError, load_order, modules_conf, plan)
@@ -193,16 +199,37 @@ def listed(path):
 
 
 def held_modules(features, hold, params, catalog):
-    """The modules only the `hold` features bring (what another feature needs is not held)."""
-    held = set()
+    """The modules only the `hold` features bring - with every module that needs one of them (a
+    feature combined with the driver: res_pjsip_mwi for voicemail, res_pjsip_refer for transfer)
+    - except what the other features need without them."""
+    base = set()
     for feature in hold:
         try:
-            held |= set(plan([feature], [], [], catalog, major=params["major"])["modules"])
+            base |= {m[:-3] for m in plan([feature], [], [], catalog, major=params["major"])["modules"]}
         except PlanError:
             continue  # a driver this Asterisk does not have (chan_sip from 21 on)
-    others = plan([f for f in features if f not in hold], params["extra"], params["exclude"], catalog,
-                  major=params["major"])
-    return held - set(others["modules"])
+    others = {m[:-3] for m in plan([f for f in features if f not in hold], params["extra"], params["exclude"],
+                                   catalog, major=params["major"])["modules"]}
+    base -= others
+    held = set(base)
+    for name in catalog:
+        if name not in others and needs(name, base, catalog):
+            held.add(name)
+    return {name + ".so" for name in held}
+
+
+def needs(name, modules, catalog):
+    """Whether `name` requires (or enhances), directly or through others, one of `modules`."""
+    seen, queue = set(), [name]
+    while queue:
+        current = queue.pop()
+        for dep in list(catalog.get(current, {}).get("requires", [])) + list(catalog.get(current, {}).get("enhances", [])):
+            if dep in modules:
+                return True
+            if dep not in seen:
+                seen.add(dep)
+                queue.append(dep)
+    return False
 
 
 def main():
@@ -282,6 +309,9 @@ def main():
     cli = Cli(module, p["binary"])
     shown = cli.modules(required=False) if os.path.exists(p["binary"]) else None
     running = shown is not None
+    # A package upgrade installed but not running yet: the new modules are not loaded into the old
+    # process - modules.conf is written, the restart that applies the upgrade loads it.
+    upgrade_pending = running and upgraded(module, cli, p["binary"])
     loaded = sorted(m for m in (shown or {}) if m.endswith(".so"))
 
     # The set this run applies: the held modules stay as they are - listed while they run, or,
@@ -300,7 +330,9 @@ def main():
     else:
         extras = [m[:-3] for m in loaded if m not in wanted and m not in held]
     to_unload = [m + ".so" for m in reversed(load_order(extras, catalog))]
-    to_load = [m for m in modules if m not in loaded] if running else []
+    if upgrade_pending:
+        to_unload = []
+    to_load = [m for m in modules if m not in loaded] if running and not upgrade_pending else []
 
     # The files: modules.conf, the stubs the set needs (never over a file), the stored requests,
     # the drop-ins.
@@ -317,7 +349,10 @@ def main():
                         "content": (json.dumps({"requests": requests}, indent=4, sort_keys=True) + "\n").encode()})
     for path, text in sorted(p["dropins"].items()):
         entries.append({"path": path, "uid": 0, "gid": 0, "mode": 0o644, "content": str(text).encode()})
-    files = FileSet(entries, backup=False)
+    try:
+        files = FileSet(entries, backup=False)
+    except ValueError as exc:
+        module.fail_json(msg=str(exc), running=running, missing={}, packages=packages)
     changed_files = [change.path for change in files.changed]
     out = dict(changed=bool(changed_files or to_load or to_unload or packages), modules=modules, features=result["features"],
                running=running, loaded=loaded, to_load=to_load, to_unload=to_unload, restarted=False, refused=[],
@@ -336,7 +371,8 @@ def main():
     files.write()
     if any(path in p["dropins"] for path in changed_files):
         module.run_command(["systemctl", "daemon-reload"], check_rc=True)
-    if not running:
+    if not running or upgrade_pending:
+        out["upgrade_pending"] = upgrade_pending
         module.exit_json(**out)
 
     # Unload first, dependents first: a module replacing another finds its resources free.

@@ -290,6 +290,7 @@ def test_the_dialplan_plan_holds_its_files_whole_with_the_pins_apart():
     ({"asterisk_modules_features": ["echo_test"]}, ["echo_test", "pjsip"], []),
     ({"voicemail": True}, ["voicemail"], []),
     ({"voicemail": True, "asterisk_dialplan_enabled": False}, [], ["voicemail"]),
+    ({"voicemail": True, "asterisk_dialplan_enabled": "false"}, [], ["voicemail"]),  # as -e gives it
 ])
 def test_the_module_set_is_the_users_features_and_what_the_roles_use(inventory, present, absent):
     inventory = dict(inventory)

@@ -300,3 +300,21 @@ def test_a_running_asterisk_that_does_not_run_the_files_gets_the_previous_ones_b
     assert "The previous files were restored and res_rtp_asterisk.so reloaded on them" in result["msg"]
     assert (etc / "rtp.conf").read_text() == "[general]\nrtpstart = 10000\n"
     assert host.actions() == ["module reload res_rtp_asterisk.so", "module reload res_rtp_asterisk.so"]
+
+
+def test_a_failed_verify_after_a_start_stops_asterisk_again(etc, capsys):
+    # A fresh host: stopped, disabled; the running Asterisk does not show the files (a capped
+    # open-file limit, say). The new files are removed and Asterisk is not left running on nothing.
+    host = CoreHost(etc, active=False, enabled=False, rtp_start=15000)
+    result, failed = run_module(asterisk_apply.main, core(etc), capsys, host)
+    assert failed and "started by this run, stopped again" in result["msg"], result
+    assert host.actions()[-2:] == ["stop asterisk", "disable asterisk"] and not host.active
+    assert not (etc / "rtp.conf").exists()
+
+
+def test_check_mode_without_a_service_changes_and_asks_nothing(etc, capsys):
+    """The dialplan's run (no `service`): check mode exits after the comparison, as a run would
+    only write - not even `dialplan show` against an Asterisk that may not run."""
+    commands = cli(etc)
+    result, failed = run_module(asterisk_apply.main, params(etc), capsys, commands, check_mode=True)
+    assert not failed and result["changed"] and commands.calls == [], result

@@ -31,8 +31,12 @@ class Host:
         if asterisk is not None:
             asterisk.pinned, asterisk.broken = set(pinned), set(broken)
 
+    installed = running_version = "22.10.1+dfsg+~cs6.17.60671434-1"
+
     def __call__(self, args, **kwargs):
         self.calls.append(list(args))
+        if args[1:] == ["-V"]:
+            return 0, "Asterisk %s\n" % self.installed, ""
         if args[0] in ("systemctl", "apt-get"):
             if args[:2] == ["systemctl", "restart"]:
                 # Asterisk starts again with exactly what modules.conf lists.
@@ -43,11 +47,13 @@ class Host:
             return 1, "", "Unable to connect to remote asterisk (does /var/run/asterisk/asterisk.ctl exist?)"
         if args[2] == "core waitfullybooted":
             return 0, "Asterisk has fully booted.\n", ""
+        if args[2] == "core show version":
+            return 0, "Asterisk %s built by nobody\n" % self.running_version, ""
         return self.asterisk(args, **kwargs)
 
     def cli(self):
-        return [call[2] for call in self.calls if call[0] != "systemctl" and call[0] != "apt-get"
-                and call[2] not in ("module show", "core waitfullybooted")]
+        return [call[2] for call in self.calls if call[0] != "systemctl" and call[0] != "apt-get" and len(call) > 2
+                and call[2] not in ("module show", "core waitfullybooted", "core show version")]
 
 
 @pytest.fixture
@@ -207,3 +213,31 @@ def test_with_asterisk_stopped_the_held_driver_stays_as_modules_conf_lists_it(ca
     # The positive control: not wanted any more and not held, it goes.
     result, failed = apply(capsys, env, Host(str(env / "etc")), features=["echo_test"])
     assert not failed and not PJSIP & set(load_list(env)), result
+
+
+def test_what_needs_the_held_driver_is_held_with_it(capsys, env):
+    # voicemail with PJSIP brings res_pjsip_mwi, transfer res_pjsip_refer: both need res_pjsip, so
+    # a run that holds PJSIP (not running) neither loads nor lists them - Asterisk would refuse them.
+    pjsip_extras = {"res_pjsip_mwi.so", "res_pjsip_refer.so"}
+    fake = FakeAsterisk(["pbx_config.so"])
+    features = ["pjsip", "voicemail", "transfer"]
+    result, failed = apply(capsys, env, Host(str(env / "etc"), fake), features=features, hold=["pjsip", "chan_sip"])
+    assert not failed, result
+    assert not (pjsip_extras | PJSIP) & (set(fake.loaded) | set(load_list(env)))
+    assert "app_voicemail.so" in fake.loaded
+    # The positive control: the SIP role's run (nothing held) loads them all.
+    result, failed = apply(capsys, env, Host(str(env / "etc"), fake), features=features)
+    assert not failed and (pjsip_extras | PJSIP) <= set(fake.loaded), result
+
+
+def test_an_upgrade_not_running_yet_only_writes_modules_conf(capsys, env):
+    fake = FakeAsterisk(["pbx_config.so", "chan_iax2.so"])
+    host = Host(str(env / "etc"), fake)
+    host.installed = "22.11.0+dfsg-1"
+    result, failed = apply(capsys, env, host, features=["echo_test"])
+    assert not failed and result["upgrade_pending"], result
+    assert host.cli() == [] and "chan_iax2.so" in fake.loaded
+    assert "load => app_echo.so ; feature echo_test" in (env / "etc" / "modules.conf").read_text()
+    # The positive control: the same Asterisk at the installed version gets the set at runtime.
+    result, failed = apply(capsys, env, Host(str(env / "etc"), fake), features=["echo_test"])
+    assert not failed and not result.get("upgrade_pending") and "chan_iax2.so" not in fake.loaded, result
