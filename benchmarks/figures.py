@@ -243,17 +243,25 @@ def markdown(results):
         compared = [(v, d) for v, d in sorted(site.items()) if d.get("baseline")]
         if compared:
             out += [_table(["Asterisk", "baseline", "re-run (s)", "baseline re-run (s)", "ratio", "tasks",
-                            "baseline tasks", "controller CPU (s)", "baseline controller CPU (s)", "CPU ratio"],
+                            "baseline tasks", "controller CPU (s)", "baseline controller CPU (s)", "CPU ratio",
+                            "changed (baseline)", "fresh converge (s)", "baseline fresh converge (s)",
+                            "converge ratio"],
                            [[v, d["baseline"]["rev"], d["rerun"]["seconds"], d["baseline"]["seconds"],
                              ratio(d["rerun"]["seconds"], d["baseline"]["seconds"]), d["rerun"]["tasks"],
                              d["baseline"]["tasks"], d["rerun"].get("cpu_seconds", "-"),
                              d["baseline"].get("cpu_seconds", "-"),
-                             ratio(d["rerun"].get("cpu_seconds"), d["baseline"].get("cpu_seconds"))]
+                             ratio(d["rerun"].get("cpu_seconds"), d["baseline"].get("cpu_seconds")),
+                             "%s (%s)" % (d["rerun"].get("changed", "-"), d["baseline"].get("changed", "-")),
+                             (d.get("converge") or {}).get("seconds", "-"),
+                             (d["baseline"].get("converge") or {}).get("seconds", "-"),
+                             ratio((d.get("converge") or {}).get("seconds"),
+                                   (d["baseline"].get("converge") or {}).get("seconds"))]
                             for v, d in compared]),
                     "",
-                    "With `--baseline REV`: each re-run of this tree is followed by one of the collection at REV on "
-                    "the same host, so both medians share the machine's load. Controller CPU: the user and system "
-                    "seconds of ansible-playbook and its children on the controller (one host: per host).", ""]
+                    "With `--baseline REV`: the collection at REV converges a PBX of its own (same image, same "
+                    "Asterisk), and each re-run of this tree is followed by one of REV on its PBX, so both medians "
+                    "share the machine's load. Controller CPU: the user and system seconds of ansible-playbook and "
+                    "its children on the controller (one host: per host).", ""]
     scale = results.get("scale")
     if scale:
         rows = []

@@ -267,3 +267,13 @@ def test_site_rerun_side_by_side_with_a_baseline():
     text = figures.markdown(results)
     assert "| 22 | 5630cd0 | 38.0 | 16.0 | 2.38 | 225 | 139 | 4.00 | 10.0 | 0.40 |" in text, [
         line for line in text.splitlines() if "5630cd0" in line]
+
+
+def test_the_baseline_converges_a_pbx_of_its_own_and_both_converges_are_compared():
+    results = _results()
+    results["site"]["22"]["baseline"] = {"rev": "317983c", "seconds": 16.0, "tasks": 139, "changed": 0,
+                                         "cpu_seconds": 10.0, "runs": [16.0],
+                                         "converge": {"seconds": 100.0, "tasks": 230, "changed": 40}}
+    row = [line for line in figures.markdown(results).splitlines() if "| 317983c |" in line][0]
+    converge = results["site"]["22"]["converge"]["seconds"]
+    assert row.endswith("| 0 (0) | %s | 100 | %.2f |" % (figures.fmt(converge), converge / 100.0)), row
