@@ -88,6 +88,12 @@ options:
     description: systemd drop-ins by path (root, C(0644)); C(systemctl daemon-reload) runs when one changed.
     type: dict
     default: {}
+  documentation:
+    description:
+      - The trimmed XML documentation (C(path)) and the package's full copy it is made from
+        (C(source)). The run says in RV(documentation_current) whether the copy was made from that
+        source for the module set running now - the trimming step runs only when it was not.
+    type: dict
   log_file:
     description: Asterisk's log, quoted when a module does not run.
     type: path
@@ -163,6 +169,10 @@ packages:
   returned: always
   type: list
   elements: str
+documentation_current:
+  description: Whether O(documentation) was trimmed from its source for the modules running now (false when not asked).
+  returned: success
+  type: bool
 requests:
   description: The stored requests of roles outside the collection, after this run.
   returned: success
@@ -170,6 +180,7 @@ requests:
 """
 
 import grp
+import hashlib
 import json
 import os
 import pwd
@@ -178,10 +189,11 @@ import re
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk import Cli, cli_error, log_lines, not_running, upgraded
-from ansible_collections.vpbx.hardened.plugins.module_utils.module_catalog import read_catalog, read_requests
 from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk_features import (
     CONFIG_STUBS, PlanError, load_order, modules_conf, plan)
+from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk_xmldoc import modules_key, read_key, read_stamp
 from ansible_collections.vpbx.hardened.plugins.module_utils.fileset import FileSet
+from ansible_collections.vpbx.hardened.plugins.module_utils.module_catalog import read_catalog, read_requests
 
 MISSING = ("These modules are needed but not installed: %s. Install %s (apt-get install ...), or set "
            "asterisk_modules_install_packages: true to let the role install them, or remove the feature from "
@@ -254,6 +266,7 @@ def main():
             header=dict(type="str", default=";\n; Ansible managed\n;"),
             stubs=dict(type="dict", default={}),
             dropins=dict(type="dict", default={}),
+            documentation=dict(type="dict"),
             log_file=dict(type="path", default="/var/log/asterisk/messages.log"),
             binary=dict(type="path", default="/usr/sbin/asterisk"),
         ),
@@ -408,7 +421,25 @@ def main():
     if left:
         module.fail_json(msg="The running Asterisk does not match the module set: loaded although not wanted %s. "
                              "See %s." % (left, p["log_file"]), **out)
+    out["documentation_current"] = documentation_current(p["documentation"], out["loaded"])
     module.exit_json(**out)
+
+
+def documentation_current(spec, loaded):
+    """Whether the trimmed documentation was made from its source for exactly `loaded` (the stamp
+    asterisk_xmldoc writes at its top)."""
+    if not spec or not spec.get("path"):
+        return False
+    try:
+        with open(spec["path"], "rb") as handle:
+            head = handle.read(512)
+        with open(spec.get("source") or spec["path"] + ".distrib", "rb") as handle:
+            source = hashlib.sha256()
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                source.update(block)
+    except OSError:
+        return False
+    return read_stamp(head) == source.hexdigest() and read_key(head) == modules_key(loaded)
 
 
 def _ids(module, owner, group):

@@ -241,3 +241,30 @@ def test_an_upgrade_not_running_yet_only_writes_modules_conf(capsys, env):
     # The positive control: the same Asterisk at the installed version gets the set at runtime.
     result, failed = apply(capsys, env, Host(str(env / "etc"), fake), features=["echo_test"])
     assert not failed and not result.get("upgrade_pending") and "chan_iax2.so" not in fake.loaded, result
+
+
+def test_the_run_says_whether_the_trimmed_documentation_fits_the_running_set(capsys, env):
+    from ansible_collections.vpbx.hardened.plugins.module_utils import asterisk_xmldoc as xd
+
+    fake = FakeAsterisk(["pbx_config.so"])
+    result, failed = apply(capsys, env, Host(str(env / "etc"), fake), features=["echo_test"])
+    assert not failed, result
+    full = b"<docs>the package's full documentation</docs>\n"
+    (env / "doc.xml.distrib").write_bytes(full)
+    doc = {"path": str(env / "doc.xml"), "source": str(env / "doc.xml.distrib")}
+
+    def trimmed_for(modules, source=full):
+        (env / "doc.xml").write_text(xd.stamp(xd.sha256(source), xd.modules_key(modules)) + "<docs/>\n")
+
+    def current(**extra):
+        result, failed = apply(capsys, env, Host(str(env / "etc"), fake), features=["echo_test"], documentation=doc,
+                               **extra)
+        assert not failed, result
+        return result["documentation_current"]
+
+    trimmed_for(fake.loaded)
+    assert current() is True
+    trimmed_for(fake.loaded, source=b"an older package's file")     # the package changed the full file
+    assert current() is False
+    trimmed_for(list(fake.loaded) + ["app_festival.so"])              # made for another set
+    assert current() is False
