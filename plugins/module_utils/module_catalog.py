@@ -9,26 +9,52 @@ from __future__ import annotations
 import json
 import os
 
+from collections.abc import Mapping
+
 from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk_elf import ElfError, read_module_file
 
 
+EMPTY = {"requires": [], "optional": [], "enhances": []}
+
+
+class Catalog(Mapping):
+    """The installed modules by name (without .so): {requires, optional, enhances} of each, read
+    from its .so file only when asked - a plan reads the modules it wants and those running, not
+    the whole directory (350 files on Debian)."""
+
+    def __init__(self, module, module_dir):
+        self.module, self.module_dir = module, module_dir
+        self.names = sorted(name[:-3] for name in os.listdir(module_dir) if name.endswith(".so"))
+        self.known, self.read = set(self.names), {}
+
+    def __contains__(self, name):
+        return name in self.known
+
+    def __iter__(self):
+        return iter(self.names)
+
+    def __len__(self):
+        return len(self.names)
+
+    def __getitem__(self, name):
+        if name not in self.known:
+            raise KeyError(name)
+        if name not in self.read:
+            try:
+                info = read_module_file(os.path.join(self.module_dir, name + ".so"))
+            except (ElfError, OSError) as exc:
+                self.module.warn("cannot read %s.so: %s" % (name, exc))
+                info = None
+            self.read[name] = {k: info[k] for k in EMPTY} if info else dict(EMPTY)
+        return self.read[name]
+
+
 def read_catalog(module, module_dir):
-    """{module name without .so: {requires, optional, enhances}} of every installed module."""
+    """The Catalog of the installed modules; fails when the directory does not exist."""
     if not os.path.isdir(module_dir):
         module.fail_json(msg="Asterisk module directory %s does not exist: is Asterisk installed? Run "
                              "vpbx.hardened.asterisk (or the site playbook) first." % module_dir)
-    catalog = {}
-    for name in sorted(os.listdir(module_dir)):
-        if not name.endswith(".so"):
-            continue
-        try:
-            info = read_module_file(os.path.join(module_dir, name))
-        except (ElfError, OSError) as exc:
-            module.warn("cannot read %s: %s" % (name, exc))
-            continue
-        if info:
-            catalog[name[:-3]] = {k: info[k] for k in ("requires", "optional", "enhances")}
-    return catalog
+    return Catalog(module, module_dir)
 
 
 def read_requests(path):

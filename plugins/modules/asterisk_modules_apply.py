@@ -210,10 +210,10 @@ def listed(path):
     return re.findall(r"^\s*load\s*=>?\s*(\S+?\.so)\b", text, re.M)
 
 
-def held_modules(features, hold, params, catalog):
-    """The modules only the `hold` features bring - with every module that needs one of them (a
-    feature combined with the driver: res_pjsip_mwi for voicemail, res_pjsip_refer for transfer)
-    - except what the other features need without them."""
+def held_modules(features, hold, params, catalog, candidates):
+    """The modules only the `hold` features bring - with every one of `candidates` (the set and
+    what runs) that needs one of them (a feature combined with the driver: res_pjsip_mwi for
+    voicemail, res_pjsip_refer for transfer) - except what the other features need without them."""
     base = set()
     for feature in hold:
         try:
@@ -224,8 +224,8 @@ def held_modules(features, hold, params, catalog):
                                    catalog, major=params["major"])["modules"]}
     base -= others
     held = set(base)
-    for name in catalog:
-        if name not in others and needs(name, base, catalog):
+    for name in candidates:
+        if name in catalog and name not in others and needs(name, base, catalog):
             held.add(name)
     return {name + ".so" for name in held}
 
@@ -290,7 +290,6 @@ def main():
     catalog = read_catalog(module, p["module_dir"])
     try:
         result = plan(features, p["extra"], p["exclude"], catalog, major=p["major"])
-        held = held_modules(features, p["hold"], p, catalog) if p["hold"] else set()
         if result["missing"] and not p["install_packages"]:
             blocked = plan([f for f in features if f not in p["installable"]], p["extra"], p["exclude"], catalog,
                            major=p["major"])["missing"]
@@ -312,7 +311,6 @@ def main():
         catalog = read_catalog(module, p["module_dir"])
         try:
             result = plan(features, p["extra"], p["exclude"], catalog, major=p["major"])
-            held = held_modules(features, p["hold"], p, catalog) if p["hold"] else set()
         except PlanError as exc:
             module.fail_json(msg=str(exc), missing={}, packages=packages, running=False)
         if result["missing"]:
@@ -326,6 +324,8 @@ def main():
     # process - modules.conf is written, the restart that applies the upgrade loads it.
     upgrade_pending = running and upgraded(module, cli, p["binary"])
     loaded = sorted(m for m in (shown or {}) if m.endswith(".so"))
+    candidates = {m[:-3] for m in result["modules"] + loaded + listed(os.path.join(p["conf_dir"], "modules.conf"))}
+    held = held_modules(features, p["hold"], p, catalog, candidates) if p["hold"] else set()
 
     # The set this run applies: the held modules stay as they are - listed while they run, or,
     # with Asterisk stopped, as the modules.conf it will start with lists them.

@@ -268,3 +268,18 @@ def test_the_run_says_whether_the_trimmed_documentation_fits_the_running_set(cap
     assert current() is False
     trimmed_for(list(fake.loaded) + ["app_festival.so"])              # made for another set
     assert current() is False
+
+
+def test_only_the_modules_the_plan_needs_are_read(capsys, env, monkeypatch):
+    """The catalog reads a module's .so only when the plan asks for its declarations: the wanted
+    modules, their dependencies and what runs - not the whole module directory."""
+    from ansible_collections.vpbx.hardened.plugins.module_utils import module_catalog
+
+    seen, reader = [], module_catalog.read_module_file
+    monkeypatch.setattr(module_catalog, "read_module_file", lambda path: seen.append(path) or reader(path))
+    fake = FakeAsterisk(["pbx_config.so", "chan_iax2.so"])
+    result, failed = apply(capsys, env, Host(str(env / "etc"), fake), features=["echo_test"], hold=["pjsip"])
+    assert not failed, result
+    read = {os.path.basename(path)[:-3] for path in seen}
+    total = len(os.listdir(env / "modules"))
+    assert {"app_echo", "pbx_config", "chan_iax2"} <= read and len(read) < total / 2, (len(read), total)
