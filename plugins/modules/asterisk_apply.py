@@ -326,8 +326,9 @@ def main():
     service = Service(module) if params["service"] is not None else None
     wanted_up = bool((params["service"] or {}).get("enabled", True))
     running = params["running"] if service is None else service.active()
+    was_running, was_enabled = running, service.enabled() if service is not None else True
     if service is not None:
-        result["changed"] = result["changed"] or running != wanted_up or service.enabled() != wanted_up
+        result["changed"] = result["changed"] or running != wanted_up or was_enabled != wanted_up
     cli = Cli(module, params["binary"])
     if module.check_mode:
         if service is None or not (running and wanted_up and verify):
@@ -352,10 +353,9 @@ def main():
     if service is not None and not wanted_up:
         if running:
             service.must("stop", "asterisk")
-        if service.enabled():
+        if was_enabled:
             service.must("disable", "asterisk")
         module.exit_json(**result)
-    was_running, was_enabled = running, service.enabled() if service is not None else True
     if service is not None and not module.check_mode:
         if not was_enabled:
             service.must("enable", "asterisk")
