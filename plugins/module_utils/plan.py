@@ -204,10 +204,39 @@ def sip(v, host, header=HEADER):
     the_model = model(v)
     rendered = sip_model.render(the_model, sip_render_settings(v))
     texts = sip_model.files(rendered, header)
+    driver = the_model["driver"]
+    other = "chan_sip" if driver == "pjsip" else "pjsip"
+    module = DRIVER_MODULE[driver]
     return {"model": the_model, "render": rendered, "files": texts["files"], "secrets": texts["secrets"],
             "features": sip_model.features(the_model), "names": sip_model.names(the_model), "major": host.get("major"),
             # Where Asterisk logs what it refuses (the asterisk role's logger.conf writes it).
-            "log_file": "%s/%s" % (v["asterisk_log_dir"], v["asterisk_log_messages_file"])}
+            "log_file": "%s/%s" % (v["asterisk_log_dir"], v["asterisk_log_messages_file"]),
+            # How asterisk_apply applies them: each file reloads the driver - PJSIP's transports only
+            # at start, while res_pjsip runs; the driver switched in the same run (nothing held);
+            # the other driver's files (those this collection rendered) removed once the driver runs.
+            "reload": {name: module for name in list(texts["files"]) + list(texts["secrets"])},
+            "restart_files": [rendered["transports_file"]] if rendered["transports_file"] else [],
+            "module_set": _driver_module_set(v, host, header),
+            "trim_documentation": _bool(v["asterisk_modules_trim_documentation"]),
+            "retire": DRIVER_FILES[other],
+            "retire_marker": re.escape(sip_model.MARKER) + r": .*(subscribers and trunks|, included by)",
+            # The registrations by digest: chan_sip lists them by the trunk's user name (maybe from a vault).
+            "verify": {"kind": "sip", "driver": driver, "endpoints": sip_model.names(the_model)["endpoints"],
+                       "registrations": [sip_model.digest(n) for n in sip_model.names(the_model)["registrations"]],
+                       "transports": rendered["transports"]}}
+
+
+def _driver_module_set(v, host, header):
+    """The module set as asterisk_apply's `module_set` takes it, the SIP driver not held."""
+    the_set = dict(modules(v, host, header), hold=[], requests_file=v["asterisk_modules_requests_file"])
+    del the_set["trim_documentation"]
+    return the_set
+
+
+# The files each driver reads, and the module that reads them.
+DRIVER_FILES = {"pjsip": ["pjsip.conf", "pjsip_secrets.conf", "pjsip_transports.conf"],
+                "chan_sip": ["sip.conf", "sip_secrets.conf"]}
+DRIVER_MODULE = {"pjsip": "res_pjsip.so", "chan_sip": "chan_sip.so"}
 
 
 def _one_driver(v, host):

@@ -1134,6 +1134,11 @@ def _render_chan_sip(model, settings):
 
 # --- reading the driver back ------------------------------------------------------------------
 
+def digest(name):
+    """How a registration is named outside the controller (asterisk_apply's verify): its SHA-256."""
+    return hashlib.sha256(str(name).encode("utf-8")).hexdigest()
+
+
 def parse_pjsip_endpoints(text):
     """Endpoint names from ``pjsip show endpoints``."""
     result = []

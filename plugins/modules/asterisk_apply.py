@@ -24,6 +24,12 @@ description:
     instead of reloading - a changed O(restart_files) file (C(asterisk.conf) is read only at start),
     a changed drop-in, O(restart), or a package upgrade not running yet (the running version is
     not the installed one). A stopped Asterisk is started, never restarted.
+  - With O(module_set), the module set is applied in the same run, after the files are written and
+    before anything is reloaded (as M(vpbx.hardened.asterisk_modules_apply) does) - the SIP driver's
+    files first, then the driver loaded or unloaded, so that a driver switch keeps Asterisk's PID. A
+    module this run loads reads its file then and is not reloaded too.
+  - O(retire) files (the other SIP driver's) are removed once the running Asterisk holds the new
+    ones, each only when it holds O(retire_marker) (a file without it is the user's and stays).
   - Check mode reports the files that would change (C(--diff) shows them, the O(secrets) files
     only as changed) and changes nothing; with a change pending it does not verify (the running
     Asterisk still runs the current files) and says so.
@@ -86,7 +92,10 @@ options:
     type: dict
     default: {}
   restart_files:
-    description: The files (by name) whose change Asterisk applies only at start - a restart instead of a reload.
+    description:
+      - The files (by name) whose change Asterisk applies only at start - a restart instead of a reload.
+      - When O(reload) names a loadable module (C(.so)) for such a file and that module was not loaded
+        when the run started, loading it reads the file and nothing is restarted (PJSIP's transports).
     type: list
     elements: str
     default: []
@@ -102,7 +111,35 @@ options:
       - C(kind=core) with C(rtp_start), C(rtp_end), C(security_file), C(manager_enabled),
         C(manager_bindaddr), C(http_enabled), C(maxfiles) - the RTP range with strict RTP, the
         security log channel, AMI, the HTTP server and the open-file limit Asterisk runs with.
+      - C(kind=sip) with C(driver) (C(pjsip) or C(chan_sip)), C(endpoints), C(registrations) (the
+        SHA-256 of each name the driver lists - chan_sip lists the trunk's user name) and C(transports)
+        (C(name), C(protocol), C(bind)) - exactly the endpoints (peers), outbound registrations and
+        transports the driver shows.
     type: dict
+  name:
+    description: What the files configure, in messages (C(pjsip) - I(Asterisk refused the new pjsip configuration)).
+    type: str
+  module_set:
+    description:
+      - The module set to apply in the same run - the options of M(vpbx.hardened.asterisk_modules_apply)
+        (C(features), C(hold), C(module_dir), C(major), C(stubs), C(documentation) ...).
+      - Its result is RV(module_set).
+    type: dict
+  retire:
+    description: Files (by name in O(dir)) to remove once the running Asterisk holds the new files.
+    type: list
+    elements: str
+    default: []
+  retire_marker:
+    description: A regular expression a O(retire) file must contain to be removed (the collection's marker).
+    type: str
+    default: "vpbx.hardened"
+  drop_secret_backups:
+    description:
+      - Remove the copies of replaced O(secrets) files once the running Asterisk holds the new ones -
+        no stale password lingers after a rotation. Kept when the run fails (they are restored).
+    type: bool
+    default: false
   refusals:
     description:
       - Also fail on what Asterisk logged in O(log_file) since the files were written - a refused
@@ -147,24 +184,39 @@ restarted:
   returned: always
   type: bool
 backups:
-  description: The copies of the files replaced.
+  description: The copies of the files replaced (those of secret files gone when O(drop_secret_backups)).
   returned: always
   type: list
   elements: str
+retired:
+  description: The O(retire) files removed (or that would be).
+  returned: always
+  type: list
+  elements: str
+module_set:
+  description: The result of the O(module_set) step (C(modules), C(loaded),
+    C(to_load), C(to_unload), C(documentation_current) ...); with a trimmed documentation that no longer fits,
+    C(documentation_stale) is true.
+  returned: when O(module_set) is given
+  type: dict
 """
 
 import grp
 import os
 import pwd
+import re
+import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes
 
 from ansible_collections.vpbx.hardened.plugins.module_utils import dialplan as dp
+from ansible_collections.vpbx.hardened.plugins.module_utils import module_set as ms
+from ansible_collections.vpbx.hardened.plugins.module_utils import sip_model
 from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk import (Cli, cli_error, config_refusals,
                                                                               parse_logger_channels, parse_settings,
                                                                               security_warnings, upgraded)
-from ansible_collections.vpbx.hardened.plugins.module_utils.fileset import FileSet, parse_mode
+from ansible_collections.vpbx.hardened.plugins.module_utils.fileset import FileSet, backup_copy, parse_mode, read_regular
 
 # How a module re-reads its file: pbx_config's reload is `dialplan reload`, the logger's `logger reload`.
 # Names without .so are parts of the core (manager, http, logger): always there, never in `module show`.
@@ -182,12 +234,40 @@ def verify_errors(kind, spec, texts):
         return []
     if kind == "core":
         return core_errors(spec, texts)
-    raise ValueError("verify.kind: %r is not known (dialplan, core)" % kind)
+    if kind == "sip":
+        return sip_errors(spec, texts)
+    raise ValueError("verify.kind: %r is not known (dialplan, core, sip)" % kind)
 
 
+SIP_COMMANDS = {"pjsip": ["pjsip show endpoints", "pjsip show registrations", "pjsip show transports"],
+                "chan_sip": ["sip show peers", "sip show registry"]}
 VERIFY_COMMANDS = {"dialplan": ["dialplan show"],
                    "core": ["rtp show settings", "logger show channels", "manager show settings", "http show status",
-                            "core show settings"]}
+                            "core show settings"],
+                   "sip": SIP_COMMANDS}
+
+
+def verify_commands(spec):
+    commands = VERIFY_COMMANDS[spec["kind"]]
+    return commands[spec.get("driver")] if isinstance(commands, dict) else commands
+
+
+def sip_errors(spec, texts):
+    """The driver's endpoints (peers), registrations and transports against the model's."""
+    driver = spec.get("driver")
+    if driver == "pjsip":
+        running = (sip_model.parse_pjsip_endpoints(texts[0]), sip_model.parse_pjsip_registrations(texts[1]),
+                   sip_model.parse_pjsip_transports(texts[2]))
+    else:
+        running = sip_model.parse_sip_peers(texts[0]), sip_model.parse_sip_registry(texts[1]), []
+    running = running[0], sorted(sip_model.digest(name) for name in running[1]), running[2]
+    wanted = (sorted(spec.get("endpoints") or []), sorted(spec.get("registrations") or []),
+              sorted(spec.get("transports") or [], key=lambda t: t["name"]))
+    if list(running) == list(wanted):
+        return []
+    # Registrations by count only: chan_sip's registry shows the trunk's user name, maybe from a vault.
+    return ["%s runs endpoints %s, %d registrations and transports %s; the model has %s, %d registrations and %s."
+            % (driver, running[0], len(running[1]), running[2], wanted[0], len(wanted[1]), wanted[2])]
 
 
 def core_errors(spec, texts):
@@ -258,6 +338,20 @@ def log_since(path, offset):
         return ""
 
 
+def retire_candidates(params):
+    """The O(retire) files present that hold the marker (the collection's, not the user's)."""
+    found = []
+    for name in params["retire"]:
+        path = os.path.join(params["dir"], name)
+        try:
+            data = read_regular(path)
+        except ValueError:
+            continue
+        if data is not None and re.search(params["retire_marker"], data.decode("utf-8", "replace")):
+            found.append((name, path, data))
+    return found
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -275,6 +369,11 @@ def main():
             restart_files=dict(type="list", elements="str", default=[]),
             restart=dict(type="bool", default=False),
             verify=dict(type="dict"),
+            name=dict(type="str"),
+            module_set=dict(type="dict", options=ms.OPTIONS),
+            retire=dict(type="list", elements="str", default=[]),
+            retire_marker=dict(type="str", default="vpbx.hardened"),
+            drop_secret_backups=dict(type="bool", default=False),
             refusals=dict(type="bool", default=False),
             log_file=dict(type="path", default="/var/log/asterisk/messages.log"),
             binary=dict(type="path", default="/usr/sbin/asterisk"),
@@ -294,8 +393,10 @@ def main():
     verify = params["verify"]
     if verify and verify.get("kind") not in VERIFY_COMMANDS:
         module.fail_json(msg="verify.kind: %r is not known (%s)" % (verify.get("kind"), ", ".join(VERIFY_COMMANDS)))
+    if verify and verify["kind"] == "sip" and verify.get("driver") not in SIP_COMMANDS:
+        module.fail_json(msg="verify.driver: %r is not known (%s)" % (verify.get("driver"), ", ".join(SIP_COMMANDS)))
     names = list(files) + sorted(secrets)
-    for name in names:
+    for name in names + params["retire"]:
         if "/" in name or name in ("", ".", ".."):
             module.fail_json(msg="files: %r must be a file name inside %s" % (name, params["dir"]))
     units = {path: str(text) for path, text in (params["units"] or {}).items()}
@@ -319,10 +420,15 @@ def main():
     changed = [name_of(change) for change in fileset.changed]
     content_changed = [name_of(change) for change in fileset.changed if change.content_changed]
     units_changed = [name for name in content_changed if name in units]
-    modules = list(dict.fromkeys(params["reload"][name] for name in content_changed if name in params["reload"]))
-    result = {"changed": bool(changed), "changed_files": changed, "reloaded": [], "backups": [], "restarted": False}
+    reload_of = params["reload"]
+    modules = list(dict.fromkeys(reload_of[name] for name in content_changed if name in reload_of))
+    retired = [entry for entry in retire_candidates(params) if entry[0] not in names]
+    result = {"changed": bool(changed or retired), "changed_files": changed, "reloaded": [], "backups": [],
+              "restarted": False, "retired": [entry[0] for entry in retired]}
     if module._diff:
-        result["diff"] = fileset.diffs()
+        result["diff"] = fileset.diffs() + [{"before_header": path, "after_header": "%s (removed)" % path,
+                                             "before": data.decode("utf-8", "replace"), "after": ""}
+                                            for _name, path, data in retired]
     service = Service(module) if params["service"] is not None else None
     wanted_up = bool((params["service"] or {}).get("enabled", True))
     running = params["running"] if service is None else service.active()
@@ -330,7 +436,29 @@ def main():
     if service is not None:
         result["changed"] = result["changed"] or running != wanted_up or was_enabled != wanted_up
     cli = Cli(module, params["binary"])
+    what = "the new %s configuration" % params["name"] if params["name"] else "the new configuration"
+    set_params = None
+    if params["module_set"] is not None:
+        set_params = dict(params["module_set"], conf_dir=params["dir"], binary=params["binary"],
+                          log_file=params["log_file"])
+
+    def apply_set():
+        """The module set's step; its result is part of this run's."""
+        try:
+            out = ms.apply(module, set_params)
+        except ms.SetError as exc:
+            return None, exc.msg
+        result["module_set"] = {k: v for k, v in out.items() if k != "diff"}
+        result["changed"] = result["changed"] or out["changed"]
+        if module._diff:
+            result["diff"] += out.get("diff", [])
+        return out, None
+
     if module.check_mode:
+        if set_params is not None:
+            _out, failure = apply_set()
+            if failure:
+                module.fail_json(msg=failure, **result)
         if service is None or not (running and wanted_up and verify):
             module.exit_json(**result)
         if changed or params["restart"]:
@@ -341,7 +469,17 @@ def main():
         """(problem or None, output) of one CLI command."""
         rc, text = cli.run(command)
         return cli_error(text) or ("rc=%d" % rc if rc else None), text
+
+    def at_start_only(name):
+        """Whether the changed file `name` needs a restart: Asterisk reads it only at start - unless
+        its module was not loaded when this run started (loading it reads the file)."""
+        module_name = reload_of.get(name, "")
+        return name in params["restart_files"] and (not module_name.endswith(".so") or module_name in loaded_before)
     mark = log_size(params["log_file"]) if params["refusals"] else None
+    loaded_before = {}
+    if running and not module.check_mode and any(reload_of.get(n, "").endswith(".so") for n in content_changed
+                                                 if n in params["restart_files"]):
+        loaded_before = cli.modules(required=False) or {}
     if not module.check_mode:
         for path in units:
             if not os.path.isdir(os.path.dirname(path)):
@@ -350,17 +488,29 @@ def main():
         if units_changed:
             service.must("daemon-reload") if service else module.run_command(["systemctl", "daemon-reload"])
 
+    def finish():
+        """Success: the other driver's files retired, the secrets' old copies dropped."""
+        for _name, path, _data in retired:
+            if params["backup_dir"]:
+                backup_copy(path, time.strftime("%Y-%m-%d@%H:%M:%S"), params["backup_dir"])
+            os.unlink(path)
+        if params["drop_secret_backups"]:
+            for change in fileset.files:
+                if change.secret and change.backup_file and os.path.exists(change.backup_file):
+                    os.unlink(change.backup_file)
+                    result["backups"].remove(change.backup_file)
+        module.exit_json(**result)
+
     if service is not None and not wanted_up:
         if running:
             service.must("stop", "asterisk")
         if was_enabled:
             service.must("disable", "asterisk")
-        module.exit_json(**result)
-    if service is not None and not module.check_mode:
+        finish()
+    must_restart = params["restart"] or units_changed or any(at_start_only(name) for name in content_changed)
+    if service is not None:
         if not was_enabled:
             service.must("enable", "asterisk")
-        must_restart = (params["restart"] or units_changed
-                        or any(name in params["restart_files"] for name in content_changed))
         if not running or must_restart or upgraded(module, cli, params["binary"]):
             service.must("restart" if running else "start", "asterisk")
             result["restarted"], modules = True, []
@@ -368,8 +518,6 @@ def main():
                 module.fail_json(msg="Asterisk did not finish booting after its %s. See %s and `journalctl -u "
                                      "asterisk`." % ("restart" if running else "start", params["log_file"]), **result)
         running = True
-    if not running:
-        module.exit_json(**result)
 
     def reload_all(names):
         loaded = cli.modules(required=False)
@@ -385,18 +533,39 @@ def main():
             done.append(name)
         return done, None
 
-    result["reloaded"], failure = reload_all(modules) if modules else ([], None)
-    problems = [failure] if failure else []
+    problems = []
+    if set_params is not None:
+        # After the files: a driver loaded now reads them (and is not reloaded again).
+        set_out, failure = apply_set()
+        if failure:
+            problems.append(failure)
+        else:
+            modules = [name for name in modules if name not in set_out.get("to_load", [])]
+            if set_out.get("restarted"):
+                result["restarted"], modules = True, []
+    if not problems and service is None and running and must_restart and not result["restarted"]:
+        # PJSIP cannot apply a changed transport at runtime.
+        Service(module).must("restart", "asterisk")
+        result["restarted"], modules = True, []
+        if not cli.wait_booted():
+            problems.append("Asterisk did not finish booting after its restart. See %s and `journalctl -u asterisk`."
+                            % params["log_file"])
+    if not running and not problems:
+        finish()
+
+    if not problems:
+        result["reloaded"], failure = reload_all(modules) if modules else ([], None)
+        problems = [failure] if failure else []
     if not problems and params["refusals"] and changed:
         logged = log_since(params["log_file"], mark)
         refused, warned = config_refusals(logged), security_warnings(logged)
         if refused:
-            problems.append("Asterisk refused the new configuration: %s." % " | ".join(refused))
+            problems.append("Asterisk refused %s: %s." % (what, " | ".join(refused)))
         if warned:
             problems.append("Asterisk warned that the files help an attacker: %s." % " | ".join(warned))
     if not problems and verify:
         texts = []
-        for command in VERIFY_COMMANDS[verify["kind"]]:
+        for command in verify_commands(verify):
             problem, text = run(command)
             if problem:
                 problems.append("%s failed: %s" % (command, text.strip()[:1000]))
@@ -416,17 +585,16 @@ def main():
                     service.must("disable", "asterisk")
                 problems.append("The previous files were restored and Asterisk, started by this run, stopped again.")
             elif result["restarted"]:
-                service.must("restart", "asterisk")
+                Service(module).must("restart", "asterisk")
                 cli.wait_booted()
                 problems.append("The previous files were restored and Asterisk restarted on them.")
             else:
-                all_modules = list(dict.fromkeys(params["reload"][name] for name in content_changed
-                                                 if name in params["reload"]))
+                all_modules = list(dict.fromkeys(reload_of[name] for name in content_changed if name in reload_of))
                 restored, _failure = reload_all(all_modules)
                 problems.append("The previous files were restored%s." % (
                     " and %s reloaded on them" % ", ".join(restored) if restored else ""))
         module.fail_json(msg=" ".join(problems) + " Fix what it names and run again.", **result)
-    module.exit_json(**result)
+    finish()
 
 
 if __name__ == "__main__":
