@@ -131,7 +131,7 @@ def stubs(header):
     return {name: header + "\n" + STUB_PREAMBLE + body for name, body in sorted(bodies.items())}
 
 
-def modules(v, host=None, header=HEADER):
+def modules(v, host=None, header=HEADER, used=None):
     """The asterisk_modules concern: the whole module set as features - a pure function of the
     inventory: the user's features, ARI, what the subscribers and trunks need (driver, codecs,
     SRTP) and what the dialplan uses - and how it is applied."""
@@ -141,7 +141,8 @@ def modules(v, host=None, header=HEADER):
         asterisk_features.expand_features(list(v["asterisk_modules_features"]))
     except asterisk_features.PlanError as exc:
         raise PlanError(str(exc), []) from None
-    used = dialplan(v, host, header)["features"] if _bool(v["asterisk_dialplan_enabled"]) else []
+    if used is None:
+        used = _dialplan(v, header)["features"] if _bool(v["asterisk_dialplan_enabled"]) else []
     wanted = list(v["asterisk_modules_features"]) + core_features(v) + sip_model.features(model(v)) + used
     exclude = list(v["asterisk_modules_exclude"])
     if v["asterisk_modules_mode"] == "autoload":
@@ -216,7 +217,7 @@ def sip(v, host, header=HEADER):
             # the other driver's files (those this collection rendered) removed once the driver runs.
             "reload": {name: module for name in list(texts["files"]) + list(texts["secrets"])},
             "restart_files": [rendered["transports_file"]] if rendered["transports_file"] else [],
-            "module_set": _driver_module_set(v, host, header),
+            "module_set": applied_set(modules(v, host, header), v, hold=[]),
             "trim_documentation": _bool(v["asterisk_modules_trim_documentation"]),
             "retire": DRIVER_FILES[other],
             "retire_marker": re.escape(sip_model.MARKER) + r": .*(subscribers and trunks|, included by)",
@@ -226,9 +227,9 @@ def sip(v, host, header=HEADER):
                        "transports": rendered["transports"]}}
 
 
-def _driver_module_set(v, host, header):
-    """The module set as asterisk_apply's `module_set` takes it, the SIP driver not held."""
-    the_set = dict(modules(v, host, header), hold=[], requests_file=v["asterisk_modules_requests_file"])
+def applied_set(the_set, v, **changes):
+    """The module set as asterisk_apply's `module_set` option takes it."""
+    the_set = dict(the_set, requests_file=v["asterisk_modules_requests_file"], **changes)
     del the_set["trim_documentation"]
     return the_set
 
@@ -272,7 +273,15 @@ def dialplan_settings(v):
 
 def dialplan(v, host=None, header=HEADER):
     """The asterisk_dialplan role's concern: the dialplan checked against the model, and its files,
-    every byte of them (dialplan.files and dialplan.file_text: one place for extensions.conf)."""
+    every byte of them (dialplan.files and dialplan.file_text: one place for extensions.conf) - and
+    the module set its run applies with them (the SIP drivers held: the asterisk_sip role switches them)."""
+    result = _dialplan(v, header)
+    result["module_set"] = applied_set(modules(v, host, header, used=result["features"]), v)
+    result["trim_documentation"] = _bool(v["asterisk_modules_trim_documentation"])
+    return result
+
+
+def _dialplan(v, header):
     args = (model(v), v["asterisk_dialplan_contexts"], v["asterisk_dialplan_routes"], v["asterisk_dialplan_inbound"],
             v["asterisk_dialplan_queues"], v["asterisk_dialplan_conferences"], dialplan_settings(v))
     _fail("Invalid dialplan - nothing was changed:", dp.errors(*args))

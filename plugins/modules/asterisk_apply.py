@@ -439,8 +439,10 @@ def main():
     what = "the new %s configuration" % params["name"] if params["name"] else "the new configuration"
     set_params = None
     if params["module_set"] is not None:
+        # No stub for a file this run writes itself.
         set_params = dict(params["module_set"], conf_dir=params["dir"], binary=params["binary"],
-                          log_file=params["log_file"])
+                          log_file=params["log_file"],
+                          stubs={k: v for k, v in params["module_set"]["stubs"].items() if k not in names})
 
     def apply_set():
         """The module set's step; its result is part of this run's."""
