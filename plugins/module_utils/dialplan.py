@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import re
 
+from ansible_collections.vpbx.hardened.plugins.module_utils.checks import Checker
+
 from ansible_collections.vpbx.hardened.plugins.module_utils import dialplan_pattern as dp
 from ansible_collections.vpbx.hardened.plugins.module_utils import numbering
 from ansible_collections.vpbx.hardened.plugins.module_utils import sip_model
@@ -81,44 +83,8 @@ def _text(value):
     return "" if value is None else str(value).strip()
 
 
-class _Check:
-    def __init__(self):
-        self.errors = []
-
-    def err(self, path, message):
-        self.errors.append("%s: %s" % (path, message))
-
-    def boolean(self, path, value, default=False):
-        if value is None:
-            return default
-        if isinstance(value, bool):
-            return value
-        text = _text(value).lower()
-        if text in ("true", "yes", "1"):
-            return True
-        if text in ("false", "no", "0"):
-            return False
-        self.err(path, "%r must be true or false" % (value,))
-        return default
-
-    def integer(self, path, value, low, high, default):
-        if value is None or value == "":
-            return default
-        text = _text(value)
-        if not re.match(r"^\d+$", text) or not low <= int(text) <= high:
-            self.err(path, "%r must be a whole number from %d to %d" % (value, low, high))
-            return default
-        return int(text)
-
-    def names(self, path, value):
-        if value is None:
-            return []
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, (list, tuple)):
-            self.err(path, "must be a list of names, got %r" % (value,))
-            return []
-        return [_text(v) for v in value]
+class _Check(Checker):
+    """The one validator (module_utils/checks.py)."""
 
 
 def _entries(check, path, value, what):
@@ -144,7 +110,7 @@ def _unknown(check, path, item, fields):
 
 def _prefixes(check, path, value):
     out = []
-    for index, prefix in enumerate(check.names(path, value)):
+    for index, prefix in enumerate(check.names_list(path, value)):
         if not re.match(r"^[0-9+*#]{1,20}$", prefix):
             check.err("%s[%d]" % (path, index), "%r: a prefix is 1-20 digits, + * #" % prefix)
         else:
@@ -157,7 +123,7 @@ def _plan(check, settings, names):
     country = _text(settings.get("country", "RU")).upper()
     intl = _prefixes(check, names["international_prefixes"], settings.get("international_prefixes"))
     premium = _prefixes(check, names["premium_prefixes"], settings.get("premium_prefixes"))
-    domestic = [r.upper() for r in check.names(names["domestic_regions"], settings.get("domestic_regions"))]
+    domestic = [r.upper() for r in check.names_list(names["domestic_regions"], settings.get("domestic_regions"))]
     try:
         plan = numbering.plan(country, intl, premium, domestic)
     except numbering.PlanError as exc:
@@ -255,7 +221,7 @@ def normalize(sip, contexts, routes=None, inbound=None, queues=None, conferences
         prepend = _text(item.get("prepend"))
         if not PREPEND_RE.match(prepend):
             check.err(path + ".prepend", "%r: up to 20 digits, + * #" % prepend)
-        chars = check.names(path + ".chars", item.get("chars"))
+        chars = check.names_list(path + ".chars", item.get("chars"))
         for char in chars:
             if char not in ROUTE_CHARS:
                 check.err(path + ".chars", "%r: only + * # may be kept besides digits" % char)
@@ -312,7 +278,7 @@ def normalize(sip, contexts, routes=None, inbound=None, queues=None, conferences
         if hours and not international:
             check.err(path + ".international_hours", "only a context with international: true has international "
                       "calls to restrict: set international: true or leave the hours out")
-        context_routes = check.names(path + ".routes", item.get("routes"))
+        context_routes = check.names_list(path + ".routes", item.get("routes"))
         for index, route in enumerate(context_routes):
             if route not in out_routes:
                 if route not in route_paths:
@@ -322,7 +288,7 @@ def normalize(sip, contexts, routes=None, inbound=None, queues=None, conferences
                 check.err("%s.routes[%d]" % (path, index), "route %r dials international/premium numbers: this "
                           "context needs international: true to use it" % route)
         reach = item.get("reach")
-        reach = used_contexts if reach in (None, "all") else check.names(path + ".reach", reach)
+        reach = used_contexts if reach in (None, "all") else check.names_list(path + ".reach", reach)
         ring = check.integer(path + ".ring_seconds", item.get("ring_seconds"), 5, 300,
                              int(settings.get("ring_seconds", 30)))
         max_calls = check.integer(path + ".max_calls", item.get("max_calls"), 1, 1000, 10)
@@ -363,7 +329,7 @@ def normalize(sip, contexts, routes=None, inbound=None, queues=None, conferences
             check.err(path + ".strategy", "%r: use one of %s" % (queue["strategy"], ", ".join(QUEUE_STRATEGIES)))
         queue["ring_seconds"] = check.integer(path + ".ring_seconds", item.get("ring_seconds"), 5, 300, 15)
         queue["max_wait"] = check.integer(path + ".max_wait", item.get("max_wait"), 10, 3600, 300)
-        queue["members"] = check.names(path + ".members", item.get("members"))
+        queue["members"] = check.names_list(path + ".members", item.get("members"))
         if not queue["members"]:
             check.err(path + ".members", "is empty: list the subscribers' extensions that answer this queue")
         for index, ext in enumerate(queue["members"]):
@@ -451,7 +417,7 @@ def _features(check, var, value, fields, what, taken, contexts):
         else:
             taken[ext] = path
         allowed = item.get("contexts")
-        allowed = sorted(contexts) if allowed in (None, "all") else check.names(path + ".contexts", allowed)
+        allowed = sorted(contexts) if allowed in (None, "all") else check.names_list(path + ".contexts", allowed)
         for index, ctx in enumerate(allowed):
             if ctx not in contexts:
                 check.err("%s.contexts[%d]" % (path, index), "%r is not a context in asterisk_dialplan_contexts"

@@ -19,13 +19,9 @@ from __future__ import annotations
 import ipaddress
 import re
 
-# The same text/bool readers and the connections that bypass the host's firewall as the firewall plan.
-from ansible_collections.vpbx.hardened.plugins.module_utils.firewall import (  # noqa: F401
-    LOCAL_CONNECTIONS,
-    _bool,
-    _is_bool,
-    _text,
-)
+# The one validator; the connections that bypass the host's firewall, as the firewall plan knows them.
+from ansible_collections.vpbx.hardened.plugins.module_utils.checks import Checker
+from ansible_collections.vpbx.hardened.plugins.module_utils.firewall import LOCAL_CONNECTIONS, _text
 
 # UFW rules that fail2ban adds carry this comment (the action's `comment`); the firewall role
 # leaves them alone when it purges rules it did not plan.
@@ -86,23 +82,11 @@ def seconds(value):
     return int(match.group(1)) * UNIT[match.group(2) or ""]
 
 
-class _Check:
-    def __init__(self, names):
-        self.names = names
-        self.errors = []
-
-    def err(self, path, message):
-        self.errors.append("%s: %s" % (path, message))
+class _Check(Checker):
+    """The one validator (module_utils/checks.py), with fail2ban's durations; `key`s are settings."""
 
     def count(self, key, value, low, high):
-        if isinstance(value, bool) or not re.match(r"^\d+$", _text(value)):
-            self.err(self.names[key], "%r must be a whole number from %d to %d" % (value, low, high))
-            return None
-        number = int(_text(value))
-        if not low <= number <= high:
-            self.err(self.names[key], "%d is outside %d..%d" % (number, low, high))
-            return None
-        return number
+        return self.integer(self.names[key], value, low, high)
 
     def time(self, key, value, forever=False, low=1):
         number = seconds(value)
@@ -194,11 +178,10 @@ def plan(settings, model=None, names=None):
     if maxretry and findtime and findtime < 10:
         check.err(names["findtime"], "%s s is too short to count %d failures: use 10m" % (findtime, maxretry))
 
-    for key in ("ignore_trunks", "recidive", "sshd"):
-        if not _is_bool(settings.get(key, True)):
-            check.err(names[key], "%r must be true or false" % (settings.get(key),))
+    flags = {key: check.boolean(names[key], settings.get(key, True), True)
+             for key in ("ignore_trunks", "recidive", "sshd")}
     recidive = None
-    if _bool(settings.get("recidive", True)):
+    if flags["recidive"]:
         raw = {key: settings.get(key, default) for key, default in
                (("recidive_bantime", "1w"), ("recidive_findtime", "1d"), ("bantime", "1h"), ("findtime", "10m"))}
         recidive = {
@@ -260,7 +243,7 @@ def plan(settings, model=None, names=None):
         except ValueError:
             check.err(names["controller"], "%r is not an IP address" % controller)
 
-    if _bool(settings.get("ignore_trunks", True)):
+    if flags["ignore_trunks"]:
         resolved = settings.get("resolved") or {}
         for trunk in model.get("trunks") or []:
             for net in trunk.get("identify") or []:
@@ -271,9 +254,7 @@ def plan(settings, model=None, names=None):
 
     offices = []
     password_only = settings.get("permitted_password_only", True)
-    if not _is_bool(password_only):
-        check.err(names["permitted_password_only"], "%r must be true or false" % (password_only,))
-    elif _bool(password_only):
+    if check.boolean(names["permitted_password_only"], password_only, None):
         try:
             offices = office_networks(model)
         except ValueError as exc:
@@ -297,7 +278,7 @@ def plan(settings, model=None, names=None):
         jails.append({"name": "asterisk-permitted", "events": PASSWORD_EVENTS,
                       "ignoreip": _collapse(ignoreip + _complement(offices))})
     return {"maxretry": maxretry, "findtime": findtime, "bantime": bantime, "recidive": recidive,
-            "sshd": _bool(settings.get("sshd", True)), "logpaths": logpaths,
+            "sshd": flags["sshd"], "logpaths": logpaths,
             "ports": sorted(ports, key=int) or ["5060"], "protocols": sorted(protocols) or ["udp"],
             "ignoreip": ignoreip, "offices": [str(n) for n in offices], "jails": jails}
 

@@ -19,6 +19,8 @@ import binascii
 import ipaddress
 import re
 
+from ansible_collections.vpbx.hardened.plugins.module_utils.checks import Checker, text
+
 ANY = "any"
 ANY4 = "0.0.0.0/0"
 ANY6 = "::/0"
@@ -77,17 +79,7 @@ class FirewallError(Exception):
 
 
 def _text(value):
-    return "" if value is None else str(value).strip()
-
-
-def _is_bool(value):
-    return isinstance(value, bool) or _text(value).lower() in ("true", "false", "yes", "no", "1", "0")
-
-
-def _bool(value):
-    if isinstance(value, bool):
-        return value
-    return _text(value).lower() in ("true", "yes", "1")
+    return text(value).strip()
 
 
 def _net(text):
@@ -105,59 +97,15 @@ def _sort_key(net):
     return (parsed.version, int(parsed.network_address), parsed.prefixlen)
 
 
-class _Check:
-    def __init__(self, names):
-        self.errors = []
-        self.names = names
+class _Check(Checker):
+    """The one validator (module_utils/checks.py), networks in UFW's spelling."""
 
-    def err(self, path, message):
-        self.errors.append("%s: %s" % (path, message))
+    def network(self, path, value, allow_any=True, ipv6=True):
+        net = super().network(path, value, allow_any, ipv6)
+        return net if net in (None, ANY) else _net(net)
 
-    def port(self, path, value, low=1):
-        text = _text(value)
-        if not text.isdigit() or not low <= int(text) <= 65535:
-            self.err(path, "%r is not a port number (%d-65535)" % (value, low))
-            return None
-        return int(text)
-
-    def networks(self, path, value, ipv6, allow_any=True):
-        """A list of networks, or 'any'. Returns the networks in UFW's spelling."""
-        if value is None:
-            return []
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, (list, tuple)):
-            self.err(path, "must be a list of networks such as 192.0.2.0/24, got %r" % (value,))
-            return []
-        result = []
-        for index, item in enumerate(value):
-            net = self.network("%s[%d]" % (path, index), item, ipv6, allow_any)
-            if net and net not in result:
-                result.append(net)
-        return result
-
-    def network(self, path, value, ipv6, allow_any=True):
-        text = _text(value)
-        if text.lower() in (ANY, "anywhere", ANY4, ANY6) and allow_any:
-            return ANY
-        try:
-            parsed = ipaddress.ip_network(text, strict=True)
-        except ValueError as exc:
-            try:
-                loose = ipaddress.ip_network(text, strict=False)
-            except ValueError:
-                self.err(path, "%r is not an IPv4/IPv6 address or network (write 192.0.2.10, "
-                               "192.0.2.0/24%s): %s" % (text, " or any" if allow_any else "", exc))
-                return None
-            self.err(path, "%r has host bits set: write %s" % (text, loose))
-            return None
-        if parsed.version == 6 and not ipv6:
-            self.err(path, "%r is an IPv6 network but %s is false: set it to true or remove the network"
-                     % (text, self.names["ipv6"]))
-            return None
-        if parsed.prefixlen == 0:
-            return ANY
-        return _net(text)
+    def networks(self, path, value, allow_any=True, ipv6=True):
+        return super().networks(path, value, allow_any, ipv6)
 
 
 def _collapse(networks):
@@ -186,24 +134,16 @@ def plan(model, settings, names=None):
     model = model or {}
     check = _Check(names)
 
-    ipv6 = settings.get("ipv6", True)
-    if not _is_bool(ipv6):
-        check.err(names["ipv6"], "%r must be true or false" % (ipv6,))
-    ipv6 = _bool(ipv6)
+    ipv6 = check.boolean(names["ipv6"], settings.get("ipv6", True), True)
     logging = _text(settings.get("logging", "low")).lower()
     if logging not in LOG_LEVELS:
         check.err(names["logging"], "%r: choose one of %s" % (settings.get("logging"), ", ".join(LOG_LEVELS)))
-    open_to_world = settings.get("open_to_world", False)
-    if not _is_bool(open_to_world):
-        check.err(names["open_to_world"], "%r must be true or false" % (open_to_world,))
-    open_to_world = _bool(open_to_world)
-    ssh_limit = settings.get("ssh_limit", True)
-    if not _is_bool(ssh_limit):
-        check.err(names["ssh_limit"], "%r must be true or false" % (ssh_limit,))
+    open_to_world = check.boolean(names["open_to_world"], settings.get("open_to_world", False))
+    ssh_limit = check.boolean(names["ssh_limit"], settings.get("ssh_limit", True), True)
 
     ssh_port = check.port(names["ssh_port"], settings.get("ssh_port", 22))
     before = len(check.errors)
-    ssh_sources = check.networks(names["ssh_sources"], settings.get("ssh_sources"), ipv6)
+    ssh_sources = check.networks(names["ssh_sources"], settings.get("ssh_sources"), ipv6=ipv6)
     if not ssh_sources and len(check.errors) == before:
         check.err(names["ssh_sources"], "is empty: SSH would be closed and the next play locked out; list the "
                                         "administrators' networks (or any, rate-limited)")
@@ -225,7 +165,7 @@ def plan(model, settings, names=None):
     for sub in model.get("subscribers") or []:
         path = "%s (extension %s).permit" % (names["subscribers"], sub.get("extension"))
         for index, net in enumerate(sub.get("permit") or []):
-            net = check.network("%s[%d]" % (path, index), net, ipv6)
+            net = check.network("%s[%d]" % (path, index), net, ipv6=ipv6)
             if net == ANY and not open_to_world:
                 check.err("%s[%d]" % (path, index), "the phone may register from anywhere, but " + world)
             elif net and net not in sip_networks:
@@ -234,7 +174,7 @@ def plan(model, settings, names=None):
     for trunk in model.get("trunks") or []:
         path = "%s (%s)" % (names["trunks"], trunk.get("name"))
         for index, net in enumerate(trunk.get("identify") or []):
-            net = check.network("%s.identify[%d]" % (path, index), net, ipv6)
+            net = check.network("%s.identify[%d]" % (path, index), net, ipv6=ipv6)
             if net == ANY and not open_to_world:
                 check.err("%s.identify[%d]" % (path, index), "the trunk accepts calls from anywhere, but " + world)
             elif net and net not in sip_networks:
@@ -250,12 +190,12 @@ def plan(model, settings, names=None):
                 net = _net(address)
                 if net not in sip_networks:
                     sip_networks.append(net)
-    extra = check.networks(names["extra_networks"], settings.get("extra_networks"), ipv6)
+    extra = check.networks(names["extra_networks"], settings.get("extra_networks"), ipv6=ipv6)
     if ANY in extra and not open_to_world:
         check.err(names["extra_networks"], "contains any, but " + world)
     sip_networks += [n for n in extra if n not in sip_networks]
     _outside_chan_sip_acl(check, names, model, extra, open_to_world)
-    rtp_extra = check.networks(names["rtp_networks"], settings.get("rtp_networks"), ipv6)
+    rtp_extra = check.networks(names["rtp_networks"], settings.get("rtp_networks"), ipv6=ipv6)
 
     if open_to_world:
         sip_networks = [ANY]
@@ -277,7 +217,7 @@ def plan(model, settings, names=None):
 
     rules = []
     for net in ssh_sources:
-        rules.append({"name": "ssh", "rule": "limit" if _bool(ssh_limit) else "allow", "proto": "tcp",
+        rules.append({"name": "ssh", "rule": "limit" if ssh_limit else "allow", "proto": "tcp",
                       "port": str(ssh_port), "from": net})
     for port in ports:
         rules += [{"name": port["name"], "rule": "allow", "proto": port["proto"], "port": port["port"], "from": net}
@@ -317,7 +257,7 @@ def plan(model, settings, names=None):
         if rule not in RULES:
             check.err(path + ".rule", "%r: choose allow or limit" % rule)
         before = len(check.errors)
-        sources = check.networks(path + ".from", item.get("from", ANY), ipv6)
+        sources = check.networks(path + ".from", item.get("from", ANY), ipv6=ipv6)
         if not sources and len(check.errors) == before:
             check.err(path + ".from", "is empty: list networks or any")
         comment = _text(item.get("comment"))
@@ -388,7 +328,7 @@ def _flood(check, settings, names, ipv6, ssh_sources, ports, model, resolved):
     if isinstance(burst, bool) or not re.match(r"^\d+$", _text(burst)) or not 1 <= int(_text(burst)) <= 100000:
         check.err(names["flood_burst"], "%r: packets one address may send at once, 1-100000" % (burst,))
         burst = "1"
-    exempt = check.networks(names["flood_exempt"], settings.get("flood_exempt"), ipv6, allow_any=False)
+    exempt = check.networks(names["flood_exempt"], settings.get("flood_exempt"), allow_any=False, ipv6=ipv6)
     for trunk in model.get("trunks") or []:
         exempt += [n for n in trunk.get("identify") or [] if n != ANY]
         exempt += [_net(a) for host in trunk.get("identify_hosts") or [] for a in resolved.get(host) or []

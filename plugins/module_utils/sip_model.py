@@ -16,6 +16,8 @@ import hashlib
 import ipaddress
 import re
 
+from ansible_collections.vpbx.hardened.plugins.module_utils.checks import Checker, text
+
 DRIVERS = ("pjsip", "chan_sip")
 TRANSPORTS = ("udp", "tcp", "tls")
 MEDIA_ENCRYPTION = ("none", "sdes", "dtls")
@@ -201,9 +203,12 @@ def published(value):
     return hashlib.sha256(str(value).encode("utf-8")).hexdigest() in PUBLISHED_SECRETS
 
 
-class _Checker:
+class _Checker(Checker):
+    """The one validator (module_utils/checks.py), with the model's own kinds of field: codecs, raw
+    driver options, secrets."""
+
     def __init__(self, allow_published=False):
-        self.errors = []
+        super().__init__()
         self.allow_published = allow_published
 
     def not_published(self, path, value):
@@ -212,72 +217,16 @@ class _Checker:
             return False
         return True
 
-    def err(self, path, message):
-        self.errors.append("%s: %s" % (path, message))
-
-    # --- scalar checks ----------------------------------------------------------------------
-    def boolean(self, path, value):
-        if _is_bool(value):
-            return value
-        if isinstance(value, str) and value.lower() in ("yes", "true", "no", "false"):
-            return value.lower() in ("yes", "true")
-        self.err(path, "must be true or false, got %r" % (value,))
-        return False
-
     def integer(self, path, value, low, high, allow_false=False):
-        if allow_false and (value is False or value is None):
-            return 0
-        if _is_bool(value):
-            if allow_false:
-                return 60 if value else 0
-            self.err(path, "must be a number from %d to %d, got %r" % (low, high, value))
-            return low
-        try:
-            number = int(str(value).strip())
-        except ValueError:
-            self.err(path, "must be a number from %d to %d, got %r" % (low, high, value))
-            return low
-        if not low <= number <= high and not (allow_false and number == 0):
-            self.err(path, "must be from %d to %d, got %d" % (low, high, number))
-        return number
-
-    def choice(self, path, value, choices):
-        text = _text(value).strip().lower()
-        if text not in choices:
-            hint = difflib.get_close_matches(text, list(choices), n=1)
-            self.err(path, "%r is not one of %s%s" % (
-                _text(value), ", ".join(sorted(set(choices))), " (did you mean %r?)" % hint[0] if hint else ""))
-            return None
-        return choices[text] if isinstance(choices, dict) else text
-
-    def networks(self, path, value):
-        if value is None:
-            return []
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, (list, tuple)):
-            self.err(path, "must be a list of networks such as 192.0.2.0/24, got %r" % (value,))
-            return []
-        result = []
-        for index, item in enumerate(value):
-            net = self.network("%s[%d]" % (path, index), item)
-            if net and net not in result:
-                result.append(net)
-        return result
-
-    def network(self, path, value):
-        text = _text(value).strip()
-        try:
-            return str(ipaddress.ip_network(text, strict=True))
-        except ValueError as exc:
-            try:
-                loose = ipaddress.ip_network(text, strict=False)
-            except ValueError:
-                self.err(path, "%r is not an IPv4/IPv6 address or network (write 192.0.2.10 or "
-                               "192.0.2.0/24): %s" % (text, exc))
-                return None
-            self.err(path, "%r has host bits set: write %s" % (text, loose))
-            return None
+        """A whole number from low to high; with `allow_false`, false (or 0, or not given) switches
+        it off (0) and true is 60 - qualify's spelling."""
+        if allow_false:
+            if value is None or value is False or text(value).strip() == "0":
+                return 0
+            if value is True:
+                return 60
+        number = super().integer(path, value, low, high)
+        return low if number is None else number
 
     def codecs(self, path, value):
         if isinstance(value, str):

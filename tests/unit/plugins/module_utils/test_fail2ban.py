@@ -116,7 +116,7 @@ def test_seconds(value, expected):
 
 
 BAD = [
-    ({"maxretry": 0}, "asterisk_fail2ban_maxretry: 0 is outside 1..100"),
+    ({"maxretry": 0}, "asterisk_fail2ban_maxretry: 0 must be a whole number from 1 to 100"),
     ({"maxretry": "five"}, "asterisk_fail2ban_maxretry: 'five' must be a whole number"),
     ({"maxretry": True}, "asterisk_fail2ban_maxretry: True must be a whole number"),
     ({"findtime": "10 minutes"}, "asterisk_fail2ban_findtime: '10 minutes': write seconds"),
@@ -127,7 +127,7 @@ BAD = [
     ({"recidive_bantime": "30m"}, "asterisk_fail2ban_recidive_bantime: '30m' is not longer than"),
     ({"bantime": "-1"}, "asterisk_fail2ban_recidive_bantime: '1w' is not longer than"),
     ({"recidive_findtime": "5m"}, "asterisk_fail2ban_recidive_findtime: '5m' is not longer than"),
-    ({"recidive_maxretry": 0}, "asterisk_fail2ban_recidive_maxretry: 0 is outside"),
+    ({"recidive_maxretry": 0}, "asterisk_fail2ban_recidive_maxretry: 0 must be a whole number from 1 to 100"),
     ({"admin_networks": ["0.0.0.0/0"]}, "asterisk_fail2ban_admin_networks[0]: 0.0.0.0/0 would exempt every address"),
     ({"admin_networks": ["::/0"]}, "asterisk_fail2ban_admin_networks[0]: ::/0 would exempt every address"),
     ({"admin_networks": ["office"]}, "asterisk_fail2ban_admin_networks[0]: 'office' is not a network"),

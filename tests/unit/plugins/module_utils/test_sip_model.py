@@ -168,7 +168,7 @@ BAD_INPUT = [
      [T0 + ".transport: 'tls' is not enabled"]),
     ("sdes-over-udp", [sub(media_encryption="sdes")], None, None, PJSIP,
      [S01 + ".media_encryption: sdes sends the media keys in the SDP: it needs transport tls"]),
-    ("bad-nat", [sub(nat="maybe")], None, None, PJSIP, [S01 + ".nat: must be true or false, got 'maybe'"]),
+    ("bad-nat", [sub(nat="maybe")], None, None, PJSIP, [S01 + ".nat: 'maybe' must be true or false"]),
     # --- trunks --------------------------------------------------------------------------------
     ("trunk-without-host", [], [trunk(host=None)], None, PJSIP,
      [T0 + ".host: is missing: set the provider's host name or address"]),
@@ -181,7 +181,7 @@ BAD_INPUT = [
      ["asterisk_sip_trunks[0].name: is missing: every trunk needs a name"]),
     ("trunk-register-without-credentials", [], [trunk(register=True)], None, PJSIP,
      [T0 + ".register: registration needs username and secret"]),
-    ("trunk-bad-port", [], [trunk(port=70000)], None, PJSIP, [T0 + ".port: must be from 1 to 65535, got 70000"]),
+    ("trunk-bad-port", [], [trunk(port=70000)], None, PJSIP, [T0 + ".port: 70000 must be a whole number from 1 to 65535"]),
     ("trunk-bad-from-user", [], [trunk(from_user="a b")], None, PJSIP, [T0 + ".from_user: 'a b' is not valid"]),
     ("trunk-bad-context", [], [trunk(context="from sipnet")], None, PJSIP,
      [T0 + ".context: 'from sipnet': use letters, digits, _ and - only"]),
@@ -190,13 +190,13 @@ BAD_INPUT = [
      [S01 + ".context: 'from internal': use letters, digits, _ and - only"]),
     ("bad-context-from-defaults", [sub()], None, {"context": "in[ternal"}, PJSIP,
      [S01 + ".context: 'in[ternal'"]),
-    ("max-calls-zero", [sub(max_calls=0)], None, None, PJSIP, [S01 + ".max_calls: must be from 1 to 100, got 0"]),
-    ("max-calls-too-high", [sub(max_calls=101)], None, None, PJSIP, [S01 + ".max_calls: must be from 1 to 100"]),
+    ("max-calls-zero", [sub(max_calls=0)], None, None, PJSIP, [S01 + ".max_calls: 0 must be a whole number from 1 to 100"]),
+    ("max-calls-too-high", [sub(max_calls=101)], None, None, PJSIP, [S01 + ".max_calls: 101 must be a whole number from 1 to 100"]),
     ("max-calls-text", [sub(max_calls="two")], None, None, PJSIP,
-     [S01 + ".max_calls: must be a number from 1 to 100, got 'two'"]),
-    ("max-calls-bool", [sub(max_calls=True)], None, None, PJSIP, [S01 + ".max_calls: must be a number"]),
-    ("qualify-too-short", [sub(qualify=5)], None, None, PJSIP, [S01 + ".qualify: must be from 10 to 3600, got 5"]),
-    ("max-contacts-too-high", [sub(max_contacts=11)], None, None, PJSIP, [S01 + ".max_contacts: must be from 1 to 10"]),
+     [S01 + ".max_calls: 'two' must be a whole number from 1 to 100"]),
+    ("max-calls-bool", [sub(max_calls=True)], None, None, PJSIP, [S01 + ".max_calls: True must be a whole number"]),
+    ("qualify-too-short", [sub(qualify=5)], None, None, PJSIP, [S01 + ".qualify: 5 must be a whole number from 10 to 3600"]),
+    ("max-contacts-too-high", [sub(max_contacts=11)], None, None, PJSIP, [S01 + ".max_contacts: 11 must be a whole number from 1 to 10"]),
     ("bad-raw-option-key", [sub(options={"Bad Key": "x"})], None, None, PJSIP,
      [S01 + ".options.Bad Key: not a valid option name"]),
     ("raw-option-value-newline", [sub(options={"language": "en\n[evil]"})], None, None, PJSIP,
@@ -1203,7 +1203,7 @@ def test_dead_calls_end_after_the_rtp_timeout(driver, section, options):
 
 
 @pytest.mark.parametrize("sets, error", [
-    ({"rtp_timeout": 5}, "asterisk_sip_rtp_timeout: must be from 10 to 3600, got 5"),
+    ({"rtp_timeout": 5}, "asterisk_sip_rtp_timeout: 5 must be a whole number from 10 to 3600"),
     ({"rtp_timeout": 300, "rtp_hold_timeout": 200}, "asterisk_sip_rtp_hold_timeout: 200 must be longer than the RTP "
                                                     "timeout (300)"),
 ])
