@@ -17,8 +17,9 @@ description:
     each - the Asterisk major version (C(sip), when Asterisk facts are not there), how the host
     resolves the trunks' host names and the controller's C($SSH_CONNECTION) (C(firewall),
     C(fail2ban), only when the plan has such names or the lockout guard needs the address).
-  - A role runs it at its own start, and the site playbook once per concern before the first
-    change. Nothing is remembered between runs; planning twice gives the same plan.
+  - A role runs it at its own start, and the site and subscribers playbooks once for every concern
+    before the first change (O(concern) a list). Nothing is remembered between runs; planning twice
+    gives the same plan.
 author:
   - vpbx.hardened contributors
 attributes:
@@ -28,10 +29,14 @@ attributes:
     support: none
 options:
   concern:
-    description: The concern to plan.
-    type: str
+    description:
+      - The concern to plan - C(core), C(modules), C(sip), C(dialplan), C(firewall), C(fail2ban).
+      - A list plans each of them in its order whose role is enabled (C(asterisk_dialplan_enabled),
+        C(asterisk_firewall_enabled), C(asterisk_fail2ban_enabled)), asking the host each question
+        once, and fails with the first concern's problems - what the site playbook checks before
+        any role changes anything. RV(plan) is then keyed by concern.
+    type: raw
     required: true
-    choices: [core, sip, dialplan, firewall, fail2ban]
 """
 
 EXAMPLES = r"""
@@ -39,6 +44,10 @@ EXAMPLES = r"""
   vpbx.hardened.plan:
     concern: firewall
   register: firewall_plan
+
+- name: Plan every concern before any change
+  vpbx.hardened.plan:
+    concern: [core, sip, dialplan, firewall, fail2ban]
 """
 
 RETURN = r"""
@@ -96,24 +105,39 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         task_vars = task_vars or {}
-        concern = self._task.args.get("concern")
-        if concern not in planner.CONCERNS:
-            raise AnsibleActionFail("concern: %r is not one of %s" % (concern, ", ".join(planner.CONCERNS)))
+        asked = self._task.args.get("concern")
+        concerns = asked if isinstance(asked, list) else [asked]
+        for concern in concerns:
+            if concern not in planner.CONCERNS:
+                raise AnsibleActionFail("concern: %r is not one of %s" % (concern, ", ".join(planner.CONCERNS)))
         variables = {name: plain(self._templar.template(task_vars[name])) if name in task_vars else value
                      for name, value in collection_defaults().items()}
+        if isinstance(asked, list):
+            concerns = [concern for concern in concerns if planner.enabled(concern, variables)]
         connection = plain(self._templar.template(task_vars.get("ansible_connection", "ssh")))
+        header = managed_header(self._managed(task_vars))
+        plans, host = {}, {"connection": connection}
         try:
-            wanted = planner.needs(concern, variables, connection)
-            host = dict(self._ask_host(wanted, variables, task_vars), connection=connection)
-            result["plan"] = planner.plan(concern, variables, host, managed_header(self._managed(task_vars)))
+            for concern in concerns:
+                # Each question asked of the host once, when the first concern needs it.
+                wanted = planner.needs(concern, variables, connection)
+                wanted["resolve"] = [name for name in wanted["resolve"] if name not in host.get("resolved", {})]
+                wanted["ssh_connection"] = wanted["ssh_connection"] and "ssh_connection" not in host
+                wanted["package"] = wanted["package"] and "package" not in host
+                wanted["major"] = wanted["major"] and "major" not in host
+                answers = self._ask_host(wanted, variables, task_vars)
+                host["resolved"] = dict(host.get("resolved", {}), **answers.pop("resolved", {}))
+                host.update(answers)
+                plans[concern] = planner.plan(concern, variables, host, header)
         except planner.PlanError as exc:
             result.update(failed=True, msg=str(exc))
             return result
         result["changed"] = False
-        if concern in SECRET_CONCERNS:
+        result["plan"] = plans if isinstance(asked, list) else plans[asked]
+        if any(concern in SECRET_CONCERNS for concern in concerns):
             result["_ansible_no_log"] = True
-        elif concern == "firewall":
-            result["msg"] = result["plan"]["guard"]["message"]
+        elif "firewall" in plans:
+            result["msg"] = plans["firewall"]["guard"]["message"]
         return result
 
     def _managed(self, task_vars):

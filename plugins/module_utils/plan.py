@@ -371,6 +371,16 @@ def fail2ban(v, host):
     return {"plan": the_plan, "expect": f2b.expectations(the_plan)}
 
 
+# The concerns a role can switch off, and its switch.
+SWITCHES = {"dialplan": "asterisk_dialplan_enabled", "firewall": "asterisk_firewall_enabled",
+            "fail2ban": "asterisk_fail2ban_enabled"}
+
+
+def enabled(concern, v):
+    """Whether the role of `concern` is switched on (the others always are)."""
+    return concern not in SWITCHES or _bool(v[SWITCHES[concern]])
+
+
 def needs(concern, v, connection):
     """What the host must be asked before `concern` can be planned: {"major": bool, "resolve":
     [names], "ssh_connection": bool}. Raises PlanError for an invalid model (nothing to ask then)."""

@@ -104,3 +104,48 @@ def test_the_files_are_headed_by_ansible_managed_as_the_template_lookup_writes_i
     assert not result.get("failed"), result
     assert result["plan"]["files"]["extensions.conf"].startswith(
         first_lines + "; vpbx.hardened: extensions.conf rendered by vpbx.hardened.asterisk_dialplan\n")
+
+
+PACKAGE = {"vpbx.hardened.asterisk_package_info": {"major": 22, "version": "22.10.1", "installed": None},
+           "vpbx.hardened.host_probe": {"resolved": {"sip.example.net": ["198.51.100.7"]},
+                                        "env": {"SSH_CONNECTION": "203.0.113.5 1 192.0.2.1 22"}}}
+EVERY = ["core", "sip", "dialplan", "firewall", "fail2ban"]
+INSTALLED = {"ansible_facts": {"asterisk": {"installed": True, "major": 22, "has_chan_sip": False}},
+             "asterisk_dialplan_contexts": [{"name": "office"}], "ansible_connection": "ssh"}
+
+
+def test_every_concern_is_planned_in_one_task_asking_each_question_once():
+    plugin, seen = make(EVERY, PACKAGE)
+    result = plugin.run(task_vars=dict(OFFICE, **INSTALLED))
+    assert not result.get("failed"), result
+    assert sorted(result["plan"]) == sorted(EVERY) and result["_ansible_no_log"] is True
+    # The firewall and fail2ban both resolve the trunk: the host is asked once.
+    assert [name for name, _args, _become in seen] == ["vpbx.hardened.asterisk_package_info",
+                                                       "vpbx.hardened.host_probe"]
+    assert result["plan"]["fail2ban"]["plan"] == plugin_plan("fail2ban")["plan"]
+
+
+def plugin_plan(concern):
+    """The same concern planned alone: the list plans each exactly as its role does."""
+    plugin, _seen = make(concern, PACKAGE)
+    return plugin.run(task_vars=dict(OFFICE, **INSTALLED))["plan"]
+
+
+@pytest.mark.parametrize("switched_off, planned", [
+    ({}, EVERY),                                                   # positive control: all of them
+    ({"asterisk_dialplan_enabled": False, "asterisk_fail2ban_enabled": "no"}, ["core", "sip", "firewall"]),
+])
+def test_a_list_plans_only_the_enabled_roles_concerns(switched_off, planned):
+    plugin, _seen = make(EVERY, PACKAGE)
+    result = plugin.run(task_vars=dict(OFFICE, **INSTALLED, **switched_off))
+    assert not result.get("failed"), result
+    assert sorted(result["plan"]) == sorted(planned)
+
+
+def test_a_list_fails_with_the_first_concerns_problems_before_asking_further():
+    plugin, seen = make(EVERY, PACKAGE)
+    bad = dict(OFFICE["asterisk_sip_subscribers"][0], permit=["192.0.2.1/24"])
+    result = plugin.run(task_vars=dict(OFFICE, **dict(INSTALLED, asterisk_sip_subscribers=[bad])))
+    assert result["failed"] and result["msg"].startswith("Invalid subscriber/trunk model - nothing was changed:")
+    assert "has host bits set" in result["msg"] and "_ansible_no_log" not in result
+    assert [name for name, _args, _become in seen] == ["vpbx.hardened.asterisk_package_info"]
