@@ -18,6 +18,7 @@ import os
 import pwd
 import re
 
+from ansible_collections.vpbx.hardened.plugins.module_utils import apt
 from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk import Cli, cli_error, log_lines, not_running, upgraded
 from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk_features import (
     CONFIG_STUBS, PlanError, load_order, modules_conf, plan)
@@ -125,11 +126,10 @@ def _resolve(module, p, features):
     packages = sorted(set(result["missing"].values()))
     if not packages or module.check_mode:
         return result, catalog, packages
-    rc, out, err = module.run_command(["apt-get", "install", "-y", "-q", "--no-install-recommends"] + packages,
-                                      environ_update={"DEBIAN_FRONTEND": "noninteractive"})
-    if rc != 0:
-        raise SetError("apt-get install %s failed: %s" % (" ".join(packages), (err or out).strip()[-1000:]),
-                       dict(missing=result["missing"], packages=packages, running=False))
+    try:
+        apt.install(module, packages)
+    except apt.AptError as exc:
+        raise SetError(str(exc), dict(missing=result["missing"], packages=packages, running=False)) from None
     catalog = read_catalog(module, p["module_dir"])
     try:
         result = plan(features, p["extra"], p["exclude"], catalog, major=p["major"])

@@ -368,7 +368,13 @@ def fail2ban(v, host):
                 "controller": v["asterisk_firewall_controller_address"]}
     _fail("Invalid fail2ban settings - nothing was changed:", f2b.errors(settings, the_model))
     the_plan = f2b.plan(settings, the_model)
-    return {"plan": the_plan, "expect": f2b.expectations(the_plan)}
+    return {"plan": the_plan, "expect": f2b.expectations(the_plan),
+            # What check mode on a host without fail2ban shows instead of a comparison.
+            "summary": ["asterisk jail on %s: %s failures in %s s -> banned %s s"
+                        % (", ".join(the_plan["logpaths"]), the_plan["maxretry"], the_plan["findtime"],
+                           the_plan["bantime"]),
+                        "never banned: %s" % ", ".join(the_plan["ignoreip"]),
+                        "banned for wrong passwords only (offices): %s" % (", ".join(the_plan["offices"]) or "none")]}
 
 
 # The concerns a role can switch off, and its switch.

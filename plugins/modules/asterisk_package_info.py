@@ -114,20 +114,12 @@ major:
   type: int
 """
 
-import glob
-import os
-import time
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.vpbx.hardened.plugins.module_utils.apt import lists_age
 from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk import (
     match_version, parse_dpkg_packages, parse_madison, parse_os_release)
-
-
-def lists_age(lists_dir="/var/lib/apt/lists"):
-    """Seconds since the newest package index was fetched (None when there is none)."""
-    stamps = [os.path.getmtime(path) for path in glob.glob(os.path.join(lists_dir, "*_Packages*"))]
-    return time.time() - max(stamps) if stamps else None
 
 
 def read_platform(path="/etc/os-release"):

@@ -75,6 +75,28 @@ options:
     description: Seconds to wait for a server just started or restarted to answer.
     type: int
     default: 60
+  install:
+    description:
+      - Install the C(packages) that are missing first (C(apt-get install) without recommends, the
+        package lists refreshed when older than C(cache_valid_time) seconds). In check mode on a host
+        without fail2ban the run shows C(summary) - what a real run would configure - and changes nothing.
+      - Left out, a missing fail2ban fails the run.
+    type: dict
+    suboptions:
+      packages:
+        description: fail2ban and the packages its actions need.
+        type: list
+        elements: str
+        default: []
+      cache_valid_time:
+        description: How old the package lists may be before they are refreshed, in seconds.
+        type: int
+        default: 3600
+      summary:
+        description: Lines saying what a real run would configure, shown in check mode on a host without fail2ban.
+        type: list
+        elements: str
+        default: []
 """
 
 EXAMPLES = r"""
@@ -92,6 +114,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+installed:
+  description: The packages this run installed (in check mode, would install).
+  returned: always
+  type: list
+  elements: str
 changes:
   description: What changed (or, in check mode, would change), one line each.
   returned: always
@@ -120,6 +147,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes
 
+from ansible_collections.vpbx.hardened.plugins.module_utils import apt
 from ansible_collections.vpbx.hardened.plugins.module_utils import fail2ban as f2b
 from ansible_collections.vpbx.hardened.plugins.module_utils.fail2ban_client import ask, wait_ready
 from ansible_collections.vpbx.hardened.plugins.module_utils.fileset import FileSet, parse_mode
@@ -147,14 +175,32 @@ def main():
             socket=dict(type="path", default="/var/run/fail2ban/fail2ban.sock"),
             timeout=dict(type="int", default=10),
             wait=dict(type="int", default=60),
+            install=dict(type="dict", options=dict(
+                packages=dict(type="list", elements="str", default=[]),
+                cache_valid_time=dict(type="int", default=3600),
+                summary=dict(type="list", elements="str", default=[]),
+            )),
         ),
         supports_check_mode=True,
     )
     params = module.params
     service = params["service"]
+    install = params["install"] or {"packages": [], "cache_valid_time": 3600, "summary": []}
+    installed = apt.missing(module, install["packages"])
+    if installed and module.check_mode and not os.access(params["client"], os.X_OK):
+        # Nothing to compare with: what a real run would configure.
+        preview = ["Check mode on a host without fail2ban - fail2ban would be installed with:"] + install["summary"]
+        module.warn(" ".join(preview))  # a warning, so that it shows
+        module.exit_json(changed=True, changes=["install %s" % " ".join(installed)], changed_files=[], backups=[],
+                         installed=installed, msg=preview)
+    if installed and not module.check_mode:
+        try:
+            apt.install(module, installed, install["cache_valid_time"])
+        except apt.AptError as exc:
+            module.fail_json(msg="%s. Nothing else was changed." % exc)
     if not os.access(params["client"], os.X_OK):
-        module.fail_json(msg="%s is not installed: install the fail2ban package first (the asterisk_fail2ban role "
-                             "does)." % params["client"])
+        module.fail_json(msg="%s is not installed: install the fail2ban package first, or give install.packages."
+                             % params["client"])
     try:
         mode = parse_mode(params["mode"], "mode")
         for entry in params["files"]:
@@ -176,7 +222,9 @@ def main():
         changes.append("start %s" % service)
     elif any(change.content_changed for change in fileset.changed):
         changes.append("reload %s" % service)
-    result = {"changed": bool(changes), "changes": changes, "changed_files": written, "backups": []}
+    changes = ["install %s" % " ".join(installed)] * bool(installed) + changes
+    result = {"changed": bool(changes), "changes": changes, "changed_files": written, "backups": [],
+              "installed": installed}
     if module._diff:
         result["diff"] = fileset.diffs()
     if module.check_mode:

@@ -72,6 +72,23 @@ options:
     description: The iptables command that lists the flood chain the kernel runs.
     type: str
     default: iptables
+  install:
+    description:
+      - When O(binary) is missing, install C(packages) first (C(apt-get install), the package lists
+        refreshed when older than C(cache_valid_time) seconds). In check mode the run then says
+        which rules a real run would apply, and changes nothing.
+      - Left out, a missing O(binary) fails the run.
+    type: dict
+    suboptions:
+      packages:
+        description: The packages that bring UFW.
+        type: list
+        elements: str
+        default: []
+      cache_valid_time:
+        description: How old the package lists may be before they are refreshed, in seconds.
+        type: int
+        default: 3600
 """
 
 EXAMPLES = r"""
@@ -85,6 +102,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+installed:
+  description: The packages installed first (in check mode, that would be).
+  returned: when UFW was missing
+  type: list
+  elements: str
 changes:
   description: What changed (or, in check mode, would change), one line each.
   returned: always
@@ -108,6 +130,7 @@ import shutil
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.vpbx.hardened.plugins.module_utils import apt
 from ansible_collections.vpbx.hardened.plugins.module_utils import firewall as fw
 from ansible_collections.vpbx.hardened.plugins.module_utils.files import read_text, write_atomic
 
@@ -165,21 +188,47 @@ def main():
                               default=[fw.BEFORE_RULES[4], fw.BEFORE_RULES[6]]),
             binary=dict(type="path", default="/usr/sbin/ufw"),
             iptables=dict(type="str", default="iptables"),
+            install=dict(type="dict", options=dict(
+                packages=dict(type="list", elements="str", default=[]),
+                cache_valid_time=dict(type="int", default=3600),
+            )),
         ),
         supports_check_mode=True,
     )
     params = module.params
+    installed = []
     if not os.access(params["binary"], os.X_OK):
-        module.fail_json(msg="%s is not installed: install the ufw package first (the asterisk_firewall role does)."
-                         % params["binary"])
+        install = params["install"]
+        if not install or not install["packages"]:
+            module.fail_json(msg="%s is not installed: install the ufw package first, or give install.packages."
+                             % params["binary"])
+        labels = [rule.get("label", "") for rule in params["plan"].get("rules", [])]
+        if module.check_mode:
+            # Nothing to compare with: what a real run would apply (a warning, so that it shows).
+            preview = "Check mode on a host without UFW - UFW would be installed (%s), enabled and hold these rules: %s" \
+                % (" ".join(install["packages"]), "; ".join(labels))
+            module.warn(preview)
+            module.exit_json(changed=True, changes=labels, backups=[], status="", installed=install["packages"],
+                             msg=preview, diff={"before": "", "after": "".join("%s\n" % label for label in labels),
+                                                "before_header": "UFW (not installed)", "after_header": "UFW as planned"})
+        try:
+            apt.install(module, install["packages"], install["cache_valid_time"])
+        except apt.AptError as exc:
+            module.fail_json(msg="%s. Nothing else was changed." % exc)
+        if not os.access(params["binary"], os.X_OK):
+            module.fail_json(msg="%s is still missing after installing %s." % (params["binary"],
+                                                                              " ".join(install["packages"])))
+        installed = install["packages"]
     ufw = Ufw(module)
     before = state(module, ufw)
     if len(params["before_files"]) != 2:
         module.fail_json(msg="before_files: list UFW's before.rules and before6.rules, in that order")
     changes = fw.ufw_changes(before, params["plan"], params["policies"], params["purge"], params["ipv6_setting"],
                              dict(zip((4, 6), params["before_files"])))
-    result = {"changed": bool(changes["labels"]), "changes": changes["labels"], "backups": [],
+    result = {"changed": bool(changes["labels"] or installed), "changes": changes["labels"], "backups": [],
               "status": before["status"]}
+    if installed:
+        result["installed"] = installed
     if module._diff:
         result["diff"] = {"before": "", "after": "".join("%s\n" % line for line in changes["labels"]),
                           "before_header": "UFW", "after_header": "UFW as planned"}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from ansible_collections.vpbx.hardened.plugins.module_utils import apt
 from ansible_collections.vpbx.hardened.plugins.module_utils import fail2ban as f2b
 from ansible_collections.vpbx.hardened.plugins.modules import fail2ban_apply
 
@@ -193,3 +194,41 @@ def test_verify_errors_reads_each_answer(answers, problem):
     replies = [{"command": q, "rc": 0, "stdout": texts[tuple(q.split())]} for q in f2b.questions("asterisk")]
     found = f2b.verify_errors(replies, EXPECT)
     assert (found == []) if problem is None else (problem in found[0])
+
+
+INSTALL = {"packages": ["fail2ban", "conntrack", "python3-systemd"], "cache_valid_time": 3600,
+           "summary": ["asterisk jail on /var/log/asterisk/security: 5 failures in 600 s -> banned 3600 s"]}
+
+
+def dpkg(installed):
+    """dpkg-query's answer for the install packages, `installed` among them."""
+    return lambda args: (1, "".join("%s\tinstall ok installed\t1.0\n" % name for name in args[3:] if name in installed),
+                         "")
+
+
+@pytest.mark.parametrize("installed, packages", [
+    (INSTALL["packages"], []),                              # positive control: nothing missing, nothing installed
+    (["fail2ban"], ["conntrack", "python3-systemd"]),       # only what is missing
+])
+def test_only_the_missing_packages_are_installed_in_the_same_run(host, capsys, monkeypatch, installed, packages):
+    monkeypatch.setattr(apt, "lists_age", lambda: 10)
+    cmds = commands(host, enabled="disabled", active="inactive")
+    cmds.answers["dpkg-query"] = dpkg(installed)
+    cmds.answers[("apt-get", "install")] = (0, "", "")
+    result, failed = run_module(fail2ban_apply.main, params(host, install=INSTALL), capsys, cmds)
+    assert not failed, result
+    assert result["installed"] == packages
+    assert [c for c in cmds.calls if c[0] == "apt-get"] == (
+        [["apt-get", "install", "-y", "-q", "--no-install-recommends"] + packages] if packages else [])
+    assert actions([c for c in cmds.calls if c[0] not in ("dpkg-query", "apt-get")]) == [
+        "--test", "enable fail2ban", "start fail2ban"]
+
+
+def test_check_mode_without_fail2ban_shows_what_a_real_run_would_configure(tmp_path, capsys):
+    cmds = Commands({"dpkg-query": dpkg([])})
+    result, failed = run_module(fail2ban_apply.main, dict(files=[], client=str(tmp_path / "none"), install=INSTALL),
+                                capsys, cmds, check_mode=True)
+    assert not failed and result["changed"] and result["installed"] == INSTALL["packages"]
+    assert result["msg"][1] == INSTALL["summary"][0]
+    assert "Check mode on a host without fail2ban" in str(result["warnings"])
+    assert [c[0] for c in cmds.calls] == ["dpkg-query"]  # asked, nothing installed

@@ -102,3 +102,40 @@ def test_a_refused_ufw_command_stops_the_run_and_says_what_next(ufw, capsys):
                          str(ufw / "ufw"): (1, "", "ERROR: Bad port")})
     result, failed = run_module(ufw_apply.main, params(ufw, the_plan), capsys, commands)
     assert failed and "failed (rc=1): ERROR: Bad port" in result["msg"] and "ufw status verbose" in result["msg"]
+
+
+def test_a_missing_ufw_is_installed_then_the_plan_applied(ufw, capsys, monkeypatch):
+    from ansible_collections.vpbx.hardened.plugins.module_utils import apt
+    monkeypatch.setattr(apt, "lists_age", lambda: None)  # no package lists yet: refreshed first
+    (ufw / "ufw").unlink()
+    the_plan = plan()
+    statuses = iter([status_of(the_plan, active=False), status_of(the_plan)])
+
+    def apt_get(args):
+        if args[1] == "install":  # the package brings the binary
+            (ufw / "ufw").write_text("#!/bin/sh\n")
+            (ufw / "ufw").chmod(0o755)
+        return 0, "", ""
+    commands = Commands({(str(ufw / "ufw"), "status", "verbose"): lambda _a: (0, next(statuses), ""),
+                         str(ufw / "ufw"): (0, "", ""), str(ufw / "iptables"): (0, CHAIN, ""), "apt-get": apt_get})
+    result, failed = run_module(ufw_apply.main, params(ufw, the_plan, install={"packages": ["ufw"]}), capsys,
+                                commands)
+    assert not failed, result
+    assert [c[:2] for c in commands.calls if c[0] == "apt-get"] == [["apt-get", "update"], ["apt-get", "install"]]
+    assert result["installed"] == ["ufw"] and "enable" in result["changes"]
+
+
+@pytest.mark.parametrize("install, failed", [({"packages": ["ufw"]}, False), (None, True)])
+def test_check_mode_without_ufw_shows_the_rules_a_real_run_would_apply(ufw, capsys, install, failed):
+    (ufw / "ufw").unlink()
+    the_plan = plan()
+    commands = Commands({})
+    args = params(ufw, the_plan, **({"install": install} if install else {}))
+    result, did_fail = run_module(ufw_apply.main, args, capsys, commands, check_mode=True)
+    assert did_fail is failed, result
+    if failed:  # without install, a missing UFW is the run's failure
+        assert "is not installed" in result["msg"]
+        return
+    assert result["msg"].startswith("Check mode on a host without UFW - UFW would be installed")
+    assert "limit 22/tcp from 203.0.113.0/28 (ssh)" in result["msg"], result["msg"]
+    assert commands.calls == []  # nothing installed, nothing asked
