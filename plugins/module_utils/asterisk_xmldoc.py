@@ -37,8 +37,13 @@ An ``xi:include`` of a kept element whose target this cannot read keeps the whol
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import xml.parsers.expat
+
+from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk import (ParseError, cli_error, parse_module_show,
+                                                                              parse_version)
+from ansible_collections.vpbx.hardened.plugins.module_utils.files import write_atomic
 
 STAMP_PREFIX = "vpbx.hardened trimmed XML documentation, source sha256 "
 _TOKEN = re.compile(r"^\s*([A-Za-z0-9_]+)")
@@ -279,3 +284,151 @@ def parse_functions(text):
 def parse_manager_commands(text):
     """`manager show commands`: rows after '  ------   --------'."""
     return _table(text, r"^\s*-{4,}\s+-{4,}\s*$", r"^\s*$")
+
+
+# --- On the host: ask the running Asterisk, write the trimmed copy -----------------------------
+
+COMMANDS = ("core show version", "module show", "core show applications", "core show functions",
+            "manager show commands")
+
+
+class Refusal(Exception):
+    """Asterisk cannot be asked, or its answers cannot be used: nothing is trimmed."""
+
+
+def ask(module, binary):
+    """What the running Asterisk registered (registered() shape), the counts, the running modules'
+    digest (modules_key) and its version."""
+    outputs = {}
+    for command in COMMANDS:
+        rc, out, err = module.run_command([binary, "-rx", command])
+        text = (out or "") + (err or "")
+        reason = cli_error(text) or (None if rc == 0 else "rc=%d" % rc)
+        if reason:
+            raise Refusal("Asterisk CLI command %r failed: %s. The documentation is trimmed to what the running "
+                          "Asterisk registered: start Asterisk with its module set first. Output: %s"
+                          % (command, reason, text.strip()[:500]))
+        outputs[command] = out
+    try:
+        version = parse_version(outputs["core show version"])["version"]
+        modules = parse_module_show(outputs["module show"])["modules"]
+        applications = parse_applications(outputs["core show applications"])
+        functions = parse_functions(outputs["core show functions"])
+        actions = parse_manager_commands(outputs["manager show commands"])
+    except (ParseError, ValueError) as exc:
+        raise Refusal("Cannot read what Asterisk registered: %s" % exc) from None
+    if not applications or not actions:
+        raise Refusal("Asterisk reported no applications or no manager actions; refusing to trim the "
+                      "documentation to nothing. Check `core show applications` and `manager show commands`.")
+    running = [name for name, info in modules.items() if name.endswith(".so") and info["status"] == "Running"]
+    counts = {"modules": len(modules), "applications": len(applications), "functions": len(functions),
+              "actions": len(actions)}
+    return registered(applications, functions, actions, list(modules)), counts, modules_key(running), version
+
+
+def installed_version(module, binary):
+    rc, out, err = module.run_command([binary, "-V"])
+    try:
+        return parse_version(out)["version"] if rc == 0 else None
+    except ParseError:
+        return None
+
+
+def read(path):
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
+
+
+def write(path, data):
+    """Atomic replace, mode 0644 owned by root (by the caller when not run as root), whatever the
+    umask, so that Asterisk's user can read it."""
+    owner = (0, 0) if os.geteuid() == 0 else (os.getuid(), os.getgid())
+    write_atomic(path, data, owner[0], owner[1], 0o644)
+
+
+def summary(path, data, counts=None):
+    if data is None:
+        return "%s: missing\n" % path
+    what = "trimmed copy" if read_stamp(data) else "full documentation"
+    text = "%s: %d bytes (%s)\n" % (path, len(data), what)
+    if counts:
+        text += "".join("  %s: %d kept\n" % (kind, count) for kind, count in sorted(counts.items()))
+    return text
+
+
+
+class TrimError(Exception):
+    """The documentation could not be trimmed: `msg`, and the result so far."""
+
+    def __init__(self, msg, result):
+        super().__init__(msg)
+        self.msg, self.result = msg, result
+
+
+def apply(module, path, source=None, modules=None, binary="/usr/sbin/asterisk"):
+    """Trim `path` from `source` (the package's file, diverted) for what the running Asterisk
+    registered; `modules`, the running modules, skips asking when the copy was made for them.
+    The result (changed, path, source_sha256, size, source_size, kept, dropped, complete,
+    registered, asked, maybe diff), or TrimError. Check mode writes nothing."""
+    source = source or path + ".distrib"
+    if os.path.islink(path):
+        raise TrimError("path: %s is a symbolic link; refusing to replace it" % path, {})
+
+    current = read(path)
+    full = read(source)
+    if full is None:
+        if module.check_mode and current is not None and not read_stamp(current):
+            full = current  # the diversion is still to be made: the package's file is the source
+        else:
+            raise TrimError("source: %s does not exist. Divert the package's documentation there first "
+                            "(community.general.dpkg_divert with rename: true), or reinstall the asterisk "
+                            "package if it is lost." % source, {})
+
+    if (current is not None and modules is not None
+            and read_key(current) == modules_key(modules) and read_stamp(current) == sha256(full)):
+        # Made from this source for this running module set: what Asterisk registers has not changed.
+        return dict(changed=False, path=path, source_sha256=read_stamp(current), size=len(current),
+                    source_size=len(full), kept={}, dropped={}, complete=True, registered={}, asked=False)
+
+    def give_up(msg):
+        """Asterisk must always find a readable file: a missing one gets the full documentation."""
+        if current is None and not module.check_mode:
+            write(path, full)
+            msg += " The full documentation was put in place."
+        return TrimError(msg, {})
+
+    try:
+        used, counts, key, running_version = ask(module, binary)
+    except Refusal as exc:
+        raise give_up(str(exc)) from None
+    installed = installed_version(module, binary)
+    if installed != running_version:
+        # An upgrade is installed but the old binary still runs: what it registers is not what the
+        # new version will. The full documentation stays until Asterisk restarts and this runs again.
+        changed = full != current
+        if changed and not module.check_mode:
+            write(path, full)
+        module.warn("Asterisk %s runs, %s is installed: the full documentation is kept until Asterisk restarts "
+                    "on the new version and the documentation is trimmed again." % (running_version, installed))
+        return dict(changed=changed, path=path, source_sha256=sha256(full), size=len(full), source_size=len(full),
+                    kept={}, dropped={}, complete=False, registered=counts, asked=True)
+    try:
+        data, stats = trim(full, used, key)
+    except DocumentationError as exc:
+        raise give_up("source: %s cannot be trimmed: %s" % (source, exc)) from None
+    if not stats["complete"]:
+        module.warn("An include in %s has a form this module cannot follow: the whole documentation was kept." % source)
+
+    changed = data != current
+    result = dict(changed=changed, path=path, source_sha256=stats["source_sha256"], size=len(data),
+                  source_size=len(full), kept=stats["kept"], dropped=stats["dropped"],
+                  complete=stats["complete"], registered=counts, asked=True)
+    if changed and module._diff:
+        result["diff"] = {"before": summary(path, current), "after": summary(path, data, stats["kept"]),
+                          "before_header": path, "after_header": path}
+    if changed and not module.check_mode:
+        write(path, data)
+    return result

@@ -22,6 +22,7 @@ from ansible_collections.vpbx.hardened.plugins.module_utils import apt
 from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk import Cli, cli_error, log_lines, not_running, upgraded
 from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk_features import (
     CONFIG_STUBS, PlanError, load_order, modules_conf, plan)
+from ansible_collections.vpbx.hardened.plugins.module_utils import asterisk_xmldoc as xmldoc
 from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk_xmldoc import modules_key, read_key, read_stamp
 from ansible_collections.vpbx.hardened.plugins.module_utils.fileset import FileSet
 from ansible_collections.vpbx.hardened.plugins.module_utils.module_catalog import read_catalog, read_requests
@@ -51,7 +52,12 @@ OPTIONS = dict(
     header=dict(type="str", default=";\n; Ansible managed\n;"),
     stubs=dict(type="dict", default={}),
     dropins=dict(type="dict", default={}),
-    documentation=dict(type="dict"),
+    documentation=dict(type="dict", options=dict(
+        path=dict(type="path"),
+        source=dict(type="path"),
+        trim=dict(type="bool", default=True),
+        dropin=dict(type="path"),
+    )),
     log_file=dict(type="path", default="/var/log/asterisk/messages.log"),
     binary=dict(type="path", default="/usr/sbin/asterisk"),
 )
@@ -142,8 +148,22 @@ def _resolve(module, p, features):
 
 
 def apply(module, p):
-    """Apply the module set `p` (the OPTIONS) on the host; the result, or SetError. Check mode
+    """Apply the module set `p` (the OPTIONS) on the host, then its XML documentation; the result,
+    or SetError. A documentation that cannot be trimmed is not the set's failure: the result's
+    `documentation_error` says why (the caller fails after its own verification). Check mode
     writes, loads and unloads nothing and says what would change."""
+    out = apply_set(module, p)
+    if p["documentation"] and p["documentation"].get("path") and "modules" in out:
+        try:
+            out["documentation"] = documentation(module, p["documentation"], out, p)
+        except DocError as exc:
+            out["documentation_error"] = str(exc)
+        out["changed"] = out["changed"] or bool(out.get("documentation", {}).get("changes"))
+    return out
+
+
+def apply_set(module, p):
+    """The module set alone (apply() without the documentation)."""
     if p["request"] and not p["requester"]:
         raise SetError("request needs requester (the name of the role asking)", {})
     if p["requester"] in p["own_requesters"]:
@@ -269,11 +289,70 @@ def apply(module, p):
         raise SetError("The running Asterisk does not match the module set: loaded although not wanted %s. "
                        "See %s." % (left, p["log_file"]), out)
     out["documentation_current"] = documentation_current(p["documentation"], out["loaded"])
-    # A trimmed copy (the package's file diverted aside) that no longer fits what runs now.
-    spec = p["documentation"] or {}
-    out["documentation_stale"] = bool(spec.get("path")) and not out["documentation_current"] and os.path.exists(
-        spec.get("source") or spec["path"] + ".distrib")
     return out
+
+
+class DocError(Exception):
+    """The XML documentation could not be trimmed or given back."""
+
+
+def truename(module, path):
+    """Where dpkg puts the package's file `path` (its diversion, or `path` itself)."""
+    rc, out, _err = module.run_command(["dpkg-divert", "--truename", path])
+    return out.strip() if rc == 0 and out.strip() else path
+
+
+def documentation(module, spec, out, p):
+    """The XML documentation for the set now running (asterisk_modules_trim_documentation):
+    - trimmed: the package's file diverted to `source` (dpkg-divert --rename, so that upgrades
+      update the full file), then the copy trimmed from it to what the running Asterisk registered
+      when it was not made for exactly these modules - read at Asterisk's next start;
+    - not trimmed: `dropin` (the start check of the trimmed copy) removed and the diversion too, the
+      package's full file back in place.
+    Asterisk stopped or an upgrade not running yet: nothing is trimmed (asked again next run).
+    Returns {changes: [...], current: bool} (in check mode, what would change)."""
+    path, source = spec["path"], spec.get("source") or spec["path"] + ".distrib"
+    changes = []
+    diverted = truename(module, path) == source
+    if not spec.get("trim", True):
+        dropin = spec.get("dropin")
+        if dropin and os.path.exists(dropin):
+            changes.append("remove %s" % dropin)
+            if not module.check_mode:
+                os.unlink(dropin)
+                module.run_command(["systemctl", "daemon-reload"])
+        if diverted:
+            changes.append("give the package its documentation back")
+            if not module.check_mode:
+                # The trimmed copy makes way for the package's file (dpkg-divert will not rename over it).
+                if os.path.exists(path) and os.path.exists(source):
+                    os.unlink(path)
+                rc, text, err = module.run_command(["dpkg-divert", "--local", "--rename", "--remove", path])
+                if rc != 0:
+                    raise DocError("dpkg-divert --remove %s failed: %s" % (path, (err or text).strip()))
+        return {"changes": changes, "current": False}
+    if not out.get("running") or out.get("upgrade_pending"):
+        return {"changes": [], "current": False}
+    if not diverted:
+        changes.append("divert %s to %s" % (path, source))
+        if not module.check_mode:
+            rc, text, err = module.run_command(["dpkg-divert", "--local", "--rename", "--divert", source, "--add",
+                                                path])
+            if rc != 0:
+                raise DocError("dpkg-divert --add %s failed: %s" % (path, (err or text).strip()))
+    current = documentation_current(spec, out["loaded"])
+    if not current:
+        if module.check_mode:
+            changes.append("trim %s to the modules running" % path)
+        else:
+            try:
+                trimmed = xmldoc.apply(module, path, source, out["loaded"], p["binary"])
+            except xmldoc.TrimError as exc:
+                raise DocError(exc.msg) from None
+            if trimmed["changed"]:
+                changes.append("trim %s to the modules running (%d of %d bytes)"
+                               % (path, trimmed["size"], trimmed["source_size"]))
+    return {"changes": changes, "current": current}
 
 
 def documentation_current(spec, loaded):

@@ -112,6 +112,8 @@ def core(v, host):
 
 # The collection's roles: their features come from the inventory, never from the store of requests.
 OWN_REQUESTERS = ["asterisk", "asterisk_sip", "asterisk_dialplan"]
+# The start check of the trimmed XML documentation (the asterisk_modules role's template).
+DOCUMENTATION_DROPIN = "/etc/systemd/system/asterisk.service.d/vpbx-documentation.conf"
 # Loaded and unloaded only by the asterisk_sip role, after it wrote the driver's files.
 SIP_DRIVERS = ["chan_sip", "pjsip"]
 STUB_PREAMBLE = ("; vpbx.hardened: stub rendered by vpbx.hardened.asterisk_modules because a loaded module needs this\n"
@@ -153,7 +155,8 @@ def modules(v, host=None, header=HEADER, used=None):
             # The dialplan role installs what its features need (asterisk-voicemail on Debian 11).
             "installable": used if _bool(v["asterisk_dialplan_install_packages"]) else [],
             "own_requesters": list(OWN_REQUESTERS), "header": header, "stubs": stubs(header),
-            "trim_documentation": _bool(v["asterisk_modules_trim_documentation"])}
+            # The XML documentation trimmed to what runs (or given back), the start check's drop-in.
+            "documentation": {"trim": _bool(v["asterisk_modules_trim_documentation"]), "dropin": DOCUMENTATION_DROPIN}}
 
 
 # --- SIP ------------------------------------------------------------------------------------------
@@ -218,7 +221,6 @@ def sip(v, host, header=HEADER):
             "reload": {name: module for name in list(texts["files"]) + list(texts["secrets"])},
             "restart_files": [rendered["transports_file"]] if rendered["transports_file"] else [],
             "module_set": applied_set(modules(v, host, header), v, hold=[]),
-            "trim_documentation": _bool(v["asterisk_modules_trim_documentation"]),
             "retire": DRIVER_FILES[other],
             "retire_marker": re.escape(sip_model.MARKER) + r": .*(subscribers and trunks|, included by)",
             # The registrations by digest: chan_sip lists them by the trunk's user name (maybe from a vault).
@@ -229,9 +231,7 @@ def sip(v, host, header=HEADER):
 
 def applied_set(the_set, v, **changes):
     """The module set as asterisk_apply's `module_set` option takes it."""
-    the_set = dict(the_set, requests_file=v["asterisk_modules_requests_file"], **changes)
-    del the_set["trim_documentation"]
-    return the_set
+    return dict(the_set, requests_file=v["asterisk_modules_requests_file"], **changes)
 
 
 # The files each driver reads, and the module that reads them.
@@ -277,7 +277,6 @@ def dialplan(v, host=None, header=HEADER):
     the module set its run applies with them (the SIP drivers held: the asterisk_sip role switches them)."""
     result = _dialplan(v, header)
     result["module_set"] = applied_set(modules(v, host, header, used=result["features"]), v)
-    result["trim_documentation"] = _bool(v["asterisk_modules_trim_documentation"])
     return result
 
 

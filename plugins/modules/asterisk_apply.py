@@ -596,6 +596,10 @@ def main():
                 problems.append("The previous files were restored%s." % (
                     " and %s reloaded on them" % ", ".join(restored) if restored else ""))
         module.fail_json(msg=" ".join(problems) + " Fix what it names and run again.", **result)
+    if result.get("module_set", {}).get("documentation_error"):
+        # The files and the module set run (nothing rolled back): only the documentation failed.
+        module.fail_json(msg="Asterisk runs the new files and module set, but its XML documentation: %s"
+                         % result["module_set"]["documentation_error"], **result)
     finish()
 
 

@@ -90,10 +90,28 @@ options:
     default: {}
   documentation:
     description:
-      - The trimmed XML documentation (C(path)) and the package's full copy it is made from
-        (C(source)). The run says in RV(documentation_current) whether the copy was made from that
-        source for the module set running now - the trimming step runs only when it was not.
+      - Asterisk's XML documentation, trimmed to what the running Asterisk registered (see
+        M(vpbx.hardened.asterisk_xmldoc)) once the set runs - the package's file diverted to C(source)
+        (C(dpkg-divert --rename)) so that upgrades update the full file - or, with C(trim=false), the
+        package's file given back and C(dropin), the start check of the trimmed copy, removed.
+      - The copy names the digests of its source and of the modules it was made for; when both still
+        fit, Asterisk is not asked. Read at Asterisk's next start. Nothing is trimmed while Asterisk is
+        stopped or runs an older version than the one installed.
     type: dict
+    suboptions:
+      path:
+        description: The documentation file Asterisk reads.
+        type: path
+      source:
+        description: Where the package's full file is diverted to (O(documentation.path) with C(.distrib) when left out).
+        type: path
+      trim:
+        description: Trim (true) or give the package its file back (false).
+        type: bool
+        default: true
+      dropin:
+        description: The systemd drop-in holding the start check, removed with C(trim=false).
+        type: path
   log_file:
     description: Asterisk's log, quoted when a module does not run.
     type: path
@@ -173,6 +191,14 @@ documentation_current:
   description: Whether O(documentation) was trimmed from its source for the modules running now (false when not asked).
   returned: success
   type: bool
+documentation:
+  description: What the documentation step changed (C(changes), in check mode what it would change).
+  returned: when O(documentation) is given and the set applied
+  type: dict
+documentation_error:
+  description: Why the documentation could not be trimmed or given back (the run fails).
+  returned: on that failure
+  type: str
 requests:
   description: The stored requests of roles outside the collection, after this run.
   returned: success
@@ -190,6 +216,8 @@ def main():
         out = module_set.apply(module, module.params)
     except module_set.SetError as exc:
         module.fail_json(msg=exc.msg, **exc.out)
+    if out.get("documentation_error"):
+        module.fail_json(msg="The module set runs, but its XML documentation: %s" % out["documentation_error"], **out)
     module.exit_json(**out)
 
 

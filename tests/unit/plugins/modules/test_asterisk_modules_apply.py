@@ -243,31 +243,90 @@ def test_an_upgrade_not_running_yet_only_writes_modules_conf(capsys, env):
     assert not failed and not result.get("upgrade_pending") and "chan_iax2.so" not in fake.loaded, result
 
 
-def test_the_run_says_whether_the_trimmed_documentation_fits_the_running_set(capsys, env):
+class DocHost(Host):
+    """The Host, with dpkg-divert: `diverted` is where the package's documentation is."""
+
+    def __init__(self, conf_dir, asterisk, doc, diverted=False):
+        super().__init__(conf_dir, asterisk)
+        self.doc, self.diverted = doc, diverted
+
+    def __call__(self, args, **kwargs):
+        if args[0] == "dpkg-divert":
+            self.calls.append(list(args))
+            if args[1] == "--truename":
+                return 0, (self.doc + ".distrib" if self.diverted else self.doc) + "\n", ""
+            if "--add" in args:  # --rename: the package's file moves aside
+                os.rename(self.doc, self.doc + ".distrib")
+                self.diverted = True
+            elif "--remove" in args:
+                os.rename(self.doc + ".distrib", self.doc)
+                self.diverted = False
+            return 0, "", ""
+        return super().__call__(args, **kwargs)
+
+    def diversions(self):
+        return [" ".join(c[1:2] + c[-2:-1]) for c in self.calls if c[0] == "dpkg-divert" and c[1] != "--truename"]
+
+
+@pytest.fixture
+def doc(env, monkeypatch):
+    """The package's documentation file, and asterisk_xmldoc.apply recorded (the trimming itself
+    is unit-tested in test_asterisk_xmldoc.py)."""
     from ansible_collections.vpbx.hardened.plugins.module_utils import asterisk_xmldoc as xd
+    path = env / "doc.xml"
+    path.write_bytes(b"<docs>the package's full documentation</docs>\n")
+    trims = []
 
+    def trim(_module, target, source, modules, _binary):
+        trims.append(sorted(modules))
+        with open(source, "rb") as handle:
+            data = handle.read()
+        with open(target, "w", encoding="utf-8") as handle:
+            handle.write(xd.stamp(xd.sha256(data), xd.modules_key(modules)) + "<docs/>\n")
+        return {"changed": True, "size": 10, "source_size": len(data)}
+    monkeypatch.setattr(xd, "apply", trim)
+    return {"path": str(path), "trims": trims}
+
+
+def test_the_documentation_is_diverted_and_trimmed_once_for_the_set_running(capsys, env, doc):
     fake = FakeAsterisk(["pbx_config.so"])
-    result, failed = apply(capsys, env, Host(str(env / "etc"), fake), features=["echo_test"])
+    spec = {"path": doc["path"], "trim": True}
+    host = DocHost(str(env / "etc"), fake, doc["path"])
+    result, failed = apply(capsys, env, host, features=["echo_test"], documentation=spec)
     assert not failed, result
-    full = b"<docs>the package's full documentation</docs>\n"
-    (env / "doc.xml.distrib").write_bytes(full)
-    doc = {"path": str(env / "doc.xml"), "source": str(env / "doc.xml.distrib")}
+    assert host.diversions() == ["--local --add"] and os.path.exists(doc["path"] + ".distrib")
+    assert doc["trims"] == [sorted(result["loaded"])] and result["documentation"]["changes"]
+    # A re-run: made from this source for these modules - Asterisk is not asked again.
+    again = DocHost(str(env / "etc"), fake, doc["path"], diverted=True)
+    result, failed = apply(capsys, env, again, features=["echo_test"], documentation=spec)
+    assert not failed and result["changed"] is False, result
+    assert again.diversions() == [] and len(doc["trims"]) == 1
+    # Another set runs (the positive control of the skip): trimmed again.
+    result, failed = apply(capsys, env, DocHost(str(env / "etc"), fake, doc["path"], diverted=True),
+                           features=["echo_test", "voicemail"], documentation=spec)
+    assert not failed and len(doc["trims"]) == 2 and doc["trims"][1] != doc["trims"][0]
 
-    def trimmed_for(modules, source=full):
-        (env / "doc.xml").write_text(xd.stamp(xd.sha256(source), xd.modules_key(modules)) + "<docs/>\n")
 
-    def current(**extra):
-        result, failed = apply(capsys, env, Host(str(env / "etc"), fake), features=["echo_test"], documentation=doc,
-                               **extra)
-        assert not failed, result
-        return result["documentation_current"]
+def test_with_asterisk_stopped_nothing_is_trimmed(capsys, env, doc):
+    host = DocHost(str(env / "etc"), None, doc["path"])
+    result, failed = apply(capsys, env, host, features=["echo_test"], documentation={"path": doc["path"]})
+    assert not failed, result
+    assert host.diversions() == [] and doc["trims"] == []
 
-    trimmed_for(fake.loaded)
-    assert current() is True
-    trimmed_for(fake.loaded, source=b"an older package's file")     # the package changed the full file
-    assert current() is False
-    trimmed_for(list(fake.loaded) + ["app_festival.so"])              # made for another set
-    assert current() is False
+
+def test_trimming_off_gives_the_package_its_file_back_and_drops_the_start_check(capsys, env, doc):
+    fake = FakeAsterisk(["pbx_config.so"])
+    apply(capsys, env, DocHost(str(env / "etc"), fake, doc["path"]), features=["echo_test"],
+          documentation={"path": doc["path"]})
+    dropin = env / "vpbx-documentation.conf"
+    dropin.write_text("[Service]\n")
+    host = DocHost(str(env / "etc"), fake, doc["path"], diverted=True)
+    result, failed = apply(capsys, env, host, features=["echo_test"],
+                           documentation={"path": doc["path"], "trim": False, "dropin": str(dropin)})
+    assert not failed and result["changed"], result
+    assert host.diversions() == ["--local --remove"] and not dropin.exists()
+    assert open(doc["path"], "rb").read() == b"<docs>the package's full documentation</docs>\n"
+    assert ["systemctl", "daemon-reload"] in host.calls
 
 
 def test_only_the_modules_the_plan_needs_are_read(capsys, env, monkeypatch):
