@@ -13,6 +13,13 @@ import time
 from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk import parse_dpkg_packages
 
 
+# The `install` option of the apply modules (doc fragment vpbx.hardened.install).
+INSTALL_OPTION = dict(type="dict", options=dict(
+    packages=dict(type="list", elements="str", default=[]),
+    cache_valid_time=dict(type="int", default=3600),
+))
+
+
 class AptError(Exception):
     """apt-get failed: the message says what it printed."""
 

@@ -25,6 +25,8 @@ description:
   - Check mode reports what would change (C(--diff) shows the files) and changes nothing.
 author:
   - vpbx.hardened contributors
+extends_documentation_fragment:
+  - vpbx.hardened.install
 attributes:
   check_mode:
     support: full
@@ -75,28 +77,11 @@ options:
     description: Seconds to wait for a server just started or restarted to answer.
     type: int
     default: 60
-  install:
-    description:
-      - Install the C(packages) that are missing first (C(apt-get install) without recommends, the
-        package lists refreshed when older than C(cache_valid_time) seconds). In check mode on a host
-        without fail2ban the run shows C(summary) - what a real run would configure - and changes nothing.
-      - Left out, a missing fail2ban fails the run.
-    type: dict
-    suboptions:
-      packages:
-        description: fail2ban and the packages its actions need.
-        type: list
-        elements: str
-        default: []
-      cache_valid_time:
-        description: How old the package lists may be before they are refreshed, in seconds.
-        type: int
-        default: 3600
-      summary:
-        description: Lines saying what a real run would configure, shown in check mode on a host without fail2ban.
-        type: list
-        elements: str
-        default: []
+  preview:
+    description: Lines saying what a real run would configure, shown in check mode on a host without fail2ban.
+    type: list
+    elements: str
+    default: []
 """
 
 EXAMPLES = r"""
@@ -175,21 +160,18 @@ def main():
             socket=dict(type="path", default="/var/run/fail2ban/fail2ban.sock"),
             timeout=dict(type="int", default=10),
             wait=dict(type="int", default=60),
-            install=dict(type="dict", options=dict(
-                packages=dict(type="list", elements="str", default=[]),
-                cache_valid_time=dict(type="int", default=3600),
-                summary=dict(type="list", elements="str", default=[]),
-            )),
+            install=apt.INSTALL_OPTION,
+            preview=dict(type="list", elements="str", default=[]),
         ),
         supports_check_mode=True,
     )
     params = module.params
     service = params["service"]
-    install = params["install"] or {"packages": [], "cache_valid_time": 3600, "summary": []}
+    install = params["install"] or {"packages": [], "cache_valid_time": 3600}
     installed = apt.missing(module, install["packages"])
     if installed and module.check_mode and not os.access(params["client"], os.X_OK):
         # Nothing to compare with: what a real run would configure.
-        preview = ["Check mode on a host without fail2ban - fail2ban would be installed with:"] + install["summary"]
+        preview = ["Check mode on a host without fail2ban - fail2ban would be installed with:"] + params["preview"]
         module.warn(" ".join(preview))  # a warning, so that it shows
         module.exit_json(changed=True, changes=["install %s" % " ".join(installed)], changed_files=[], backups=[],
                          installed=installed, msg=preview)

@@ -23,6 +23,8 @@ description:
   - Check mode reports what would change (and C(--diff) shows it) and changes nothing.
 author:
   - vpbx.hardened contributors
+extends_documentation_fragment:
+  - vpbx.hardened.install
 attributes:
   check_mode:
     support: full
@@ -72,23 +74,6 @@ options:
     description: The iptables command that lists the flood chain the kernel runs.
     type: str
     default: iptables
-  install:
-    description:
-      - When O(binary) is missing, install C(packages) first (C(apt-get install), the package lists
-        refreshed when older than C(cache_valid_time) seconds). In check mode the run then says
-        which rules a real run would apply, and changes nothing.
-      - Left out, a missing O(binary) fails the run.
-    type: dict
-    suboptions:
-      packages:
-        description: The packages that bring UFW.
-        type: list
-        elements: str
-        default: []
-      cache_valid_time:
-        description: How old the package lists may be before they are refreshed, in seconds.
-        type: int
-        default: 3600
 """
 
 EXAMPLES = r"""
@@ -188,10 +173,7 @@ def main():
                               default=[fw.BEFORE_RULES[4], fw.BEFORE_RULES[6]]),
             binary=dict(type="path", default="/usr/sbin/ufw"),
             iptables=dict(type="str", default="iptables"),
-            install=dict(type="dict", options=dict(
-                packages=dict(type="list", elements="str", default=[]),
-                cache_valid_time=dict(type="int", default=3600),
-            )),
+            install=apt.INSTALL_OPTION,
         ),
         supports_check_mode=True,
     )

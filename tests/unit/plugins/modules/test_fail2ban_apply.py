@@ -196,8 +196,8 @@ def test_verify_errors_reads_each_answer(answers, problem):
     assert (found == []) if problem is None else (problem in found[0])
 
 
-INSTALL = {"packages": ["fail2ban", "conntrack", "python3-systemd"], "cache_valid_time": 3600,
-           "summary": ["asterisk jail on /var/log/asterisk/security: 5 failures in 600 s -> banned 3600 s"]}
+INSTALL = {"packages": ["fail2ban", "conntrack", "python3-systemd"], "cache_valid_time": 3600}
+PREVIEW = ["asterisk jail on /var/log/asterisk/security: 5 failures in 600 s -> banned 3600 s"]
 
 
 def dpkg(installed):
@@ -226,9 +226,10 @@ def test_only_the_missing_packages_are_installed_in_the_same_run(host, capsys, m
 
 def test_check_mode_without_fail2ban_shows_what_a_real_run_would_configure(tmp_path, capsys):
     cmds = Commands({"dpkg-query": dpkg([])})
-    result, failed = run_module(fail2ban_apply.main, dict(files=[], client=str(tmp_path / "none"), install=INSTALL),
+    result, failed = run_module(fail2ban_apply.main, dict(files=[], client=str(tmp_path / "none"), install=INSTALL,
+                                                           preview=PREVIEW),
                                 capsys, cmds, check_mode=True)
     assert not failed and result["changed"] and result["installed"] == INSTALL["packages"]
-    assert result["msg"][1] == INSTALL["summary"][0]
+    assert result["msg"][1] == PREVIEW[0]
     assert result["msg"][0].startswith("Check mode on a host without fail2ban - fail2ban would be installed")
     assert [c[0] for c in cmds.calls] == ["dpkg-query"]  # asked, nothing installed
