@@ -102,7 +102,7 @@ def test_diff_never_shows_a_secret():
     # The rotation is seen (the secrets file would change on both PBXs) in the task that also
     # renders the other driver files: one run, no no_log, the secrets passed as a no_log option ...
     blocks = [b for b in output.split("TASK [")
-              if b.startswith("vpbx.hardened.asterisk_sip : Render the driver file, its transports and its secrets")]
+              if b.startswith("vpbx.hardened.asterisk_sip : Apply the driver's files and the module set")]
     assert blocks and all("changed: [vpbx-sip16]" in b and "changed: [vpbx-sip22]" in b for b in blocks), blocks
     assert all("(secret content not shown)" in b and '"module_args"' in b for b in blocks), blocks
     assert all("VALUE_SPECIFIED_IN_NO_LOG_PARAMETER" in b for b in blocks), blocks
