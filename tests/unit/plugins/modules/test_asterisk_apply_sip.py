@@ -197,3 +197,17 @@ def test_check_mode_says_what_would_change_and_changes_nothing(etc, capsys):
     assert host.actions() == []
     shown = "".join(d["after"] for d in result["diff"])
     assert "Alpha-Bravo-7-long" not in shown and "[1001]" in shown
+
+
+def test_a_documentation_that_cannot_be_trimmed_fails_the_run_without_a_rollback(etc, capsys, monkeypatch):
+    from ansible_collections.vpbx.hardened.plugins.module_utils import module_set
+
+    def refuse(*_args):
+        raise module_set.DocError("Asterisk reported no applications")
+    monkeypatch.setattr(module_set, "documentation", refuse)
+    host = SipHost(etc)
+    result, failed = run_module(asterisk_apply.main, params(etc, module_set=dict(
+        params(etc)["module_set"], documentation={"path": str(etc / "doc.xml")})), capsys, host)
+    assert failed and "but its XML documentation: Asterisk reported no applications" in result["msg"], result
+    # The driver's files and the module set stay: they run.
+    assert (etc / "pjsip.conf").read_text() == PJSIP_CONF and "res_pjsip.so" in host.asterisk.loaded
