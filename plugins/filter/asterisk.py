@@ -23,7 +23,11 @@ description:
     calls, run commands or rewrite the configuration unless allowed - each naming the path, never a
     secret) and C(dpkg_packages) (the output of
     C(dpkg-query -W -f='${Package}\\t${Status}\\t${Version}\\n' PKG...) into a dict by package of its
-    installed C(version), empty when not installed, and its dpkg C(selection)).
+    installed C(version), empty when not installed, and its dpkg C(selection)) and C(asterisk_module_set)
+    (a plan's module set completed with what only the host knows - the module directory, the major
+    version and the XML documentation file from the Asterisk facts - as the C(module_set) option
+    of M(vpbx.hardened.asterisk_apply) takes it; the documentation left out when the skipped tags name
+    C(asterisk_modules_documentation)).
 options:
   _input:
     description: The CLI output.
@@ -44,6 +48,8 @@ _value:
 """
 
 from ansible.errors import AnsibleFilterError
+
+from ansible_collections.vpbx.hardened.plugins.module_utils.plain import plain as _plain
 
 from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk_features import PlanError, expand_features
 from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk import (
@@ -96,6 +102,13 @@ def dpkg_packages(text):
     return parse_dpkg_packages(str(text or ""))
 
 
+def asterisk_module_set(module_set, facts, skip_tags=()):
+    the_set, facts = _plain(module_set), _plain(facts) or {}
+    documentation = dict(the_set.get("documentation") or {}, path=(facts.get("documentation") or {}).get("file"))
+    return dict(the_set, module_dir=facts.get("module_dir"), major=facts.get("major"),
+                documentation=None if "asterisk_modules_documentation" in (skip_tags or ()) else documentation)
+
+
 class FilterModule:
     def filters(self):
         return {
@@ -107,4 +120,5 @@ class FilterModule:
             "asterisk_security_warnings": asterisk_security_warnings,
             "asterisk_features": asterisk_features,
             "dpkg_packages": dpkg_packages,
+            "asterisk_module_set": asterisk_module_set,
         }

@@ -226,7 +226,11 @@ def apply_set(module, p):
     if requests or os.path.exists(p["requests_file"]):
         entries.append({"path": p["requests_file"], "uid": 0, "gid": 0, "mode": 0o644,
                         "content": (json.dumps({"requests": requests}, indent=4, sort_keys=True) + "\n").encode()})
-    for path, text in sorted(p["dropins"].items()):
+    dropins = dict(p["dropins"])
+    doc = p["documentation"] or {}
+    if doc.get("path") and doc.get("trim", True) and doc.get("dropin"):
+        dropins[doc["dropin"]] = dropin_text(p["header"], doc["path"], doc.get("source") or doc["path"] + ".distrib")
+    for path, text in sorted(dropins.items()):
         entries.append({"path": path, "uid": 0, "gid": 0, "mode": 0o644, "content": str(text).encode()})
     try:
         files = FileSet(entries, backup=False)
@@ -249,7 +253,7 @@ def apply_set(module, p):
         if not os.path.isdir(path):
             os.makedirs(path, 0o755)
     files.write()
-    if any(path in p["dropins"] for path in changed_files):
+    if any(path in dropins for path in changed_files):
         module.run_command(["systemctl", "daemon-reload"], check_rc=True)
     if not running or upgrade_pending:
         out["upgrade_pending"] = upgrade_pending
@@ -290,6 +294,26 @@ def apply_set(module, p):
                        "See %s." % (left, p["log_file"]), out)
     out["documentation_current"] = documentation_current(p["documentation"], out["loaded"])
     return out
+
+
+DROPIN = """{header}
+# Rendered by the vpbx.hardened.asterisk_modules role (asterisk_modules_trim_documentation).
+# {path} is a trimmed copy of the package's full documentation,
+# diverted to {source} (dpkg-divert --list). When the copy is
+# missing, or the full file no longer has the SHA-256 the copy names (a package upgrade wrote a new
+# one), the full file replaces it before Asterisk starts: a stale copy could lack what a new module
+# version looks up. The role trims it again on its next run. "+": runs as root, outside the
+# service's sandbox; install sets the mode itself (the service's UMask would make it unreadable).
+[Service]
+ExecStartPre=+/bin/sh -c 'full={source}; doc={path}; [ -f "$$full" ] || exit 0; sum=$$(sha256sum "$$full" \
+| cut -c1-64); grep -qsF "source sha256 $$sum" "$$doc" || install -m 0644 -o root -g root "$$full" "$$doc"'
+"""
+
+
+def dropin_text(header, path, source):
+    """The start check of the trimmed documentation: a systemd drop-in (the header's ';' comments as '#')."""
+    header = "\n".join("#" + line[1:] if line.startswith(";") else line for line in header.splitlines())
+    return DROPIN.format(header=header, path=path, source=source).replace("\\\n", "")
 
 
 class DocError(Exception):

@@ -88,9 +88,10 @@ def core_features(v):
     return ["ari"] if v["asterisk_ari_enabled"] else []
 
 
-def core(v, host):
+def core(v, host, header=HEADER):
     """The asterisk role's concern: the core settings checked (one problem at a time, as the role
-    reports them), and the package as the host has it (host["package"])."""
+    reports them), the package as the host has it (host["package"]), and the module set the core's
+    run applies (the SIP drivers held: the asterisk_sip role switches them)."""
     start, end = v["asterisk_rtp_port_start"], v["asterisk_rtp_port_end"]
     if not (_int(start) >= 1024 and _int(end) <= 65535 and _int(start) < _int(end)):
         raise PlanError("asterisk_rtp_port_start/asterisk_rtp_port_end (%s..%s) must be a range 1024 <= start < end "
@@ -105,7 +106,9 @@ def core(v, host):
         if not CRYPT_HASH.match(str(user.get("password_hash", ""))):
             raise PlanError("asterisk_ari_users[name=%s].password_hash must be a crypt(3) hash (e.g. the output of "
                             "`mkpasswd -m sha-512`), never a clear-text password." % user.get("name"), [])
-    return {"package": host.get("package") or {}, "features": features, "hold": list(HELD_PACKAGES)}
+    return {"package": host.get("package") or {}, "features": features, "hold": list(HELD_PACKAGES),
+            "module_set": applied_set(modules(v, host, header), v, requester=v["asterisk_modules_requester"] or None,
+                                      request=list(v["asterisk_modules_request"]))}
 
 
 # --- The module set -------------------------------------------------------------------------------
@@ -410,6 +413,6 @@ def plan(concern, v, host, header=HEADER):
     """The plan of `concern`; `header` heads the files the sip and dialplan concerns render."""
     if concern not in CONCERNS:
         raise ValueError("concern: %r is not one of %s" % (concern, ", ".join(CONCERNS)))
-    if concern in ("modules", "sip", "dialplan"):
-        return {"modules": modules, "sip": sip, "dialplan": dialplan}[concern](v, host, header)
-    return {"core": core, "firewall": firewall, "fail2ban": fail2ban}[concern](v, host)
+    if concern in ("core", "modules", "sip", "dialplan"):
+        return {"core": core, "modules": modules, "sip": sip, "dialplan": dialplan}[concern](v, host, header)
+    return {"firewall": firewall, "fail2ban": fail2ban}[concern](v, host)

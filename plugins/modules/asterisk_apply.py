@@ -447,7 +447,7 @@ def main():
     def apply_set():
         """The module set's step; its result is part of this run's."""
         try:
-            out = ms.apply(module, set_params)
+            out = ms.apply_set(module, set_params)
         except ms.SetError as exc:
             return None, exc.msg
         result["module_set"] = {k: v for k, v in out.items() if k != "diff"}
@@ -456,11 +456,31 @@ def main():
             result["diff"] += out.get("diff", [])
         return out, None
 
+    def apply_documentation(set_out):
+        """The XML documentation for the set now running (after a start, as Asterisk lists it)."""
+        spec = set_params["documentation"] if set_params is not None else None
+        if not spec or not spec.get("path") or set_out is None or "modules" not in set_out:
+            return
+        state = dict(set_out)
+        if result["restarted"]:
+            shown = cli.modules(required=False)
+            state.update(running=shown is not None, upgrade_pending=False,
+                         loaded=sorted(m for m in (shown or {}) if m.endswith(".so")))
+        try:
+            doc = ms.documentation(module, spec, state, set_params)
+        except ms.DocError as exc:
+            # The files and the module set run (nothing rolled back): only the documentation failed.
+            module.fail_json(msg="Asterisk runs the new files and module set, but its XML documentation: %s" % exc,
+                             **result)
+        result["module_set"]["documentation"] = doc
+        result["changed"] = result["changed"] or bool(doc["changes"])
+
     if module.check_mode:
         if set_params is not None:
-            _out, failure = apply_set()
+            set_out, failure = apply_set()
             if failure:
                 module.fail_json(msg=failure, **result)
+            apply_documentation(set_out)
         if service is None or not (running and wanted_up and verify):
             module.exit_json(**result)
         if changed or params["restart"]:
@@ -503,14 +523,25 @@ def main():
                     result["backups"].remove(change.backup_file)
         module.exit_json(**result)
 
-    if service is not None and not wanted_up:
+    problems, set_out = [], None
+    if set_params is not None:
+        # After the files, before any start or restart: a driver loaded now reads its new files (and
+        # is not reloaded again), and an Asterisk started now starts with the new modules.conf.
+        set_out, failure = apply_set()
+        if failure:
+            problems.append(failure)
+        else:
+            modules = [name for name in modules if name not in set_out.get("to_load", [])]
+            if set_out.get("restarted"):
+                result["restarted"], modules = True, []
+    if service is not None and not wanted_up and not problems:
         if running:
             service.must("stop", "asterisk")
         if was_enabled:
             service.must("disable", "asterisk")
         finish()
     must_restart = params["restart"] or units_changed or any(at_start_only(name) for name in content_changed)
-    if service is not None:
+    if service is not None and not problems:
         if not was_enabled:
             service.must("enable", "asterisk")
         if not running or must_restart or upgraded(module, cli, params["binary"]):
@@ -535,16 +566,6 @@ def main():
             done.append(name)
         return done, None
 
-    problems = []
-    if set_params is not None:
-        # After the files: a driver loaded now reads them (and is not reloaded again).
-        set_out, failure = apply_set()
-        if failure:
-            problems.append(failure)
-        else:
-            modules = [name for name in modules if name not in set_out.get("to_load", [])]
-            if set_out.get("restarted"):
-                result["restarted"], modules = True, []
     if not problems and service is None and running and must_restart and not result["restarted"]:
         # PJSIP cannot apply a changed transport at runtime.
         Service(module).must("restart", "asterisk")
@@ -596,10 +617,7 @@ def main():
                 problems.append("The previous files were restored%s." % (
                     " and %s reloaded on them" % ", ".join(restored) if restored else ""))
         module.fail_json(msg=" ".join(problems) + " Fix what it names and run again.", **result)
-    if result.get("module_set", {}).get("documentation_error"):
-        # The files and the module set run (nothing rolled back): only the documentation failed.
-        module.fail_json(msg="Asterisk runs the new files and module set, but its XML documentation: %s"
-                         % result["module_set"]["documentation_error"], **result)
+    apply_documentation(set_out)
     finish()
 
 

@@ -211,3 +211,48 @@ def test_a_documentation_that_cannot_be_trimmed_fails_the_run_without_a_rollback
     assert failed and "but its XML documentation: Asterisk reported no applications" in result["msg"], result
     # The driver's files and the module set stay: they run.
     assert (etc / "pjsip.conf").read_text() == PJSIP_CONF and "res_pjsip.so" in host.asterisk.loaded
+
+
+class ServiceHost(SipHost):
+    """A stopped, disabled Asterisk under systemd: started, it runs what modules.conf lists."""
+
+    def __init__(self, etc):
+        super().__init__(etc)
+        self.active, self.order = False, []
+
+    def __call__(self, args, **kwargs):
+        if args[0] == "systemctl":
+            self.calls.append(list(args))
+            verb = args[1]
+            if verb == "is-active":
+                return (0, "active\n", "") if self.active else (3, "inactive\n", "")
+            if verb == "is-enabled":
+                return 1, "disabled\n", ""
+            if verb in ("start", "restart"):
+                self.order.append(("start", (self.etc / "modules.conf").exists()))
+                text = (self.etc / "modules.conf").read_text()
+                self.asterisk.loaded = dict.fromkeys(re.findall(r"^load => (\S+)", text, re.M), "Running")
+                self.active = True
+            return 0, "", ""
+        if not self.active and args[0] != "dpkg-divert" and args[1] != "-V":
+            self.calls.append(list(args))
+            return 1, "", "Unable to connect to remote asterisk (does /var/run/asterisk/asterisk.ctl exist?)"
+        return super().__call__(args, **kwargs)
+
+
+def test_the_core_run_starts_asterisk_on_the_new_module_set_then_trims_the_documentation(etc, capsys, monkeypatch):
+    from ansible_collections.vpbx.hardened.plugins.module_utils import module_set
+    seen = []
+    monkeypatch.setattr(module_set, "documentation", lambda _m, _spec, state, _p: seen.append(state) or {
+        "changes": [], "current": True})
+    host = ServiceHost(etc)
+    args = params(etc, service={"enabled": True}, verify=None, refusals=False, module_set=dict(
+        params(etc)["module_set"], documentation={"path": str(etc / "doc.xml")}))
+    result, failed = run_module(asterisk_apply.main, args, capsys, host)
+    assert not failed, result
+    # modules.conf was written before the start: Asterisk started with the set, nothing loaded after.
+    assert host.order == [("start", True)]
+    assert not [a for a in host.actions() if a.startswith("module load")]
+    assert "res_pjsip.so" in host.asterisk.loaded
+    # The documentation was judged against what runs after the start, not before it.
+    assert len(seen) == 1 and seen[0]["running"] and "res_pjsip.so" in seen[0]["loaded"]
