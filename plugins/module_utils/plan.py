@@ -106,7 +106,12 @@ def core(v, host, header=HEADER):
         if not CRYPT_HASH.match(str(user.get("password_hash", ""))):
             raise PlanError("asterisk_ari_users[name=%s].password_hash must be a crypt(3) hash (e.g. the output of "
                             "`mkpasswd -m sha-512`), never a clear-text password." % user.get("name"), [])
-    return {"package": host.get("package") or {}, "features": features, "hold": list(HELD_PACKAGES),
+    # The module set holds the model's features: the model is checked as the SIP concern checks it,
+    # against the Asterisk major the package reports (installed, or what an install would bring).
+    package = host.get("package") or {}
+    checked_model(v, dict(host, major=host.get("major") or package.get("major"),
+                          has_chan_sip=host.get("has_chan_sip")))
+    return {"package": package, "features": features, "hold": list(HELD_PACKAGES),
             "module_set": applied_set(modules(v, host, header), v, requester=v["asterisk_modules_requester"] or None,
                                       request=list(v["asterisk_modules_request"]))}
 
@@ -195,10 +200,10 @@ def model(v):
         raise PlanError("Invalid subscriber/trunk model - nothing was changed:", exc.errors) from None
 
 
-def sip(v, host, header=HEADER):
-    """The asterisk_sip role's concern: the model - checked against the Asterisk version the host
-    runs or an install would bring, where that matters (host["major"]) - and the driver's files,
-    every byte of them (sip_model.render and sip_model.files: one place for pjsip.conf and sip.conf)."""
+def checked_model(v, host):
+    """The model checked against the Asterisk version the host runs or an install would bring
+    (host["major"]: chan_sip is gone from 21 on), TLS against its certificate, the module set
+    against the driver - every problem refused."""
     try:
         sip_model.normalize(*_sip_args(v), settings=dict(sip_settings(v), major=host.get("major")))
     except sip_model.ModelError as exc:
@@ -208,6 +213,13 @@ def sip(v, host, header=HEADER):
         raise PlanError("asterisk_sip_transports contains tls: set asterisk_sip_tls_cert_file and "
                         "asterisk_sip_tls_key_file to the certificate and key on the host (readable by asterisk).", [])
     _one_driver(v, host)
+
+
+def sip(v, host, header=HEADER):
+    """The asterisk_sip role's concern: the model - checked against the Asterisk version the host
+    runs or an install would bring, where that matters (host["major"]) - and the driver's files,
+    every byte of them (sip_model.render and sip_model.files: one place for pjsip.conf and sip.conf)."""
+    checked_model(v, host)
     the_model = model(v)
     rendered = sip_model.render(the_model, sip_render_settings(v))
     texts = sip_model.files(rendered, header)

@@ -320,3 +320,18 @@ def test_the_module_set_refuses_an_unknown_feature_or_mode():
         with pytest.raises(planner.PlanError) as exc:
             planner.plan("modules", variables(**dict(OFFICE, **inventory)), HOST)
         assert message in str(exc.value)
+
+
+@pytest.mark.parametrize("major, refused", [(16, False), (22, True)])
+def test_the_core_concern_checks_the_model_its_module_set_holds_against_the_package(major, refused):
+    """The core's run applies the module set, which holds the model's driver: the model is checked
+    as the SIP concern checks it, against the major the package reports - so that the first
+    concern planned names the real problem (chan_sip gone from 21 on)."""
+    v = variables(**dict(OFFICE, asterisk_sip_driver="chan_sip"))
+    host = {"package": {"major": major, "installed": True}, "connection": "community.docker.docker"}
+    if refused:
+        with pytest.raises(planner.PlanError) as exc:
+            planner.plan("core", v, host)
+        assert "asterisk_sip_driver: chan_sip was removed in Asterisk 21" in str(exc.value) + str(exc.value.errors)
+    else:
+        assert "chan_sip" in planner.plan("core", v, host)["module_set"]["features"]
