@@ -75,28 +75,25 @@ class Checker:
             return None
         return choices[raw] if isinstance(choices, dict) else raw
 
-    def names_list(self, path, value):
-        """A list of names (one name alone is a list of one)."""
+    def listed(self, path, value, what):
+        """A list (one value alone is a list of one, none an empty one); anything else refused."""
         if value is None:
             return []
         if isinstance(value, str):
-            value = [value]
+            return [value]
         if not isinstance(value, (list, tuple)):
-            self.err(path, "must be a list of names, got %r" % (value,))
+            self.err(path, "must be a list of %s, got %r" % (what, value))
             return []
-        return [text(v).strip() for v in value]
+        return list(value)
+
+    def names_list(self, path, value):
+        """A list of names."""
+        return [text(v).strip() for v in self.listed(path, value, "names")]
 
     def networks(self, path, value, allow_any=False, ipv6=True):
-        """A list of networks (one alone is a list of one), each as network() reads it, duplicates dropped."""
-        if value is None:
-            return []
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, (list, tuple)):
-            self.err(path, "must be a list of networks such as 192.0.2.0/24, got %r" % (value,))
-            return []
+        """A list of networks, each as network() reads it, duplicates dropped."""
         result = []
-        for index, item in enumerate(value):
+        for index, item in enumerate(self.listed(path, value, "networks such as 192.0.2.0/24")):
             net = self.network("%s[%d]" % (path, index), item, allow_any, ipv6)
             if net and net not in result:
                 result.append(net)
