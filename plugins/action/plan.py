@@ -68,8 +68,6 @@ plan:
 import os
 import time
 
-from collections.abc import Mapping
-
 from ansible import constants as C
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.yaml import yaml_load
@@ -100,28 +98,6 @@ def managed_header(managed):
     return comment(managed, decoration="; ")
 
 
-class Variables(Mapping):
-    """The collection's public variables as a plan reads them: the inventory's value (templated)
-    or the role default, each templated only when a concern first reads it - a concern reads its
-    own few of the ~150, and templating the subscriber list costs the controller most."""
-
-    def __init__(self, templar, task_vars, defaults):
-        self._templar, self._task_vars, self._defaults, self._read = templar, task_vars, defaults, {}
-
-    def __getitem__(self, name):
-        if name not in self._read:
-            default = self._defaults[name]  # a name no role defines is a KeyError, as before
-            self._read[name] = (plain(self._templar.template(self._task_vars[name])) if name in self._task_vars
-                                else default)
-        return self._read[name]
-
-    def __iter__(self):
-        return iter(self._defaults)
-
-    def __len__(self):
-        return len(self._defaults)
-
-
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _VALID_ARGS = frozenset(("concern",))
@@ -134,7 +110,8 @@ class ActionModule(ActionBase):
         for concern in concerns:
             if concern not in planner.CONCERNS:
                 raise AnsibleActionFail("concern: %r is not one of %s" % (concern, ", ".join(planner.CONCERNS)))
-        variables = Variables(self._templar, task_vars, collection_defaults())
+        variables = {name: plain(self._templar.template(task_vars[name])) if name in task_vars else value
+                     for name, value in collection_defaults().items()}
         if isinstance(asked, list):
             concerns = [concern for concern in concerns if planner.enabled(concern, variables)]
         connection = plain(self._templar.template(task_vars.get("ansible_connection", "ssh")))

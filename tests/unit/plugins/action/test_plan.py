@@ -149,23 +149,3 @@ def test_a_list_fails_with_the_first_concerns_problems_before_asking_further():
     assert result["failed"] and result["msg"].startswith("Invalid subscriber/trunk model - nothing was changed:")
     assert "has host bits set" in result["msg"] and "_ansible_no_log" not in result
     assert [name for name, _args, _become in seen] == ["vpbx.hardened.asterisk_package_info"]
-
-
-class CountingTemplar(Templar):
-    def __init__(self):
-        self.templated = []
-
-    def template(self, value):
-        self.templated.append(value)
-        return value
-
-
-@pytest.mark.parametrize("concern, read", [("fail2ban", False), ("dialplan", True)])
-def test_a_concern_templates_only_the_variables_it_reads(concern, read):
-    plugin, _seen = make(concern, PACKAGE)
-    plugin._templar = CountingTemplar()
-    contexts = [{"name": "office", "echo_test": True}]
-    result = plugin.run(task_vars=dict(OFFICE, **dict(INSTALLED, asterisk_dialplan_contexts=contexts)))
-    assert not result.get("failed"), result
-    # fail2ban never reads the dialplan's contexts; the dialplan does (the positive control).
-    assert (contexts in plugin._templar.templated) is read
