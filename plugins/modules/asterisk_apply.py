@@ -195,8 +195,8 @@ retired:
   elements: str
 module_set:
   description: The result of the O(module_set) step (C(modules), C(loaded),
-    C(to_load), C(to_unload), C(documentation_current) ...); with a trimmed documentation that no longer fits,
-    C(documentation_stale) is true.
+    C(to_load), C(to_unload), C(documentation_current) ...) and what its documentation step changed
+    (C(documentation)).
   returned: when O(module_set) is given
   type: dict
 """
@@ -466,6 +466,7 @@ def main():
             shown = cli.modules(required=False)
             state.update(running=shown is not None, upgrade_pending=False,
                          loaded=sorted(m for m in (shown or {}) if m.endswith(".so")))
+            state.pop("documentation_current", None)  # judged for the modules before the start
         try:
             doc = ms.documentation(module, spec, state, set_params)
         except ms.DocError as exc:
