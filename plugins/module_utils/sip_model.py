@@ -12,6 +12,7 @@ never the second). Error messages name the variable path and the fix and never c
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 import ipaddress
 import re
@@ -153,18 +154,24 @@ STRENGTH_PREFIX = 24
 
 def strength(secret, user_inputs=()):
     """zxcvbn's estimate of a secret ({score, guesses_log10, warning}); zxcvbn is a controller
-    requirement (requirements.txt), imported only here."""
+    requirement (requirements.txt), imported only here. A pure function of its arguments: one plan
+    checks the model of several concerns, so each secret is judged once per process."""
+    # zxcvbn's cost grows with the length (a 1000-phone model is judged in every run): the first 24
+    # characters decide - a guessable start is not made safe by what follows it.
+    return dict(_strength(secret[:STRENGTH_PREFIX], tuple(str(u) for u in user_inputs if u)))
+
+
+@functools.lru_cache(maxsize=4096)
+def _strength(prefix, user_inputs):
     try:
         from zxcvbn import zxcvbn  # pylint: disable=import-outside-toplevel
     except ImportError as exc:  # pragma: no cover - depends on the controller
         raise ModelError(["the controller needs the Python package zxcvbn to judge secrets: pip install -r "
                           "requirements.txt, or pip install 'zxcvbn==4.5.0' in the Python that runs ansible "
                           "(%s)" % exc])
-    # zxcvbn's cost grows with the length (a 1000-phone model is judged in every run): the first 24
-    # characters decide - a guessable start is not made safe by what follows it.
-    result = zxcvbn(secret[:STRENGTH_PREFIX], user_inputs=[str(u) for u in user_inputs if u])
-    return {"score": result["score"], "guesses_log10": result["guesses_log10"],
-            "warning": (result.get("feedback") or {}).get("warning") or ""}
+    result = zxcvbn(prefix, user_inputs=list(user_inputs))
+    return tuple({"score": result["score"], "guesses_log10": result["guesses_log10"],
+                  "warning": (result.get("feedback") or {}).get("warning") or ""}.items())
 
 
 class ModelError(ValueError):

@@ -28,3 +28,16 @@ def test_a_plugin_that_cannot_be_imported_is_left_to_ansible(tmp_path):
 def test_the_callback_preloads_when_ansible_creates_it():
     callback = preload.CallbackModule()
     assert "sip" in callback.preloaded and callback.CALLBACK_NEEDS_ENABLED
+
+
+def test_the_action_plugins_and_the_plan_libraries_are_imported_in_the_parent():
+    assert "plan" in preload.preload(package="ansible_collections.vpbx.hardened.plugins.action")
+    assert "ansible_collections.vpbx.hardened.plugins.action.plan" in sys.modules
+    assert "ansible_collections.vpbx.hardened.plugins.module_utils.numbering" in sys.modules
+    assert preload.preload_libraries() == list(preload.LIBRARIES)
+    assert preload.preload_libraries(["vpbx_no_such_library"]) == []
+
+
+def test_the_callback_preloads_the_plan_action_and_its_libraries():
+    callback = preload.CallbackModule()
+    assert callback.preloaded_actions == ["plan"] and "zxcvbn" in callback.preloaded_libraries

@@ -1239,6 +1239,21 @@ def test_the_strength_estimate_speaks_for_itself_and_can_be_switched_off():
         assert sm.normalize([sub(secret=secret)], settings=PJSIP)["subscribers"][0]["secret"] == secret
 
 
+def test_each_secret_is_judged_once_per_process_and_the_verdict_stays_the_same():
+    secret = "9f86d081884c7d659a2feaa0c55ad015"[::-1]
+    first = sm.strength(secret, ["1001", None])
+    calls = sm._strength.cache_info()
+    again = sm.strength(secret + "tail beyond the prefix", ["1001"])
+    after = sm._strength.cache_info()
+    assert again == first and first["score"] == 4 and (after.hits, after.misses) == (calls.hits + 1, calls.misses)
+    # A different user name is another question: judged, and it can fail where the first passed.
+    assert sm.strength("Kq8vXzt7-2026", ["Kq8vXzt7"])["score"] < sm.strength("Kq8vXzt7-2026")["score"] == 4
+    assert sm._strength.cache_info().misses == after.misses + 2
+    # The caller's copy is its own: changing it changes no later answer.
+    first["score"] = 0
+    assert sm.strength(secret, ["1001"])["score"] == 4
+
+
 def test_chan_sip_refuses_a_subscriber_whose_nat_differs_from_the_others():
     subscribers = [sub(nat=True), sub("1002", nat=True), sub("1003", nat=False)]
     with pytest.raises(sm.ModelError) as exc:
