@@ -218,10 +218,10 @@ def write_inventory(directory, hosts):
 
 
 def playbook(name, inventory, extra=None, limit=None, timeout=3600, collections=None):
-    """One ansible-playbook run: {"seconds", "cpu_seconds" (the controller's: ansible-playbook and
+    """One ansible-playbook run of the collection's playbook `name` (or a playbook file): {"seconds", "cpu_seconds" (the controller's: ansible-playbook and
     its children), "rc", "recap", "output"}; raises when it fails. collections: another collections
     path (the --baseline's tree)."""
-    args = ["ansible-playbook", "-i", inventory, "vpbx.hardened." + name]
+    args = ["ansible-playbook", "-i", inventory, name if name.endswith(".yml") else "vpbx.hardened." + name]
     if limit:
         args += ["--limit", limit]
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), ANSIBLE_NOCOLOR="1",
@@ -622,34 +622,95 @@ def count_endpoints(container, driver):
 
 def bench_fleet(lab, inv_dir, sizes, results):
     version = sizes["fleet_version"]
-    runs = []
+    runs, baseline = [], None
+    largest = max(sizes["fleet"])
     for count in sizes["fleet"]:
-        names = [lab.pbx("%s-fleet%02d" % (PREFIX, i), version, "%s.%d" % (SUBNET, 150 + i), image="asterisk")
-                 for i in range(count)]
-        lab.wait_systemd(names, timeout=60 + 5 * count)
-        inventory = write_inventory(inv_dir, {n: version for n in names})
-        step("fleet: site playbook on %d host(s) in one run (Asterisk %s)" % (count, version))
-        busy_before = cpu_busy_seconds()
-        pbx_before = sum(container_cpu_seconds(n) or 0.0 for n in names)
-        run = playbook("site", inventory)
-        busy = cpu_busy_seconds() - busy_before
-        pbx_after = [container_cpu_seconds(n) for n in names]
-        failed = [n for n in names if run["recap"].get(n, {}).get("failed", 1) or run["recap"].get(n, {}).get(
-            "unreachable", 0)]
-        runs.append({"hosts": count, "seconds": round(run["seconds"], 1),
-                     "tasks": figures.tasks_run(run["recap"].get(names[0], {})), "failed_hosts": len(failed),
-                     # The whole machine's CPU during the run (controller and every container): near
-                     # 100 % means the hosts waited for the CPU, not for each other.
-                     "cpu_seconds": round(busy, 1), "cpu_busy": round(busy / (run["seconds"] * os.cpu_count()), 2),
-                     # The part of it the PBX containers' own processes used (their cgroups).
-                     "pbx_cpu_seconds": round(sum(pbx_after) - pbx_before, 1) if None not in pbx_after else None,
-                     "cpus": os.cpu_count()})
+        run = fleet_run(lab, inv_dir, version, count, collections=None, bare_price=count == largest)
+        runs.append(run)
         step("fleet: %d host(s) in %.0f s" % (count, run["seconds"]))
-        lab.remove(names)
+    if sizes.get("baseline"):
+        # The baseline's collection on as many fresh hosts as the largest fleet, right after it:
+        # side by side on the same machine, in the same run.
+        rev = sizes["baseline"]["rev"]
+        step("fleet: site playbook of the baseline %s on %d host(s)" % (rev, largest))
+        baseline = dict(fleet_run(lab, inv_dir, version, largest, collections=sizes["baseline"]["path"]), rev=rev)
+        step("fleet: baseline %s, %d host(s) in %.0f s" % (rev, largest, baseline["seconds"]))
     base = runs[0]
     results["fleet"] = {"version": version, "runs": runs,
                         "ratio": round(figures.ratio(runs[-1]["seconds"], base["seconds"]), 2)
                         if base["hosts"] == 1 and len(runs) > 1 else None}
+    if baseline:
+        results["fleet"]["baseline"] = baseline
+
+
+def fleet_run(lab, inv_dir, version, count, collections=None, bare_price=False):
+    """The site playbook on `count` fresh PBX containers in one run: time, tasks, the machine's CPU
+    and the part of it the containers used. bare_price: also count the module runs of one host
+    (Docker's exec events) and measure what Ansible alone costs the controller for as many tasks
+    and module runs that do nothing (debug and ping) on the same hosts."""
+    names = [lab.pbx("%s-fleet%02d" % (PREFIX, i), version, "%s.%d" % (SUBNET, 150 + i), image="asterisk")
+             for i in range(count)]
+    lab.wait_systemd(names, timeout=60 + 5 * count)
+    inventory = write_inventory(inv_dir, {n: version for n in names})
+    step("fleet: site playbook on %d host(s) in one run (Asterisk %s)" % (count, version))
+    since = int(time.time())
+    measured = measure(names, lambda: playbook("site", inventory, collections=collections))
+    until = int(time.time()) + 1
+    run = measured["run"]
+    failed = [n for n in names if run["recap"].get(n, {}).get("failed", 1) or run["recap"].get(n, {}).get(
+        "unreachable", 0)]
+    out = {"hosts": count, "seconds": round(run["seconds"], 1),
+           "tasks": figures.tasks_run(run["recap"].get(names[0], {})), "failed_hosts": len(failed),
+           # The whole machine's CPU during the run (controller and every container): near
+           # 100 % means the hosts waited for the CPU, not for each other.
+           "cpu_seconds": measured["cpu_seconds"],
+           "cpu_busy": round(measured["cpu_seconds"] / (run["seconds"] * os.cpu_count()), 2),
+           # The part of it the PBX containers' own processes used (their cgroups).
+           "pbx_cpu_seconds": measured["pbx_cpu_seconds"], "cpus": os.cpu_count()}
+    if bare_price:
+        out["module_runs"] = exec_count(names[0], since, until)
+        path = bare_playbook(inv_dir, out["tasks"], out["module_runs"])
+        step("fleet: %d tasks per host doing nothing (%d of them running a module) on the same %d host(s)"
+             % (out["tasks"], out["module_runs"], count))
+        bare = measure(names, lambda: playbook(path, inventory))
+        out["bare_controller_cpu_seconds"] = round(bare["cpu_seconds"] - (bare["pbx_cpu_seconds"] or 0.0), 1)
+    lab.remove(names)
+    return out
+
+
+def measure(names, action):
+    """action()'s result with the machine's busy CPU seconds during it and the part the containers
+    `names` used (None when their cgroups cannot be read)."""
+    busy_before = cpu_busy_seconds()
+    pbx_before = sum(container_cpu_seconds(n) or 0.0 for n in names)
+    result = action()
+    busy = cpu_busy_seconds() - busy_before
+    pbx_after = [container_cpu_seconds(n) for n in names]
+    return {"run": result, "cpu_seconds": round(busy, 1),
+            "pbx_cpu_seconds": round(sum(pbx_after) - pbx_before, 1) if None not in pbx_after else None}
+
+
+def exec_count(container, since, until):
+    """How many commands Ansible ran in the container between two times: Docker's exec_start
+    events (one per module run with pipelining, and the interpreter discovery)."""
+    out = sh(["docker", "events", "--since", str(since), "--until", str(until), "--filter", "container=" + container,
+              "--filter", "event=exec_start", "--format", "{{.Status}}"], timeout=60).stdout
+    return len(out.split("\n")) - 1 if out else 0
+
+
+def bare_playbook(directory, tasks, module_runs):
+    """A play of `tasks` tasks per host that do nothing, `module_runs` of them running a module on the
+    host (ping) and the others on the controller only (debug): Ansible's own price for a play of
+    that shape, whatever the tasks do."""
+    module_runs = min(module_runs, tasks)
+    lines = ["- name: As many tasks as the site playbook, doing nothing", "  hosts: pbx", "  gather_facts: false",
+             "  tasks:"]
+    lines += ["    - name: Run a module on the host\n      ansible.builtin.ping:"] * module_runs
+    lines += ["    - name: Stay on the controller\n      ansible.builtin.debug:\n        msg: x"] * (tasks - module_runs)
+    path = os.path.join(directory, "bare-%d-%d.yml" % (tasks, module_runs))
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write("\n".join(lines) + "\n")
+    return path
 
 
 def container_cpu_seconds(name):
@@ -759,7 +820,8 @@ def main(argv=None):
     parser.add_argument("--update-docs", action="store_true", help="write the figures into docs/performance.md")
     parser.add_argument("--keep", action="store_true", help="keep the containers for a look afterwards")
     parser.add_argument("--baseline", metavar="REV", help="site: also re-run each PBX with the collection of this "
-                        "git revision, alternately with this tree's (side by side in one run)")
+                        "git revision, alternately with this tree's (side by side in one run); fleet: also converge "
+                        "the largest fleet with it, right after this tree's")
     parser.add_argument("--merge", action="store_true", help="keep the other benchmarks' results of --out (the "
                         "machine and commit of each run are kept with its figures)")
     args = parser.parse_args(argv)

@@ -253,9 +253,22 @@ def test_fleet_table_splits_the_cpu_between_the_containers_and_the_controller():
     text = figures.markdown(results)
     section = text[text.index("### 4. Fleet"):]
     rows = [line for line in section.splitlines() if line.startswith("| 1 |") or line.startswith("| 20 |")]
-    # hosts, seconds, ratio, tasks, failed, busy, CPU per host, in the container, on the controller, floor
-    assert rows[0] == "| 1 | 80.0 | 1.00 | 240 | 0 | 52 % | 84.0 | 40.0 | 44.0 | 1.00 |"
-    assert rows[1] == "| 20 | 900 | 11.2 | 240 | 0 | 99 % | 89.0 | 60.0 | 29.0 | 7.50 |"
+    # hosts, seconds, ratio, tasks, failed, busy, CPU per host, in the container, on the controller,
+    # floor, ratio / floor, module runs, the controller's price of as many empty tasks
+    assert rows[0] == "| 1 | 80.0 | 1.00 | 240 | 0 | 52 % | 84.0 | 40.0 | 44.0 | 1.00 | 1.00 | n/a | n/a |"
+    assert rows[1] == "| 20 | 900 | 11.2 | 240 | 0 | 99 % | 89.0 | 60.0 | 29.0 | 7.50 | 1.50 | n/a | n/a |"
+    assert dict((k, m) for k, m, _ in figures.targets(results))["fleet.ratio_to_floor"] is False
+    # 20 hosts' controller share down to 12 CPU-s each: 1440 CPU-s on 2 CPUs, 9.0 / 7.5 = 1.2.
+    results["fleet"]["runs"][1].update(seconds=720.0, cpu_seconds=1440.0, module_runs=12,
+                                       bare_controller_cpu_seconds=200.0)
+    assert dict((k, m) for k, m, _ in figures.targets(results))["fleet.ratio_to_floor"] is True
+    text = figures.markdown(results)
+    assert "| 20 | 720 | 9.00 | 240 | 0 | 99 % | 72.0 | 60.0 | 12.0 | 7.50 | 1.20 | 12 | 10.0 |" in text
+    assert "The baseline" not in text
+    results["fleet"]["baseline"] = dict(results["fleet"]["runs"][1], rev="365f146", seconds=800.0,
+                                        cpu_seconds=1600.0)
+    assert ("The baseline 365f146 on 20 fresh hosts right after: 800 s, 240 tasks per host, CPU seconds per host "
+            "80.0 (60.0 in the PBX container, 20.0 on the controller).") in figures.markdown(results)
 
 
 def test_site_rerun_side_by_side_with_a_baseline():
