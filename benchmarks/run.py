@@ -653,9 +653,11 @@ def fleet_run(lab, inv_dir, version, count, collections=None, bare_price=False):
     lab.wait_systemd(names, timeout=60 + 5 * count)
     inventory = write_inventory(inv_dir, {n: version for n in names})
     step("fleet: site playbook on %d host(s) in one run (Asterisk %s)" % (count, version))
-    since = int(time.time())
-    measured = measure(names, lambda: playbook("site", inventory, collections=collections))
-    until = int(time.time()) + 1
+    events = ExecEvents(names[0]) if bare_price else None
+    try:
+        measured = measure(names, lambda: playbook("site", inventory, collections=collections))
+    finally:
+        module_runs = events.count() if events else None
     run = measured["run"]
     failed = [n for n in names if run["recap"].get(n, {}).get("failed", 1) or run["recap"].get(n, {}).get(
         "unreachable", 0)]
@@ -668,7 +670,7 @@ def fleet_run(lab, inv_dir, version, count, collections=None, bare_price=False):
            # The part of it the PBX containers' own processes used (their cgroups).
            "pbx_cpu_seconds": measured["pbx_cpu_seconds"], "cpus": os.cpu_count()}
     if bare_price:
-        out["module_runs"] = exec_count(names[0], since, until)
+        out["module_runs"] = module_runs
         path = bare_playbook(inv_dir, out["tasks"], out["module_runs"])
         step("fleet: %d tasks per host doing nothing (%d of them running a module) on the same %d host(s)"
              % (out["tasks"], out["module_runs"], count))
@@ -690,12 +692,22 @@ def measure(names, action):
             "pbx_cpu_seconds": round(sum(pbx_after) - pbx_before, 1) if None not in pbx_after else None}
 
 
-def exec_count(container, since, until):
-    """How many commands Ansible ran in the container between two times: Docker's exec_start
-    events (one per module run with pipelining, and the interpreter discovery)."""
-    out = sh(["docker", "events", "--since", str(since), "--until", str(until), "--filter", "container=" + container,
-              "--filter", "event=exec_start", "--format", "{{.Status}}"], timeout=60).stdout
-    return len(out.split("\n")) - 1 if out else 0
+class ExecEvents:
+    """Counts the commands Ansible runs in a container while open: Docker's exec_start events (one
+    per module run with pipelining, and the interpreter discovery), read live - `docker events
+    --since` answers from the daemon's last 256 events only, fewer than a fleet run makes."""
+
+    def __init__(self, container):
+        self.proc = subprocess.Popen(["docker", "events", "--filter", "container=" + container, "--filter",
+                                      "event=exec_start", "--format", "{{.Status}}"],
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        time.sleep(1)  # subscribed before the first command runs
+
+    def count(self):
+        time.sleep(1)  # the last event reaches the stream
+        self.proc.terminate()
+        out, _ = self.proc.communicate(timeout=30)
+        return len([line for line in out.splitlines() if line.strip()])
 
 
 def bare_playbook(directory, tasks, module_runs):

@@ -21,19 +21,22 @@ def test_the_bare_play_has_the_site_runs_shape_and_does_nothing(tmp_path):
     assert len(yaml.safe_load(open(run.bare_playbook(str(tmp_path), 5, 9), encoding="utf-8"))[0]["tasks"]) == 5
 
 
-def test_exec_count_counts_one_line_per_exec_event(monkeypatch):
+def test_exec_events_count_one_line_per_exec_start(monkeypatch):
     seen = {}
 
     class Proc:
-        stdout = "exec_start: sh -c python3\nexec_start: sh -c python3\nexec_start: /bin/sh -c echo\n"
+        def __init__(self, args, **kwargs):
+            seen["args"] = args
 
-    def fake_sh(args, timeout=600, check=True, stdin=None):
-        seen["args"] = args
-        return Proc()
+        def terminate(self):
+            seen["terminated"] = True
 
-    monkeypatch.setattr(run, "sh", fake_sh)
-    assert run.exec_count("vpbx-bench-fleet00", 100, 200) == 3
-    assert seen["args"][:6] == ["docker", "events", "--since", "100", "--until", "200"]
+        def communicate(self, timeout=None):
+            return "exec_start: sh -c python3\n\nexec_start: sh -c python3\nexec_start: /bin/sh -c echo\n", ""
+
+    monkeypatch.setattr(run.subprocess, "Popen", Proc)
+    monkeypatch.setattr(run.time, "sleep", lambda seconds: None)
+    events = run.ExecEvents("vpbx-bench-fleet00")
+    assert seen["args"][:2] == ["docker", "events"] and "--since" not in seen["args"]
     assert "container=vpbx-bench-fleet00" in seen["args"] and "event=exec_start" in seen["args"]
-    Proc.stdout = ""
-    assert run.exec_count("vpbx-bench-fleet00", 100, 200) == 0
+    assert events.count() == 3 and seen["terminated"]
