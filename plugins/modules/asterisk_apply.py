@@ -396,9 +396,10 @@ def main():
     if verify and verify["kind"] == "sip" and verify.get("driver") not in SIP_COMMANDS:
         module.fail_json(msg="verify.driver: %r is not known (%s)" % (verify.get("driver"), ", ".join(SIP_COMMANDS)))
     names = list(files) + sorted(secrets)
-    for name in names + params["retire"]:
-        if "/" in name or name in ("", ".", ".."):
-            module.fail_json(msg="files: %r must be a file name inside %s" % (name, params["dir"]))
+    for option, given in (("files", list(files)), ("secrets", sorted(secrets)), ("retire", params["retire"])):
+        for name in given:
+            if "/" in name or name in ("", ".", ".."):
+                module.fail_json(msg="%s: %r must be a file name inside %s" % (option, name, params["dir"]))
     units = {path: str(text) for path, text in (params["units"] or {}).items()}
     for path in units:
         if not os.path.isabs(path):

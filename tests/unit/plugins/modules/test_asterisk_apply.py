@@ -61,6 +61,22 @@ def test_a_fresh_dialplan_is_written_reloaded_and_verified(etc, capsys):
     assert oct((etc / "voicemail.conf").stat().st_mode & 0o777) == "0o640"
 
 
+@pytest.mark.parametrize("option, value, name", [
+    ("files", {"../extensions.conf": EXTENSIONS}, "../extensions.conf"),
+    ("secrets", {"voicemail.d/voicemail.conf": "1001 => 4829\n"}, "voicemail.d/voicemail.conf"),
+    ("retire", ["/etc/asterisk/sip.conf"], "/etc/asterisk/sip.conf"),
+    ("retire", [".."], ".."),
+])
+def test_a_name_outside_the_directory_is_refused_by_the_option_that_gave_it(etc, capsys, option, value, name):
+    commands = cli(etc)
+    result, failed = run_module(asterisk_apply.main, params(etc, **{option: value}), capsys, commands)
+    assert failed and result["msg"] == "%s: %r must be a file name inside %s" % (option, name, etc)
+    assert commands.calls == [] and not (etc / "extensions.conf").exists()
+    # The same names inside the directory are taken (the positive control).
+    result, failed = run_module(asterisk_apply.main, params(etc, retire=["sip.conf"]), capsys, cli(etc))
+    assert not failed, result
+
+
 def test_a_rerun_reloads_nothing_and_still_reads_the_running_dialplan(etc, capsys):
     run_module(asterisk_apply.main, params(etc), capsys, cli(etc))
     commands = cli(etc)
