@@ -183,6 +183,11 @@ def fleet_ratio_to_floor(fleet):
     return ratio(measured, floor) if measured and floor else None
 
 
+def per_host(run, key):
+    """A fleet run's figure `key` per host (None when the run has none)."""
+    return run[key] / run["hosts"] if run.get(key) is not None else None
+
+
 def fleet_controller(run):
     """The controller's CPU seconds per host of a fleet run: the machine's less the containers'."""
     if run.get("cpu_seconds") is None or run.get("pbx_cpu_seconds") is None:
@@ -194,13 +199,11 @@ def fleet_row(run, base, cpus):
     """One row of the fleet table (`base`: the smallest fleet's run)."""
     floor = fleet_floor(run["hosts"], run.get("pbx_cpu_seconds"), run.get("cpus", cpus), base["seconds"])
     measured = ratio(run["seconds"], base["seconds"])
-    bare = run.get("bare_controller_cpu_seconds")
     return [run["hosts"], run["seconds"], measured, run["tasks"], run["failed_hosts"],
             "%d %%" % round(100 * run["cpu_busy"]) if run.get("cpu_busy") is not None else None,
-            run["cpu_seconds"] / run["hosts"] if run.get("cpu_seconds") is not None else None,
-            run["pbx_cpu_seconds"] / run["hosts"] if run.get("pbx_cpu_seconds") is not None else None,
-            fleet_controller(run), floor, ratio(measured, floor) if measured and floor else None,
-            run.get("module_runs"), bare / run["hosts"] if bare is not None else None]
+            per_host(run, "cpu_seconds"), per_host(run, "pbx_cpu_seconds"), fleet_controller(run), floor,
+            ratio(measured, floor) if measured and floor else None, run.get("module_runs"),
+            per_host(run, "bare_controller_cpu_seconds")]
 
 
 def fleet_floor(hosts, pbx_cpu_seconds, cpus, one_host_seconds):
@@ -315,9 +318,6 @@ def markdown(results):
     if fleet:
         base = fleet["runs"][0]
         cpus = (results.get("machine") or {}).get("cpus") or fleet.get("cpus")
-
-        def per_host(run, key):
-            return run[key] / run["hosts"] if run.get(key) is not None else None
 
         out += ["### 4. Fleet: PBX containers converged in one run", "",
                 _table(["hosts", "seconds", "ratio to %d host(s)" % base["hosts"], "tasks per host", "failed hosts",
