@@ -20,8 +20,8 @@ description:
     itself, when the run starts, with the controller libraries the plan uses (C(zxcvbn), which
     builds its word lists when imported, and C(phonenumbers)). Every worker forked after that has
     them already. It prints nothing and changes nothing else; on a re-run of the site playbook it
-    saves about 2 seconds, and a third of the controller's CPU per host of a fleet (see
-    C(docs/performance.md)).
+    saves about 2 seconds, and it is part of what took a quarter off the controller's CPU per host
+    of a fleet (see C(docs/performance.md)).
   - Enable it with C(callbacks_enabled = vpbx.hardened.preload) in the C([defaults]) section of
     C(ansible.cfg), or C(ANSIBLE_CALLBACKS_ENABLED=vpbx.hardened.preload) in the environment
     (keep the callbacks you enable already in the same list).
