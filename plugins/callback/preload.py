@@ -21,7 +21,8 @@ description:
     builds its word lists when imported, and C(phonenumbers)). Every worker forked after that has
     them already. It prints nothing and changes nothing else; on a re-run of the site playbook it
     saves about 2 seconds, and it is part of what took a quarter off the controller's CPU per host
-    of a fleet (see C(docs/performance.md)).
+    of a fleet, with the secrets judged once and the core's files rendered once (see
+    C(docs/performance.md)).
   - Enable it with C(callbacks_enabled = vpbx.hardened.preload) in the C([defaults]) section of
     C(ansible.cfg), or C(ANSIBLE_CALLBACKS_ENABLED=vpbx.hardened.preload) in the environment
     (keep the callbacks you enable already in the same list).
