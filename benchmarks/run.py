@@ -218,8 +218,9 @@ def write_inventory(directory, hosts):
 
 
 def playbook(name, inventory, extra=None, limit=None, timeout=3600, collections=None):
-    """One ansible-playbook run of the collection's playbook `name` (or a playbook file): {"seconds", "cpu_seconds" (the controller's: ansible-playbook and
-    its children), "rc", "recap", "output"}; raises when it fails. collections: another collections
+    """One ansible-playbook run of the collection's playbook `name` (or of a playbook file):
+    {"seconds", "cpu_seconds" (the controller's: ansible-playbook and its children), "rc", "recap",
+    "output"}; raises when it fails. collections: another collections
     path (the --baseline's tree)."""
     args = ["ansible-playbook", "-i", inventory, name if name.endswith(".yml") else "vpbx.hardened." + name]
     if limit:
@@ -718,7 +719,8 @@ def bare_playbook(directory, tasks, module_runs):
     lines = ["- name: As many tasks as the site playbook, doing nothing", "  hosts: pbx", "  gather_facts: false",
              "  tasks:"]
     lines += ["    - name: Run a module on the host\n      ansible.builtin.ping:"] * module_runs
-    lines += ["    - name: Stay on the controller\n      ansible.builtin.debug:\n        msg: x"] * (tasks - module_runs)
+    debug = "    - name: Stay on the controller\n      ansible.builtin.debug:\n        msg: x"
+    lines += [debug] * (tasks - module_runs)
     path = os.path.join(directory, "bare-%d-%d.yml" % (tasks, module_runs))
     with open(path, "w", encoding="utf-8") as handle:
         handle.write("\n".join(lines) + "\n")
