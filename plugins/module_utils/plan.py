@@ -25,6 +25,7 @@ from ansible_collections.vpbx.hardened.plugins.module_utils import asterisk_feat
 from ansible_collections.vpbx.hardened.plugins.module_utils import dialplan as dp
 from ansible_collections.vpbx.hardened.plugins.module_utils import fail2ban as f2b
 from ansible_collections.vpbx.hardened.plugins.module_utils import firewall as fw
+from ansible_collections.vpbx.hardened.plugins.module_utils import retention
 from ansible_collections.vpbx.hardened.plugins.module_utils import sip_model
 from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk import manager_user_errors
 
@@ -298,7 +299,8 @@ def dialplan(v, host=None, header=HEADER):
 def _dialplan(v, header):
     args = (model(v), v["asterisk_dialplan_contexts"], v["asterisk_dialplan_routes"], v["asterisk_dialplan_inbound"],
             v["asterisk_dialplan_queues"], v["asterisk_dialplan_conferences"], dialplan_settings(v))
-    _fail("Invalid dialplan - nothing was changed:", dp.errors(*args))
+    recordings = retention.settings(v)
+    _fail("Invalid dialplan - nothing was changed:", dp.errors(*args) + retention.errors(recordings))
     the_dialplan = dp.normalize(*args)
     try:
         files = dp.files(the_dialplan)
@@ -309,7 +311,9 @@ def _dialplan(v, header):
     return {"dialplan": the_dialplan, "features": dp.features(the_dialplan), "files": texts["files"],
             "secrets": texts["secrets"],
             # What `dialplan show` must list once extensions.conf is loaded.
-            "contexts": dp.contexts(extensions["sections"])}
+            "contexts": dp.contexts(extensions["sections"]),
+            # The recordings' pruning timer (outside /etc/asterisk): host_files, host_files_absent, timers.
+            "recordings": retention.host_files(recordings, header)}
 
 
 # --- Firewall -------------------------------------------------------------------------------------

@@ -91,6 +91,27 @@ options:
     description: systemd drop-ins by path (root, C(0644)); a change reloads systemd and restarts Asterisk.
     type: dict
     default: {}
+  host_files:
+    description:
+      - Files outside O(dir) by absolute path, each C(content) and C(mode) (default C(0644)), owned by root -
+        a script and the systemd units of a timer (the recordings' pruning). Written with the others,
+        restored with them when the run fails; a changed unit reloads systemd, never Asterisk.
+    type: dict
+    default: {}
+  host_files_absent:
+    description:
+      - Files outside O(dir) by absolute path to remove once the run succeeds, when they hold
+        O(retire_marker) - the units and script of a timer switched off. A timer among them is stopped
+        and disabled first.
+    type: list
+    elements: path
+    default: []
+  timers:
+    description:
+      - systemd timers by unit name, C(true) enabled and started, C(false) stopped and disabled (when
+        its unit exists) - once the run succeeds, after O(host_files).
+    type: dict
+    default: {}
   restart_files:
     description:
       - The files (by name) whose change Asterisk applies only at start - a restart instead of a reload.
@@ -179,6 +200,10 @@ reloaded:
   returned: always
   type: list
   elements: str
+timers:
+  description: The timers started (C(enabled)) or stopped (C(disabled)) by this run (or that would be), by unit name.
+  returned: always
+  type: dict
 restarted:
   description: Whether Asterisk was restarted (or, stopped before, started).
   returned: always
@@ -209,6 +234,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes
+from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.vpbx.hardened.plugins.module_utils import dialplan as dp
 from ansible_collections.vpbx.hardened.plugins.module_utils import module_set as ms
@@ -338,6 +364,48 @@ def log_since(path, offset):
         return ""
 
 
+UNIT_SUFFIXES = (".service", ".timer")
+
+
+def absent_candidates(params):
+    """The O(host_files_absent) files present that hold the marker, as (path, path, content)."""
+    found = []
+    for path in params["host_files_absent"]:
+        try:
+            data = read_regular(path)
+        except ValueError:
+            continue
+        if data is not None and re.search(params["retire_marker"], data.decode("utf-8", "replace")):
+            found.append((path, path, data))
+    return found
+
+
+def timer_actions(module, timers):
+    """{timer: "enabled" | "disabled"} for each timer not as wanted (systemctl's word for it)."""
+    actions = {}
+    for name, wanted in sorted(timers.items()):
+        state = {key: (module.run_command(["systemctl", "is-" + key, name])[1] or "").strip()
+                 for key in ("enabled", "active")}
+        if wanted and (state["enabled"] != "enabled" or state["active"] != "active"):
+            actions[name] = "enabled"
+        elif not wanted and (state["enabled"] in ("enabled", "enabled-runtime") or state["active"] == "active"):
+            actions[name] = "disabled"
+    return actions
+
+
+def apply_timers(module, actions, result):
+    """Start and enable, or stop and disable, each timer of `actions` (nothing in check mode)."""
+    if module.check_mode:
+        return
+    for name, action in sorted(actions.items()):
+        command = ["systemctl", "enable" if action == "enabled" else "disable", "--now", name]
+        rc, out, err = module.run_command(command)
+        if rc != 0:
+            module.fail_json(msg="%s failed: %s. See `systemctl status %s`." % (" ".join(command),
+                                                                                 (err or out).strip()[:1000], name),
+                             **result)
+
+
 def retire_candidates(params):
     """The O(retire) files present that hold the marker (the collection's, not the user's)."""
     found = []
@@ -366,6 +434,9 @@ def main():
             running=dict(type="bool", default=True),
             service=dict(type="dict"),
             units=dict(type="dict", default={}),
+            host_files=dict(type="dict", default={}),
+            host_files_absent=dict(type="list", elements="path", default=[]),
+            timers=dict(type="dict", default={}),
             restart_files=dict(type="list", elements="str", default=[]),
             restart=dict(type="bool", default=False),
             verify=dict(type="dict"),
@@ -404,6 +475,19 @@ def main():
     for path in units:
         if not os.path.isabs(path):
             module.fail_json(msg="units: %r must be an absolute path" % path)
+    host_files = params["host_files"] or {}
+    for option, given in (("host_files", list(host_files)), ("host_files_absent", params["host_files_absent"])):
+        for path in given:
+            if not os.path.isabs(path) or path.rstrip("/") in ("", params["dir"].rstrip("/")):
+                module.fail_json(msg="%s: %r must be an absolute path of a file outside %s" % (option, path,
+                                                                                            params["dir"]))
+    for path, spec in host_files.items():
+        if not isinstance(spec, dict) or "content" not in spec:
+            module.fail_json(msg="host_files: %r needs content (and mode)" % path)
+    timers = {name: boolean(wanted, strict=False) for name, wanted in (params["timers"] or {}).items()}
+    for name in timers:
+        if not name.endswith(".timer") or "/" in name:
+            module.fail_json(msg="timers: %r is not a timer unit name (give name.timer)" % name)
     try:
         mode = parse_mode(params["mode"], "mode")
         fileset = FileSet([{"path": os.path.join(params["dir"], name), "uid": uid, "gid": gid, "mode": mode,
@@ -411,21 +495,28 @@ def main():
                             "content": to_bytes(files[name] if name in files else secrets[name],
                                                 errors="surrogate_or_strict")} for name in names]
                           + [{"path": path, "uid": 0, "gid": 0, "mode": 0o644,
-                              "content": to_bytes(text, errors="surrogate_or_strict")} for path, text in units.items()],
+                              "content": to_bytes(text, errors="surrogate_or_strict")} for path, text in units.items()]
+                          + [{"path": path, "uid": 0, "gid": 0, "mode": parse_mode(spec.get("mode", "0644"), path),
+                              "content": to_bytes(str(spec["content"]), errors="surrogate_or_strict")}
+                             for path, spec in host_files.items()],
                           backup=bool(params["backup_dir"]), backup_dir=params["backup_dir"])
     except ValueError as exc:
         module.fail_json(msg=str(exc))
 
     def name_of(change):
-        return change.path if change.path in units else os.path.basename(change.path)
+        return change.path if change.path in units or change.path in host_files else os.path.basename(change.path)
     changed = [name_of(change) for change in fileset.changed]
     content_changed = [name_of(change) for change in fileset.changed if change.content_changed]
     units_changed = [name for name in content_changed if name in units]
+    host_units_changed = [name for name in content_changed if name in host_files and name.endswith(UNIT_SUFFIXES)]
     reload_of = params["reload"]
     modules = list(dict.fromkeys(reload_of[name] for name in content_changed if name in reload_of))
     retired = [entry for entry in retire_candidates(params) if entry[0] not in names]
-    result = {"changed": bool(changed or retired), "changed_files": changed, "reloaded": [], "backups": [],
-              "restarted": False, "retired": [entry[0] for entry in retired]}
+    retired += [entry for entry in absent_candidates(params) if entry[0] not in host_files]
+    timer_changes = timer_actions(module, timers)
+    result = {"changed": bool(changed or retired or timer_changes), "changed_files": changed, "reloaded": [],
+              "backups": [], "restarted": False, "retired": [entry[0] for entry in retired],
+              "timers": timer_changes}
     if module._diff:
         result["diff"] = fileset.diffs() + [{"before_header": path, "after_header": "%s (removed)" % path,
                                              "before": data.decode("utf-8", "replace"), "after": ""}
@@ -505,19 +596,23 @@ def main():
                                                  if n in params["restart_files"]):
         loaded_before = cli.modules(required=False) or {}
     if not module.check_mode:
-        for path in units:
+        for path in list(units) + list(host_files):
             if not os.path.isdir(os.path.dirname(path)):
                 os.makedirs(os.path.dirname(path), 0o755)
         result["backups"] = fileset.write_or_fail(module, result)
-        if units_changed:
+        if units_changed or host_units_changed:
             service.must("daemon-reload") if service else module.run_command(["systemctl", "daemon-reload"])
 
     def finish():
-        """Success: the other driver's files retired, the secrets' old copies dropped."""
+        """Success: the timers started or stopped, the other driver's files (and the units of a timer
+        switched off) retired, the secrets' old copies dropped."""
+        apply_timers(module, timer_changes, result)
         for _name, path, _data in retired:
             if params["backup_dir"]:
                 backup_copy(path, time.strftime("%Y-%m-%d@%H:%M:%S"), params["backup_dir"])
             os.unlink(path)
+        if any(path.endswith(UNIT_SUFFIXES) for _name, path, _data in retired):
+            module.run_command(["systemctl", "daemon-reload"])
         if params["drop_secret_backups"]:
             for change in fileset.files:
                 if change.secret and change.backup_file and os.path.exists(change.backup_file):
@@ -600,7 +695,7 @@ def main():
     if problems:
         if any(change.written for change in fileset.files):
             fileset.restore()
-            if units_changed:
+            if units_changed or host_units_changed:
                 module.run_command(["systemctl", "daemon-reload"])
             if result["restarted"] and not was_running:
                 # Started by this run: stopped again (and disabled when it was), not left running

@@ -334,3 +334,95 @@ def test_check_mode_without_a_service_changes_and_asks_nothing(etc, capsys):
     commands = cli(etc)
     result, failed = run_module(asterisk_apply.main, params(etc), capsys, commands, check_mode=True)
     assert not failed and result["changed"] and commands.calls == [], result
+
+
+class TimerHost(Commands):
+    """The dialplan host of cli() with systemd's answers for one timer (`enabled`, `active`)."""
+
+    def __init__(self, etc, enabled=False, active=False):
+        super().__init__(cli(etc).answers)
+        self.state = {"enabled": "enabled" if enabled else "disabled", "active": "active" if active else "inactive"}
+        self.answers[("systemctl", "daemon-reload")] = (0, "", "")
+        self.answers["systemctl"] = self.systemctl
+
+    def systemctl(self, args):
+        if args[1] in ("is-enabled", "is-active"):
+            return 0, self.state[args[1][3:]] + "\n", ""
+        if args[1] in ("enable", "disable"):
+            on = args[1] == "enable"
+            self.state = {"enabled": "enabled" if on else "disabled", "active": "active" if on else "inactive"}
+            return 0, "", ""
+        raise AssertionError("unexpected systemctl %r" % (args,))
+
+    def systemd(self):
+        return [" ".join(c[1:]) for c in self.calls if c[0] == "systemctl" and not c[1].startswith("is-")]
+
+
+def pruning(etc, **extra):
+    """The dialplan's run with the recordings' pruning: a script and its units outside the directory."""
+    units = etc / "systemd"
+    units.mkdir(exist_ok=True)
+    host_files = {str(etc / "sbin" / "prune"): {"content": "#!/bin/sh\n# vpbx.hardened\n", "mode": "0755"},
+                  str(units / "prune.service"): {"content": "# vpbx.hardened\n[Service]\nType=oneshot\n"},
+                  str(units / "prune.timer"): {"content": "# vpbx.hardened\n[Timer]\nOnCalendar=hourly\n"}}
+    return params(etc, **dict({"host_files": host_files, "timers": {"prune.timer": True}}, **extra))
+
+
+def test_a_timer_is_written_outside_the_directory_and_started_without_touching_asterisk(etc, capsys):
+    host = TimerHost(etc)
+    result, failed = run_module(asterisk_apply.main, pruning(etc), capsys, host)
+    assert not failed, result
+    assert host.systemd() == ["daemon-reload", "enable --now prune.timer"], host.calls
+    assert result["timers"] == {"prune.timer": "enabled"} and not result["restarted"]
+    assert oct((etc / "sbin" / "prune").stat().st_mode & 0o777) == "0o755"
+    assert oct((etc / "systemd" / "prune.timer").stat().st_mode & 0o777) == "0o644"
+    # A re-run: nothing written, nothing started (the positive control above shows it would be).
+    host = TimerHost(etc, enabled=True, active=True)
+    result, failed = run_module(asterisk_apply.main, pruning(etc), capsys, host)
+    assert not failed and not result["changed"] and host.systemd() == [], (result, host.calls)
+    # A stopped timer is started again, nothing rewritten.
+    host = TimerHost(etc, enabled=True, active=False)
+    result, failed = run_module(asterisk_apply.main, pruning(etc), capsys, host)
+    assert not failed and result["changed"] and host.systemd() == ["enable --now prune.timer"], result
+
+
+def test_check_mode_says_the_timer_would_start_and_starts_nothing(etc, capsys):
+    host = TimerHost(etc)
+    result, failed = run_module(asterisk_apply.main, pruning(etc), capsys, host, check_mode=True)
+    assert not failed and result["changed"] and result["timers"] == {"prune.timer": "enabled"}, result
+    assert host.systemd() == [] and not (etc / "sbin" / "prune").exists()
+
+
+def test_a_timer_switched_off_is_stopped_and_its_marked_files_removed(etc, capsys):
+    run_module(asterisk_apply.main, pruning(etc), capsys, TimerHost(etc))
+    (etc / "systemd" / "user.timer").write_text("[Timer]\nOnCalendar=daily\n")  # the user's: no marker
+    paths = [str(etc / "systemd" / name) for name in ("prune.timer", "prune.service", "user.timer")]
+    host = TimerHost(etc, enabled=True, active=True)
+    result, failed = run_module(asterisk_apply.main, pruning(etc, host_files={}, host_files_absent=paths,
+                                                             timers={"prune.timer": False}), capsys, host)
+    assert not failed and result["changed"], result
+    assert host.systemd() == ["disable --now prune.timer", "daemon-reload"], host.calls
+    assert sorted(result["retired"]) == sorted(paths[:2])
+    assert not os.path.exists(paths[0]) and not os.path.exists(paths[1]) and os.path.exists(paths[2])
+
+
+def test_a_failed_verify_takes_the_timer_files_back_and_starts_nothing(etc, capsys):
+    host = TimerHost(etc)
+    host.answers[(str(etc / "asterisk"), "-rx", "dialplan show")] = (0, SHOW.replace("office", "elsewhere"), "")
+    result, failed = run_module(asterisk_apply.main, pruning(etc), capsys, host)
+    assert failed, result
+    assert not (etc / "systemd" / "prune.timer").exists() and "enable --now prune.timer" not in host.systemd()
+
+
+@pytest.mark.parametrize("option, value, expected", [
+    ("host_files", {"relative/prune": {"content": "x"}}, "host_files: 'relative/prune' must be an absolute path"),
+    ("host_files", {"/usr/local/sbin/prune": "x"}, "host_files: '/usr/local/sbin/prune' needs content"),
+    ("host_files_absent", ["prune.timer"], "host_files_absent: 'prune.timer' must be an absolute path"),
+    ("timers", {"prune.service": True}, "timers: 'prune.service' is not a timer unit name"),
+])
+def test_a_bad_timer_option_is_refused_by_name(etc, capsys, option, value, expected):
+    result, failed = run_module(asterisk_apply.main, params(etc, **{option: value}), capsys, TimerHost(etc))
+    assert failed and result["msg"].startswith(expected), result
+    # The positive control: the same run without the bad option succeeds.
+    result, failed = run_module(asterisk_apply.main, params(etc), capsys, TimerHost(etc))
+    assert not failed, result
