@@ -69,7 +69,9 @@ FEATURES = {
     "voicemail": {"description": "voicemail boxes (app_voicemail)", "modules": ["app_voicemail"],
                   "includes": ["formats"],
                   "with": {"pjsip": ["res_pjsip_mwi", "res_pjsip_mwi_body_generator"]}},
-    "queues": {"description": "call queues (app_queue)", "modules": ["app_queue"], "includes": ["music_on_hold"]},
+    # app_playback: the prompts a member hears when logging in or out (asterisk_dialplan's *45).
+    "queues": {"description": "call queues (app_queue), the member login prompts (app_playback)",
+               "modules": ["app_queue", "app_playback"], "includes": ["music_on_hold"]},
     "conference": {"description": "ConfBridge rooms", "modules": ["app_confbridge", "bridge_softmix"],
                    "includes": ["formats"]},
     "parking": {"description": "call parking", "modules": ["res_parking"], "includes": ["music_on_hold"]},

@@ -54,7 +54,12 @@ ROUTE_FIELDS = ("name", "pattern", "trunk", "strip", "prepend", "catch_all", "in
                 "chars", "timeout", "max_call_seconds", "record")
 INBOUND_FIELDS = ("trunk", "did", "subscriber", "voicemail", "queue", "conference", "hangup")
 INBOUND_TARGETS = ("subscriber", "voicemail", "queue", "conference", "hangup")
-QUEUE_FIELDS = ("name", "extension", "members", "strategy", "ring_seconds", "max_wait", "contexts", "record")
+QUEUE_FIELDS = ("name", "extension", "members", "strategy", "ring_seconds", "max_wait", "contexts", "record",
+                "wrapup_seconds", "announce_position", "max_callers", "fallback", "login")
+# Where a caller goes when the queue cannot take the call (full, nobody logged in, max_wait over).
+FALLBACK_TARGETS = ("subscriber", "voicemail", "hangup")
+# A member of a queue with login: true dials this and the queue's extension to log in or out.
+QUEUE_LOGIN_CODE = "*45"
 QUEUE_STRATEGIES = ("ringall", "leastrecent", "fewestcalls", "random", "rrmemory", "linear", "wrandom")
 CONFERENCE_FIELDS = ("name", "extension", "pin", "max_members", "contexts", "record")
 EXTENSION_RE = re.compile(r"^[0-9]{1,10}$")
@@ -335,6 +340,11 @@ def normalize(sip, contexts, routes=None, inbound=None, queues=None, conferences
         for index, ext in enumerate(queue["members"]):
             if ext not in subscribers:
                 check.err("%s.members[%d]" % (path, index), "%r is not a subscriber's extension" % ext)
+        queue["wrapup_seconds"] = check.integer(path + ".wrapup_seconds", item.get("wrapup_seconds"), 0, 600, 0)
+        queue["max_callers"] = check.integer(path + ".max_callers", item.get("max_callers"), 0, 1000, 0)
+        queue["announce_position"] = check.boolean(path + ".announce_position", item.get("announce_position"))
+        queue["login"] = check.boolean(path + ".login", item.get("login"))
+        queue["fallback"] = _fallback(check, path + ".fallback", item.get("fallback"), subscribers)
     out_confs = _features(check, names["conferences"], conferences, CONFERENCE_FIELDS,
                           "conferences ({name, extension})", taken, out_contexts)
     for path, conf in out_confs.values():
@@ -393,6 +403,30 @@ def normalize(sip, contexts, routes=None, inbound=None, queues=None, conferences
                          "voicemail_max_seconds": int(settings.get("voicemail_max_seconds", 300)),
                          "voicemail_min_seconds": int(settings.get("voicemail_min_seconds", 0)),
                          "recording_format": _text(settings.get("recording_format")) or "wav"}}
+
+
+def _fallback(check, path, value, subscribers):
+    """A queue's fallback: {subscriber: ext} (rung, then its voicemail), {voicemail: ext} or
+    {hangup: true} (the default)."""
+    if value in (None, ""):
+        return {"hangup": True}
+    if not isinstance(value, dict):
+        check.err(path, "must be a mapping with one of %s (e.g. {voicemail: '1003'})" % ", ".join(FALLBACK_TARGETS))
+        return {"hangup": True}
+    _unknown(check, path, value, FALLBACK_TARGETS)
+    targets = [k for k in FALLBACK_TARGETS if value.get(k) not in (None, "", False)]
+    if len(targets) != 1:
+        check.err(path, "needs exactly one destination: %s" % ", ".join(FALLBACK_TARGETS))
+        return {"hangup": True}
+    key = targets[0]
+    if key == "hangup":
+        return {"hangup": True}
+    ext = _text(value.get(key))
+    if ext not in subscribers:
+        check.err("%s.%s" % (path, key), "%r is not a subscriber's extension" % ext)
+    elif key == "voicemail" and not subscribers[ext].get("voicemail"):
+        check.err(path + ".voicemail", "subscriber %s has no voicemail box (set voicemail: true)" % ext)
+    return {key: ext}
 
 
 def _features(check, var, value, fields, what, taken, contexts):
@@ -549,8 +583,42 @@ def _guard_sections(dialplan):
 
 
 def _queue(dialplan, queue):
-    return ["Answer()"] + _record(dialplan, queue["record"], "queue-" + queue["name"]) + \
-        ["Queue(%s,,,,%d)" % (queue["name"], queue["max_wait"])]
+    """Into the queue; when it cannot take the call (QUEUESTATUS: FULL, JOINEMPTY, TIMEOUT...), a
+    line in the queue's own queue_log and the queue's fallback. A call a member answered ends there."""
+    name, fallback = queue["name"], queue["fallback"]
+    steps = ["Answer()"] + _record(dialplan, queue["record"], "queue-" + name) + [
+        "Queue(%s,,,,%d)" % (name, queue["max_wait"]),
+        'GotoIf($["${QUEUESTATUS}" != ""]?fallback)',
+        "Hangup()",
+        "(fallback),QueueLog(%s,${UNIQUEID},NONE,VPBX-FALLBACK,${QUEUESTATUS})" % name,
+        "Log(NOTICE,vpbx queue %s: ${QUEUESTATUS} - the caller goes to the queue's fallback)" % name]
+    if fallback.get("subscriber"):
+        steps += _to_subscriber(dialplan, dialplan["subscribers"][fallback["subscriber"]],
+                                dialplan["settings"]["ring_seconds"])[:-1]
+    elif fallback.get("voicemail"):
+        steps.append("VoiceMail(%s@default,u)" % fallback["voicemail"])
+    return steps
+
+
+def _queue_login(dialplan, queue):
+    """A member of a login queue dials *45<extension>: logged in when out, out when in; anyone
+    else is refused. The member is the interface the driver names for the calling phone
+    (VPBX_CALLER), never what the phone sends."""
+    name = queue["name"]
+    member = "".join('${IF($["${VPBX_CALLER}" = "%s"]?%s:)}' % (ext, dial_subscriber(
+        dialplan["driver"], dialplan["subscribers"][ext])) for ext in queue["members"])
+    return ["Set(VPBX_MEMBER=%s)" % member,
+            'GotoIf($["${VPBX_MEMBER}" = ""]?refused)',
+            "Answer()",
+            "AddQueueMember(%s,${VPBX_MEMBER})" % name,
+            'GotoIf($["${AQMSTATUS}" = "ADDED"]?in)',
+            "RemoveQueueMember(%s,${VPBX_MEMBER})" % name,
+            "Playback(agent-loggedoff)",
+            "Hangup()",
+            "(in),Playback(agent-loginok)",
+            "Hangup()",
+            "(refused),Log(NOTICE,vpbx queue %s: ${VPBX_CALLER} on ${CHANNEL} is not a member - login refused)" % name,
+            "Congestion(5)"]
 
 
 def _conference(conf):
@@ -578,6 +646,10 @@ def render(dialplan):
         for queue in dialplan["queues"]:
             if ctx["name"] in queue["contexts"]:
                 lines += _exten(queue["extension"], CALLER_LIMIT + _queue(dialplan, queue) + ["Hangup()"])
+        for queue in dialplan["queues"]:
+            if queue["login"] and any(subs[ext]["context"] == ctx["name"] for ext in queue["members"]):
+                lines += _exten(QUEUE_LOGIN_CODE + queue["extension"], CALLER_LIMIT + _queue_login(dialplan, queue)
+                                + ["Hangup()"])
         for conf in dialplan["conferences"]:
             if ctx["name"] in conf["contexts"]:
                 lines += _exten(conf["extension"], CALLER_LIMIT + _conference(conf) + ["Hangup()"])
@@ -663,8 +735,12 @@ def queues_conf(dialplan):
                                                 ["shared_lastcall", "yes"]], "comment": ""}]
     for queue in dialplan["queues"]:
         options = [["strategy", queue["strategy"]], ["timeout", str(queue["ring_seconds"])], ["retry", "2"],
-                   ["wrapuptime", "0"], ["joinempty", "no"], ["leavewhenempty", "yes"], ["ringinuse", "no"]]
-        for ext in queue["members"]:
+                   ["wrapuptime", str(queue["wrapup_seconds"])], ["maxlen", str(queue["max_callers"])],
+                   ["joinempty", "no"], ["leavewhenempty", "yes"], ["ringinuse", "no"]]
+        if queue["announce_position"]:
+            options += [["announce-position", "yes"], ["announce-frequency", "30"], ["min-announce-frequency", "15"]]
+        # A login queue's members are those logged in (QUEUE_LOGIN_CODE): none listed here.
+        for ext in ([] if queue["login"] else queue["members"]):
             sub = dialplan["subscribers"][ext]
             options.append(["member", "%s,0,%s" % (dial_subscriber(dialplan["driver"], sub),
                                                   (sub.get("name") or ext).replace(",", " "))])

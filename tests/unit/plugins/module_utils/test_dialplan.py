@@ -191,6 +191,52 @@ def test_queue_and_conference_are_dialled_and_rendered():
     assert "record_conference=yes" in bridge
 
 
+def test_a_queue_that_cannot_take_a_call_logs_why_and_sends_it_to_its_fallback():
+    queues = [dict(QUEUES[0], max_callers=2, wrapup_seconds=5, announce_position=True,
+                   fallback={"voicemail": "1002"}),
+              {"name": "sales", "extension": "601", "members": ["1001"], "fallback": {"subscriber": "1002"}},
+              {"name": "night", "extension": "602", "members": ["1001"]}]
+    model = full(queues=queues)
+    home = "\n".join(section(dialplan.render(model), "homeoffice")["lines"])
+    after_queue = (" same => n,Queue(support,,,,300)\n same => n,GotoIf($[\"${QUEUESTATUS}\" != \"\"]?fallback)\n"
+                   " same => n,Hangup()\n same => n(fallback),QueueLog(support,${UNIQUEID},NONE,VPBX-FALLBACK,"
+                   "${QUEUESTATUS})\n")
+    assert after_queue in home
+    assert "queue's fallback)\n same => n,VoiceMail(1002@default,u)\n same => n,Hangup()" in home
+    # A subscriber fallback rings it (its max_calls counted), then its voicemail.
+    sales = home[home.index("exten => 601,"):home.index("exten => 602,")]
+    assert "n(fallback),QueueLog(sales," in sales and "Dial(PJSIP/1002,30)" in sales and "VoiceMail(1002@default," in sales
+    # The default fallback hangs up: nothing is dialled after the queue.
+    night = home[home.index("exten => 602,"):]
+    night = night[:night.index("exten =>", 1)]
+    assert "Dial(" not in night and "VoiceMail(" not in night and "VPBX-FALLBACK" in night
+    text = conf_text(dialplan.queues_conf(model))
+    support = text[text.index("[support]"):text.index("[sales]")]
+    assert "maxlen=2\n" in support and "wrapuptime=5\n" in support and "announce-position=yes\n" in support
+    sales = text[text.index("[sales]"):text.index("[night]")]
+    assert "maxlen=0\n" in sales and "wrapuptime=0\n" in sales and "announce-position" not in sales
+
+
+@pytest.mark.parametrize("driver, tech", [("pjsip", "PJSIP"), ("chan_sip", "SIP")])
+def test_login_queue_members_log_in_and_out_by_feature_code_and_no_one_else(driver, tech):
+    queues = [dict(QUEUES[0], login=True), {"name": "sales", "extension": "601", "members": ["1003"], "login": True}]
+    model = full(driver, queues=queues, contexts=CONTEXTS)
+    sections = dialplan.render(model)
+    home = "\n".join(section(sections, "homeoffice")["lines"])
+    guest = "\n".join(section(sections, "guest")["lines"])
+    # Each member's own context offers the code; the member is the driver's interface for the caller.
+    assert ("exten => *45600,1,%s\n same => n,Set(VPBX_MEMBER=${IF($[\"${VPBX_CALLER}\" = \"1001\"]?%s/1001:)}"
+            "${IF($[\"${VPBX_CALLER}\" = \"1002\"]?%s/1002:)})" % (CALLER_LIMIT, tech, tech)) in home
+    assert "AddQueueMember(support,${VPBX_MEMBER})" in home and "RemoveQueueMember(support,${VPBX_MEMBER})" in home
+    assert 'GotoIf($["${VPBX_MEMBER}" = ""]?refused)' in home and "login refused" in home
+    assert "*45601" not in home and "exten => *45601," in guest and "*45600" not in guest
+    # No static member in a login queue; the other queues keep theirs.
+    text = conf_text(dialplan.queues_conf(model))
+    assert "member=" not in text
+    assert "member=%s/1001" % tech in conf_text(dialplan.queues_conf(full(driver)))
+    assert "CALLERID" not in home
+
+
 def test_features_and_files_follow_what_is_used():
     assert dialplan.features(full()) == ["voicemail", "recording", "queues", "conference"]
     assert [f["file"] for f in dialplan.files(full())] == ["extensions.conf", "voicemail.conf", "queues.conf",
@@ -227,6 +273,18 @@ def test_star97_trusts_the_driver_not_the_caller_id():
     ({"conferences": [dict(CONFERENCES[0], pin="2580")]}, "asterisk_dialplan_conferences[0] (board).pin: is trivial"),
     ({"conferences": [dict(CONFERENCES[0], pin="197004")]},
      "asterisk_dialplan_conferences[0] (board).pin: is trivial"),
+    ({"queues": [dict(QUEUES[0], fallback={"voicemail": "1001"})]},
+     "asterisk_dialplan_queues[0] (support).fallback.voicemail: subscriber 1001 has no voicemail box"),
+    ({"queues": [dict(QUEUES[0], fallback={"subscriber": "1009"})]},
+     "asterisk_dialplan_queues[0] (support).fallback.subscriber: '1009' is not a subscriber's extension"),
+    ({"queues": [dict(QUEUES[0], fallback={"subscriber": "1002", "hangup": True})]},
+     "asterisk_dialplan_queues[0] (support).fallback: needs exactly one destination"),
+    ({"queues": [dict(QUEUES[0], fallback={"queue": "sales"})]},
+     "asterisk_dialplan_queues[0] (support).fallback: unknown field(s) queue"),
+    ({"queues": [dict(QUEUES[0], fallback="1002")]}, "asterisk_dialplan_queues[0] (support).fallback: must be a mapping"),
+    ({"queues": [dict(QUEUES[0], max_callers=-1)]}, "asterisk_dialplan_queues[0] (support).max_callers"),
+    ({"queues": [dict(QUEUES[0], wrapup_seconds=601)]}, "asterisk_dialplan_queues[0] (support).wrapup_seconds"),
+    ({"queues": [dict(QUEUES[0], login="sometimes")]}, "asterisk_dialplan_queues[0] (support).login"),
     ({"inbound": [{"trunk": "sipnet", "queue": "sales"}]}, "asterisk_dialplan_inbound[0].queue: 'sales' is not in "
                                                            "asterisk_dialplan_queues (support)"),
     ({"inbound": [{"trunk": "sipnet", "queue": "support", "hangup": True}]},
