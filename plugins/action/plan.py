@@ -57,7 +57,7 @@ plan:
       C(sip) - C(model) (secrets inside), C(render), C(files) and C(secrets) (the text of each driver
       file by name), C(features), C(names), C(major);
       C(dialplan) - C(dialplan) (PINs inside), C(files) and C(secrets) (the text of each file by
-      name; voicemail.conf and confbridge.conf hold PINs), C(features), C(contexts), C(recordings)
+      name; voicemail.conf and vpbx-rooms.conf hold PINs), C(features), C(contexts), C(recordings)
       (the pruning timer's C(host_files), C(host_files_absent) and C(timers));
       C(firewall) - C(plan) (the rules), C(guard) (the lockout guard's verdict);
       C(fail2ban) - C(plan) (the jails), C(expect) (what the running server must show).

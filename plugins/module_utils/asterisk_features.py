@@ -72,7 +72,10 @@ FEATURES = {
     # app_playback: the prompts a member hears when logging in or out (asterisk_dialplan's *45).
     "queues": {"description": "call queues (app_queue), the member login prompts (app_playback)",
                "modules": ["app_queue", "app_playback"], "includes": ["music_on_hold"]},
-    "conference": {"description": "ConfBridge rooms", "modules": ["app_confbridge", "bridge_softmix"],
+    # app_read, func_config, app_playback: a room's PIN asked by the dialplan (asterisk_dialplan), read
+    # from its secret file, a wrong one told.
+    "conference": {"description": "ConfBridge rooms, their PINs asked by the dialplan",
+                   "modules": ["app_confbridge", "bridge_softmix", "app_read", "func_config", "app_playback"],
                    "includes": ["formats"]},
     "parking": {"description": "call parking", "modules": ["res_parking"], "includes": ["music_on_hold"]},
     "music_on_hold": {"description": "music on hold", "modules": ["res_musiconhold"], "includes": ["formats"]},

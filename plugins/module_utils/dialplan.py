@@ -61,7 +61,11 @@ FALLBACK_TARGETS = ("subscriber", "voicemail", "hangup")
 # A member of a queue with login: true dials this and the queue's extension to log in or out.
 QUEUE_LOGIN_CODE = "*45"
 QUEUE_STRATEGIES = ("ringall", "leastrecent", "fewestcalls", "random", "rrmemory", "linear", "wrandom")
-CONFERENCE_FIELDS = ("name", "extension", "pin", "max_members", "contexts", "record")
+CONFERENCE_FIELDS = ("name", "extension", "pin", "admin_pin", "max_members", "contexts", "record")
+# The rooms' PINs: read by the dialplan with AST_CONFIG (never written into extensions.conf).
+ROOMS_FILE = "vpbx-rooms.conf"
+# Wrong PINs a caller may enter before the room hangs up.
+PIN_TRIES = 3
 EXTENSION_RE = re.compile(r"^[0-9]{1,10}$")
 ROUTE_CHARS = ("+", "*", "#")
 DEFAULT_MAX_CALL_SECONDS = 7200
@@ -349,12 +353,15 @@ def normalize(sip, contexts, routes=None, inbound=None, queues=None, conferences
                           "conferences ({name, extension})", taken, out_contexts)
     for path, conf in out_confs.values():
         item = conf.pop("_item")
-        conf["pin"] = _text(item.get("pin"))
-        if conf["pin"] and not re.match(r"^[0-9]{4,12}$", conf["pin"]):
-            check.err(path + ".pin", "must be 4-12 digits (or leave it out for an open room)")
-        elif conf["pin"] and sip_model.pin_is_trivial(conf["pin"], conf["extension"]):
-            check.err(path + ".pin", "is trivial (repeated or consecutive digits, the room's extension, or a "
-                                     "common PIN): use random digits")
+        for key, what in (("pin", "or leave it out for an open room"), ("admin_pin", "or leave it out")):
+            conf[key] = _text(item.get(key))
+            if conf[key] and not re.match(r"^[0-9]{4,12}$", conf[key]):
+                check.err("%s.%s" % (path, key), "must be 4-12 digits (%s)" % what)
+            elif conf[key] and sip_model.pin_is_trivial(conf[key], conf["extension"]):
+                check.err("%s.%s" % (path, key), "is trivial (repeated or consecutive digits, the room's extension, "
+                                                 "or a common PIN): use random digits")
+        if conf["admin_pin"] and conf["admin_pin"] == conf["pin"]:
+            check.err(path + ".admin_pin", "is the room's pin: give the admins a PIN of their own")
         conf["max_members"] = check.integer(path + ".max_members", item.get("max_members"), 2, 100, 10)
 
     out_inbound, seen_dids = [], {}
@@ -622,7 +629,34 @@ def _queue_login(dialplan, queue):
 
 
 def _conference(conf):
-    return ["Answer()", "ConfBridge(%s,vpbx-%s-bridge,vpbx-%s-user)" % (conf["name"], conf["name"], conf["name"])]
+    """Into the room; with a PIN or an admin PIN, the caller enters it first (# ends it): the admin
+    PIN joins as the room's admin, the PIN (or nothing, in a room without one) as a member, anything
+    else is refused - PIN_TRIES times, then the call ends. The PINs stay in ROOMS_FILE (a secret
+    file, read with AST_CONFIG): extensions.conf never holds one."""
+    name = conf["name"]
+    bridge, user, admin = "vpbx-%s-bridge" % name, "vpbx-%s-user" % name, "vpbx-%s-admin" % name
+    if not conf["pin"] and not conf["admin_pin"]:
+        return ["Answer()", "ConfBridge(%s,%s,%s)" % (name, bridge, user)]
+    pin = "${AST_CONFIG(%s,%s,%%s)}" % (ROOMS_FILE, name)
+    steps = ["Answer()", "Set(VPBX_TRIES=0)",
+             "(pin),Read(VPBX_PIN,conf-getpin,12,,1,10)"]
+    if conf["admin_pin"]:
+        steps.append('GotoIf($["${VPBX_PIN}" != "" & "${VPBX_PIN}" = "%s"]?admin)' % (pin % "admin_pin"))
+    if conf["pin"]:
+        steps.append('GotoIf($["${VPBX_PIN}" != "" & "${VPBX_PIN}" = "%s"]?member)' % (pin % "pin"))
+    else:
+        steps.append('GotoIf($["${VPBX_PIN}" = ""]?member)')
+    steps += ["Set(VPBX_TRIES=$[${VPBX_TRIES} + 1])",
+              "Log(NOTICE,vpbx room %s: wrong PIN from ${VPBX_CALLER} on ${CHANNEL} (try ${VPBX_TRIES} of %d))"
+              % (name, PIN_TRIES),
+              "Playback(conf-invalidpin)",
+              "GotoIf($[${VPBX_TRIES} < %d]?pin)" % PIN_TRIES,
+              "Hangup()",
+              "(member),ConfBridge(%s,%s,%s)" % (name, bridge, user),
+              "Hangup()"]
+    if conf["admin_pin"]:
+        steps += ["(admin),ConfBridge(%s,%s,%s,vpbx-admin-menu)" % (name, bridge, admin), "Hangup()"]
+    return steps[:-1]
 
 
 def render(dialplan):
@@ -756,12 +790,27 @@ def confbridge_conf(dialplan):
             bridge += [["record_conference", "yes"],
                        ["record_file", "/var/spool/asterisk/monitor/conference-%s" % conf["name"]]]
         user = [["type", "user"], ["announce_user_count", "yes"]]
-        if conf["pin"]:
-            user.append(["pin", conf["pin"]])
         sections += [{"name": "vpbx-%s-bridge" % conf["name"], "options": bridge,
-                      "comment": "room %s (extension %s)" % (conf["name"], conf["extension"])},
+                      "comment": "room %s (extension %s); its PINs are in %s" % (conf["name"], conf["extension"],
+                                                                                  ROOMS_FILE)},
                      {"name": "vpbx-%s-user" % conf["name"], "options": user, "comment": ""}]
+        if conf["admin_pin"]:
+            sections.append({"name": "vpbx-%s-admin" % conf["name"], "comment": "who enters the admin PIN",
+                             "options": user + [["admin", "yes"], ["marked", "yes"]]})
+    if any(conf["admin_pin"] for conf in dialplan["conferences"]):
+        sections.append({"name": "vpbx-admin-menu", "comment": "the admins' keys: *1 mute, *2 lock or unlock the room, "
+                         "*3 remove the last one in, *4 leave",
+                         "options": [["type", "menu"], ["*1", "toggle_mute"], ["*2", "admin_toggle_conference_lock"],
+                                     ["*3", "admin_kick_last"], ["*4", "leave_conference"]]})
     return sections
+
+
+def rooms_conf(dialplan):
+    """The rooms' PINs, one section per room with a PIN (read by the dialplan with AST_CONFIG; never
+    shown: the role writes it without diff and without logging)."""
+    return [{"name": conf["name"], "comment": "room %s" % conf["extension"],
+             "options": [[key, conf[key]] for key in ("pin", "admin_pin") if conf[key]]}
+            for conf in dialplan["conferences"] if conf["pin"] or conf["admin_pin"]]
 
 
 def features(dialplan):
@@ -785,7 +834,8 @@ FILES = (
     ("extensions.conf", None, render, False),
     ("voicemail.conf", "voicemail", voicemail_conf, True),
     ("queues.conf", "queues", queues_conf, False),
-    ("confbridge.conf", "conference", confbridge_conf, True),
+    ("confbridge.conf", "conference", confbridge_conf, False),
+    (ROOMS_FILE, "conference", rooms_conf, True),
 )
 
 

@@ -367,19 +367,6 @@ def log_since(path, offset):
 UNIT_SUFFIXES = (".service", ".timer")
 
 
-def absent_candidates(params):
-    """The O(host_files_absent) files present that hold the marker, as (path, path, content)."""
-    found = []
-    for path in params["host_files_absent"]:
-        try:
-            data = read_regular(path)
-        except ValueError:
-            continue
-        if data is not None and re.search(params["retire_marker"], data.decode("utf-8", "replace")):
-            found.append((path, path, data))
-    return found
-
-
 def timer_actions(module, timers):
     """{timer: "enabled" | "disabled"} for each timer not as wanted (systemctl's word for it)."""
     actions = {}
@@ -406,18 +393,24 @@ def apply_timers(module, actions, result):
                              **result)
 
 
-def retire_candidates(params):
-    """The O(retire) files present that hold the marker (the collection's, not the user's)."""
+def marked(entries, marker):
+    """The (name, path) entries whose file is present and holds the marker (the collection's, not
+    the user's), as (name, path, content)."""
     found = []
-    for name in params["retire"]:
-        path = os.path.join(params["dir"], name)
+    for name, path in entries:
         try:
             data = read_regular(path)
         except ValueError:
             continue
-        if data is not None and re.search(params["retire_marker"], data.decode("utf-8", "replace")):
+        if data is not None and re.search(marker, data.decode("utf-8", "replace")):
             found.append((name, path, data))
     return found
+
+
+def retire_candidates(params):
+    """The O(retire) files present that hold the marker, then the O(host_files_absent) ones."""
+    return (marked([(name, os.path.join(params["dir"], name)) for name in params["retire"]], params["retire_marker"])
+            + marked([(path, path) for path in params["host_files_absent"]], params["retire_marker"]))
 
 
 def main():
@@ -478,7 +471,7 @@ def main():
     host_files = params["host_files"] or {}
     for option, given in (("host_files", list(host_files)), ("host_files_absent", params["host_files_absent"])):
         for path in given:
-            if not os.path.isabs(path) or path.rstrip("/") in ("", params["dir"].rstrip("/")):
+            if not os.path.isabs(path) or os.path.commonpath([os.path.abspath(path), params["dir"]]) == params["dir"]:
                 module.fail_json(msg="%s: %r must be an absolute path of a file outside %s" % (option, path,
                                                                                             params["dir"]))
     for path, spec in host_files.items():
@@ -511,8 +504,7 @@ def main():
     host_units_changed = [name for name in content_changed if name in host_files and name.endswith(UNIT_SUFFIXES)]
     reload_of = params["reload"]
     modules = list(dict.fromkeys(reload_of[name] for name in content_changed if name in reload_of))
-    retired = [entry for entry in retire_candidates(params) if entry[0] not in names]
-    retired += [entry for entry in absent_candidates(params) if entry[0] not in host_files]
+    retired = [entry for entry in retire_candidates(params) if entry[0] not in names and entry[0] not in host_files]
     timer_changes = timer_actions(module, timers)
     result = {"changed": bool(changed or retired or timer_changes), "changed_files": changed, "reloaded": [],
               "backups": [], "restarted": False, "retired": [entry[0] for entry in retired],

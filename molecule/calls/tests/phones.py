@@ -111,7 +111,8 @@ class Result:
 
 def _sipp_command(target, scenario, service, user, password, caller, port, duration_ms, local_ip, tag):
     _allowed(target)
-    args = ["timeout", "90", "sipp", "-sf", "%s/%s" % (SCENARIOS, scenario), "-s", service, "-m", "1",
+    path = scenario if scenario.startswith("/") else "%s/%s" % (SCENARIOS, scenario)
+    args = ["timeout", "90", "sipp", "-sf", path, "-s", service, "-m", "1",
             "-i", local_ip, "-p", str(port), "-trace_msg", "-message_file", "/tmp/%s.msg" % tag,
             "-trace_logs", "-log_file", "/tmp/%s.log" % tag, "-nostdin", "-timeout", "60s", "-timeout_error",
             "-d", str(duration_ms)]
@@ -143,17 +144,19 @@ def sipp(target, scenario, service, user=None, password=None, caller=None, port=
     return _collect(host, tag, run.rc, run.stdout + run.stderr)
 
 
-def start(target, scenario, service, user=None, password=None, caller=None, port=5070, duration_ms=500):
-    """The same call as sipp(), from the phones container in the background: finish(tag) waits
-    for it (bounded) and returns its Result."""
+def start(target, scenario, service, user=None, password=None, caller=None, port=5070, duration_ms=500,
+          source=None):
+    """The same call as sipp(), from the phones container (or the provider's, `source`) in the
+    background: finish(tag) waits for it (bounded) and returns its Result."""
     tag = "%d-%d" % (os.getpid(), next(_counter))
-    command = _sipp_command(target, scenario, service, user, password, caller, port, duration_ms, PHONES_IP, tag)
-    phones().run("(%s >/tmp/%s.out 2>&1; echo $? >/tmp/%s.rc) &" % (command, tag, tag))
+    local_ip = PROVIDER_IP if source is not None else PHONES_IP
+    command = _sipp_command(target, scenario, service, user, password, caller, port, duration_ms, local_ip, tag)
+    (source or phones()).run("(%s >/tmp/%s.out 2>&1; echo $? >/tmp/%s.rc) &" % (command, tag, tag))
     return tag
 
 
-def finish(tag, wait=120):
-    host = phones()
+def finish(tag, wait=120, source=None):
+    host = source or phones()
     run = host.run("for i in $(seq %d); do [ -s /tmp/%s.rc ] && break; sleep 1; done; cat /tmp/%s.rc 2>/dev/null; "
                    "cat /tmp/%s.out 2>/dev/null; rm -f /tmp/%s.rc /tmp/%s.out" % (wait, tag, tag, tag, tag, tag))
     first, _, rest = run.stdout.partition("\n")

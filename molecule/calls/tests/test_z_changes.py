@@ -131,11 +131,11 @@ def test_audit_of_a_converged_host():
 
 
 def test_diff_and_vvv_never_show_a_pin():
-    """voicemail.conf and confbridge.conf are written in the same asterisk_apply run as the other
+    """voicemail.conf and vpbx-rooms.conf are written in the same asterisk_apply run as the other
     dialplan files, their content in the module's no_log option: with --check --diff -vvv a PIN
     rotation shows as a change, and neither the old nor the new PINs appear as written there."""
     old = phones.vault()["pins"]
-    new = {"1002": "48270519", "1003": "73915062", "board": "8264"}
+    new = {"1002": "48270519", "1003": "73915062", "board": "8264", "board_admin": "5173906"}
     rc, out, _ = playbook("subscribers", "--check", "--diff", "-vvv", extra={"vault_calls_pins": new},
                           limit="vpbx-calls22")
     assert rc == 0, out[-6000:]
@@ -146,6 +146,6 @@ def test_diff_and_vvv_never_show_a_pin():
     assert "changed: [vpbx-calls22]" in block and "(secret content not shown)" in block, block[-4000:]
     assert '"module_args"' in block and "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER" in block, block[-4000:]
     for pin in list(old.values()) + list(new.values()):
-        # As voicemail.conf (`1002 => PIN,Name,...`) and confbridge.conf (`pin = PIN`) write them.
+        # As voicemail.conf (`1002 => PIN,Name,...`) and vpbx-rooms.conf (`pin=PIN`) write them.
         assert "=> %s," % pin not in out
         assert not re.search(r"\bpin\s*=\s*%s\b" % re.escape(pin), out), pin

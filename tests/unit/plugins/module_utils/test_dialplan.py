@@ -176,19 +176,25 @@ def test_queue_and_conference_are_dialled_and_rendered():
     home = "\n".join(section(sections, "homeoffice")["lines"])
     assert "exten => 600,1,%s\n same => n,Answer()\n same => n,Gosub(vpbx-record,s,1(no,queue-support))\n" \
            " same => n,Queue(support,,,,300)" % CALLER_LIMIT in home
-    assert "exten => 700,1,%s\n same => n,Answer()\n same => n,ConfBridge(board,vpbx-board-bridge,vpbx-board-user)" \
-        % CALLER_LIMIT in home
+    # board has a PIN: asked by the dialplan, compared with the secret rooms file's, never written here.
+    assert ("exten => 700,1,%s\n same => n,Answer()\n same => n,Set(VPBX_TRIES=0)\n"
+            " same => n(pin),Read(VPBX_PIN,conf-getpin,12,,1,10)\n"
+            ' same => n,GotoIf($["${VPBX_PIN}" != "" & "${VPBX_PIN}" = "${AST_CONFIG(vpbx-rooms.conf,board,pin)}"]'
+            "?member)" % CALLER_LIMIT) in home
+    assert " same => n(member),ConfBridge(board,vpbx-board-bridge,vpbx-board-user)\n same => n,Hangup()" in home
+    assert "804512" not in repr(sections)
     inbound = "\n".join(section(sections, "sipnet-trunk")["lines"])
     assert "exten => 74950000600,1,Answer()" in inbound and "Queue(support" in inbound
-    assert "exten => 74950000700,1,Answer()\n same => n,ConfBridge(board," in inbound
+    assert "exten => 74950000700,1,Answer()\n same => n,Set(VPBX_TRIES=0)" in inbound
     queues = conf_text(dialplan.queues_conf(model))
     assert "[support]\nstrategy=rrmemory" in queues
     assert "member=PJSIP/1001,0,1001" in queues and "member=PJSIP/1002,0,Secretary" in queues
     chan_sip = conf_text(dialplan.queues_conf(full("chan_sip")))
     assert "member=SIP/1002,0,Secretary" in chan_sip
     bridge = conf_text(dialplan.confbridge_conf(model))
-    assert "[vpbx-board-user]\ntype=user\nannounce_user_count=yes\npin=804512" in bridge
+    assert "[vpbx-board-user]\ntype=user\nannounce_user_count=yes" in bridge and "804512" not in bridge
     assert "record_conference=yes" in bridge
+    assert conf_text(dialplan.rooms_conf(model)) == "[board]\npin=804512"
 
 
 def test_a_queue_that_cannot_take_a_call_logs_why_and_sends_it_to_its_fallback():
@@ -237,11 +243,47 @@ def test_login_queue_members_log_in_and_out_by_feature_code_and_no_one_else(driv
     assert "CALLERID" not in home
 
 
+@pytest.mark.parametrize("pin, admin_pin", [("804512", "615203"), (None, "615203"), ("804512", None)])
+def test_a_rooms_pin_and_admin_pin_are_asked_by_the_dialplan_and_kept_in_the_rooms_file(pin, admin_pin):
+    room = {"name": "board", "extension": "700", "pin": pin, "admin_pin": admin_pin}
+    model = full(conferences=[room])
+    home = "\n".join(section(dialplan.render(model), "homeoffice")["lines"])
+    room_steps = home[home.index("exten => 700,"):]
+    room_steps = room_steps[:room_steps.index("exten =>", 1)]
+    admin = '"${AST_CONFIG(vpbx-rooms.conf,board,admin_pin)}"]?admin)'
+    member = '"${AST_CONFIG(vpbx-rooms.conf,board,pin)}"]?member)'
+    assert (admin in room_steps) is bool(admin_pin) and (member in room_steps) is bool(pin)
+    # Without a PIN, # alone (nothing entered) joins as a member; with one, nothing entered is wrong.
+    assert ('GotoIf($["${VPBX_PIN}" = ""]?member)' in room_steps) is (not pin)
+    assert "n(member),ConfBridge(board,vpbx-board-bridge,vpbx-board-user)" in room_steps
+    assert ("n(admin),ConfBridge(board,vpbx-board-bridge,vpbx-board-admin,vpbx-admin-menu)" in room_steps) \
+        is bool(admin_pin)
+    # Three wrong PINs and the call ends; each is logged with the phone the driver named.
+    assert 'GotoIf($[${VPBX_TRIES} < 3]?pin)\n same => n,Hangup()' in room_steps
+    assert "wrong PIN from ${VPBX_CALLER} on ${CHANNEL}" in room_steps
+    rendered = repr(dialplan.render(model)) + conf_text(dialplan.confbridge_conf(model))
+    assert "804512" not in rendered and "615203" not in rendered
+    rooms = conf_text(dialplan.rooms_conf(model))
+    assert rooms == "[board]\n" + "\n".join(["pin=%s" % pin] * bool(pin) + ["admin_pin=%s" % admin_pin] * bool(admin_pin))
+    bridge = conf_text(dialplan.confbridge_conf(model))
+    assert ("[vpbx-board-admin]\ntype=user\nannounce_user_count=yes\nadmin=yes\nmarked=yes" in bridge) is bool(admin_pin)
+    assert ("admin_toggle_conference_lock" in bridge) is bool(admin_pin)
+
+
+def test_an_open_room_is_joined_straight_away():
+    model = full(conferences=[{"name": "board", "extension": "701", "max_members": 2}])
+    home = "\n".join(section(dialplan.render(model), "homeoffice")["lines"])
+    assert "exten => 701,1,%s\n same => n,Answer()\n same => n,ConfBridge(board,vpbx-board-bridge,vpbx-board-user)\n" \
+        " same => n,Hangup()" % CALLER_LIMIT in home
+    assert "Read(" not in home and dialplan.rooms_conf(model) == []
+    assert "max_members=2" in conf_text(dialplan.confbridge_conf(model))
+
+
 def test_features_and_files_follow_what_is_used():
     assert dialplan.features(full()) == ["voicemail", "recording", "queues", "conference"]
     assert [f["file"] for f in dialplan.files(full())] == ["extensions.conf", "voicemail.conf", "queues.conf",
-                                                           "confbridge.conf"]
-    assert [f["secret"] for f in dialplan.files(full())] == [False, True, False, True]
+                                                           "confbridge.conf", "vpbx-rooms.conf"]
+    assert [f["secret"] for f in dialplan.files(full())] == [False, True, False, False, True]
     plain = dialplan.normalize(sip_model.normalize(
         [{"extension": "1001", "secret": SECRET, "permit": ["192.0.2.0/24"]}], settings={"major": 22}),
         [{"name": "internal", "echo_test": True}])
@@ -273,6 +315,12 @@ def test_star97_trusts_the_driver_not_the_caller_id():
     ({"conferences": [dict(CONFERENCES[0], pin="2580")]}, "asterisk_dialplan_conferences[0] (board).pin: is trivial"),
     ({"conferences": [dict(CONFERENCES[0], pin="197004")]},
      "asterisk_dialplan_conferences[0] (board).pin: is trivial"),
+    ({"conferences": [dict(CONFERENCES[0], admin_pin="1234")]},
+     "asterisk_dialplan_conferences[0] (board).admin_pin: is trivial"),
+    ({"conferences": [dict(CONFERENCES[0], admin_pin="61x203")]},
+     "asterisk_dialplan_conferences[0] (board).admin_pin: must be 4-12 digits"),
+    ({"conferences": [dict(CONFERENCES[0], admin_pin="804512")]},
+     "asterisk_dialplan_conferences[0] (board).admin_pin: is the room's pin"),
     ({"queues": [dict(QUEUES[0], fallback={"voicemail": "1001"})]},
      "asterisk_dialplan_queues[0] (support).fallback.voicemail: subscriber 1001 has no voicemail box"),
     ({"queues": [dict(QUEUES[0], fallback={"subscriber": "1009"})]},

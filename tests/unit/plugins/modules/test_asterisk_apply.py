@@ -358,11 +358,16 @@ class TimerHost(Commands):
         return [" ".join(c[1:]) for c in self.calls if c[0] == "systemctl" and not c[1].startswith("is-")]
 
 
+def beside(etc):
+    """Where a test's host files go: beside the configuration directory, not in it."""
+    return etc.parent / (etc.name + "-host")
+
+
 def pruning(etc, **extra):
     """The dialplan's run with the recordings' pruning: a script and its units outside the directory."""
-    units = etc / "systemd"
-    units.mkdir(exist_ok=True)
-    host_files = {str(etc / "sbin" / "prune"): {"content": "#!/bin/sh\n# vpbx.hardened\n", "mode": "0755"},
+    units = beside(etc) / "systemd"
+    units.mkdir(parents=True, exist_ok=True)
+    host_files = {str(beside(etc) / "sbin" / "prune"): {"content": "#!/bin/sh\n# vpbx.hardened\n", "mode": "0755"},
                   str(units / "prune.service"): {"content": "# vpbx.hardened\n[Service]\nType=oneshot\n"},
                   str(units / "prune.timer"): {"content": "# vpbx.hardened\n[Timer]\nOnCalendar=hourly\n"}}
     return params(etc, **dict({"host_files": host_files, "timers": {"prune.timer": True}}, **extra))
@@ -374,8 +379,8 @@ def test_a_timer_is_written_outside_the_directory_and_started_without_touching_a
     assert not failed, result
     assert host.systemd() == ["daemon-reload", "enable --now prune.timer"], host.calls
     assert result["timers"] == {"prune.timer": "enabled"} and not result["restarted"]
-    assert oct((etc / "sbin" / "prune").stat().st_mode & 0o777) == "0o755"
-    assert oct((etc / "systemd" / "prune.timer").stat().st_mode & 0o777) == "0o644"
+    assert oct((beside(etc) / "sbin" / "prune").stat().st_mode & 0o777) == "0o755"
+    assert oct((beside(etc) / "systemd" / "prune.timer").stat().st_mode & 0o777) == "0o644"
     # A re-run: nothing written, nothing started (the positive control above shows it would be).
     host = TimerHost(etc, enabled=True, active=True)
     result, failed = run_module(asterisk_apply.main, pruning(etc), capsys, host)
@@ -390,13 +395,13 @@ def test_check_mode_says_the_timer_would_start_and_starts_nothing(etc, capsys):
     host = TimerHost(etc)
     result, failed = run_module(asterisk_apply.main, pruning(etc), capsys, host, check_mode=True)
     assert not failed and result["changed"] and result["timers"] == {"prune.timer": "enabled"}, result
-    assert host.systemd() == [] and not (etc / "sbin" / "prune").exists()
+    assert host.systemd() == [] and not (beside(etc) / "sbin" / "prune").exists()
 
 
 def test_a_timer_switched_off_is_stopped_and_its_marked_files_removed(etc, capsys):
     run_module(asterisk_apply.main, pruning(etc), capsys, TimerHost(etc))
-    (etc / "systemd" / "user.timer").write_text("[Timer]\nOnCalendar=daily\n")  # the user's: no marker
-    paths = [str(etc / "systemd" / name) for name in ("prune.timer", "prune.service", "user.timer")]
+    (beside(etc) / "systemd" / "user.timer").write_text("[Timer]\nOnCalendar=daily\n")  # the user's: no marker
+    paths = [str(beside(etc) / "systemd" / name) for name in ("prune.timer", "prune.service", "user.timer")]
     host = TimerHost(etc, enabled=True, active=True)
     result, failed = run_module(asterisk_apply.main, pruning(etc, host_files={}, host_files_absent=paths,
                                                              timers={"prune.timer": False}), capsys, host)
@@ -411,7 +416,7 @@ def test_a_failed_verify_takes_the_timer_files_back_and_starts_nothing(etc, caps
     host.answers[(str(etc / "asterisk"), "-rx", "dialplan show")] = (0, SHOW.replace("office", "elsewhere"), "")
     result, failed = run_module(asterisk_apply.main, pruning(etc), capsys, host)
     assert failed, result
-    assert not (etc / "systemd" / "prune.timer").exists() and "enable --now prune.timer" not in host.systemd()
+    assert not (beside(etc) / "systemd" / "prune.timer").exists() and "enable --now prune.timer" not in host.systemd()
 
 
 @pytest.mark.parametrize("option, value, expected", [
@@ -426,3 +431,11 @@ def test_a_bad_timer_option_is_refused_by_name(etc, capsys, option, value, expec
     # The positive control: the same run without the bad option succeeds.
     result, failed = run_module(asterisk_apply.main, params(etc), capsys, TimerHost(etc))
     assert not failed, result
+
+
+def test_a_host_file_inside_the_directory_is_refused(etc, capsys):
+    inside = str(etc / "vpbx-prune.conf")
+    result, failed = run_module(asterisk_apply.main, params(etc, host_files={inside: {"content": "x"}}), capsys,
+                                TimerHost(etc))
+    assert failed and result["msg"] == "host_files: %r must be an absolute path of a file outside %s" % (inside, etc)
+    assert not os.path.exists(inside)
