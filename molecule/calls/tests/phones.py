@@ -206,6 +206,17 @@ def timeline(messages):
     return [(round(t - out[0][0], 3), d, line) for t, d, line in out] if out else []
 
 
+def wait_for(predicate, seconds, step=0.5):
+    """predicate()'s first true value within `seconds` (polled every `step`), else its last answer."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(step)
+    return predicate()
+
+
 def register(target, extension, password):
     return sipp(target, "register_auth_ok.xml", extension, extension, password, port=PORTS[extension])
 

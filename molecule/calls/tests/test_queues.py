@@ -9,7 +9,6 @@ test_calls.py already shows a free member answering (the provider's DID into `su
 from __future__ import annotations
 
 import re
-import time
 
 import phones
 
@@ -46,16 +45,6 @@ def now(pbx):
     return int(pbx["host"].run("date +%s").stdout) - 1
 
 
-def wait_for(predicate, seconds, step=0.5):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(step)
-    return predicate()
-
-
 def registered(pbx, vault, *extensions):
     for ext in extensions:
         reg = phones.register(pbx["ip"], ext, vault["secrets"][ext])
@@ -65,7 +54,7 @@ def registered(pbx, vault, *extensions):
 def busy_1002(pbx, vault, answerer, seconds):
     """1001 calls 1002 directly for `seconds`: 1002 is in use (the queue does not ring a busy member)."""
     tag = start(pbx, vault, "1001", "1002", BUSY_PORT, seconds * 1000)
-    assert wait_for(lambda: answerer.invites(), 15), "1001's call never reached 1002: %s" % answerer.messages()
+    assert phones.wait_for(lambda: answerer.invites(), 15), "1001's call never reached 1002: %s" % answerer.messages()
     return tag
 
 
@@ -78,7 +67,7 @@ def test_with_its_member_busy_a_caller_waits_and_is_answered_when_the_member_fre
         waiting = start(pbx, vault, "1003", "600", WAITING_PORT, 15000)
         first = phones.finish(busy)
         # The member is free again: the queue rings it (retry 2 s) while the caller still waits.
-        assert wait_for(lambda: len(answerer.invites()) >= 2, 20), answerer.messages()
+        assert phones.wait_for(lambda: len(answerer.invites()) >= 2, 20), answerer.messages()
         second = phones.finish(waiting)
         invites = answerer.invites()
     finally:
@@ -101,12 +90,12 @@ def test_a_full_queue_sends_the_next_caller_to_its_fallback(pbx, vault):
         busy = busy_1002(pbx, vault, member, 14)
         waiting = start(pbx, vault, "1003", "600", WAITING_PORT, 12000)
         # The one caller `support` takes (max_callers: 1) is in.
-        assert wait_for(lambda: "ENTERQUEUE" in events(queue_log(pbx, since, "support")), 15), \
+        assert phones.wait_for(lambda: "ENTERQUEUE" in events(queue_log(pbx, since, "support")), 15), \
             queue_log(pbx, since, "support")
         assert not fallback.invites()  # the positive control's baseline: nothing rang 1004 yet
         late = phones.sipp(pbx["ip"], "invite.xml", "74950000600", caller="sipnet", port=5060, duration_ms=2000,
                            source=phones.provider())
-        reached = wait_for(lambda: fallback.invites(), 10)
+        reached = phones.wait_for(lambda: fallback.invites(), 10)
         phones.finish(waiting)
         phones.finish(busy)
     finally:
@@ -133,7 +122,7 @@ def test_a_member_logs_in_and_out_by_feature_code_and_a_non_member_cannot(pbx, v
     fallback = phones.Answerer(phones.phones(), phones.PHONES_IP, phones.PORTS["1004"], seconds=30)
     try:
         empty = call(pbx, vault, "1003", "601", port=WAITING_PORT, duration_ms=1000)
-        reached = wait_for(lambda: fallback.invites(), 10)
+        reached = phones.wait_for(lambda: fallback.invites(), 10)
     finally:
         fallback.stop()
     assert empty.final == 200 and reached, (empty, fallback.messages())

@@ -25,16 +25,6 @@ def members(pbx, room):
     return re.findall(r"^((?:PJSIP|SIP)/\S+)\s.*?\b(vpbx-\S+-(?:user|admin))\b", out, re.MULTILINE)
 
 
-def wait_for(predicate, seconds):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.5)
-    return predicate()
-
-
 def pin_scenario(digits):
     """invite.xml that types `digits` and # as RFC 2833 DTMF once answered (after the prompt has
     begun), instead of speaking: a pcap of the keys from dtmf_pcap.py, played by sipp."""
@@ -62,10 +52,10 @@ def test_two_phones_in_a_room_hear_each_other_and_a_third_is_refused(pbx, vault)
                          port=5091, duration_ms=25000)
     second = third = None
     try:
-        assert wait_for(lambda: len(members(pbx, "lobby")) == 1, 15), members(pbx, "lobby")
+        assert phones.wait_for(lambda: len(members(pbx, "lobby")) == 1, 15), members(pbx, "lobby")
         second = phones.start(pbx["ip"], "/tmp/invite-1000hz.xml", "74950000701", caller="sipnet", port=5060,
                               duration_ms=20000, source=provider)
-        assert wait_for(lambda: len(members(pbx, "lobby")) == 2, 15), members(pbx, "lobby")
+        assert phones.wait_for(lambda: len(members(pbx, "lobby")) == 2, 15), members(pbx, "lobby")
         time.sleep(2)  # the join announcements are over
         listen = "timeout 20 python3 %s/rtp_listen.py %s 4 > /tmp/heard.json 2>/tmp/heard.err &" % (
             phones.SCENARIOS, pbx["ip"])
@@ -104,7 +94,7 @@ def test_the_pin_joins_as_member_the_admin_pin_as_admin_and_a_wrong_pin_is_refus
     tags = [phones.start(pbx["ip"], pin_scenario(pin), "700", caller, vault["secrets"][caller], caller=caller,
                          port=port, duration_ms=9000) for caller, pin, port in calls]
     try:
-        both = wait_for(lambda: len(members(pbx, "board")) == 2 and members(pbx, "board"), 25)
+        both = phones.wait_for(lambda: len(members(pbx, "board")) == 2 and members(pbx, "board"), 25)
         time.sleep(2)
         after = members(pbx, "board")
     finally:
