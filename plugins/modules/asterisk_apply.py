@@ -247,6 +247,8 @@ from ansible_collections.vpbx.hardened.plugins.module_utils.fileset import FileS
 # How a module re-reads its file: pbx_config's reload is `dialplan reload`, the logger's `logger reload`.
 # Names without .so are parts of the core (manager, http, logger): always there, never in `module show`.
 RELOAD_COMMAND = {"pbx_config.so": "dialplan reload", "logger": "logger reload"}
+# Seconds a chan_sip reload may take to show the new peers (it runs after `module reload` returns).
+CHAN_SIP_SETTLE = 10
 
 
 def verify_errors(kind, spec, texts):
@@ -675,15 +677,25 @@ def main():
             problems.append("Asterisk refused %s: %s." % (what, " | ".join(refused)))
         if warned:
             problems.append("Asterisk warned that the files help an attacker: %s." % " | ".join(warned))
-    if not problems and verify:
+    # chan_sip reloads in its monitor thread, after `module reload` has returned: what it shows may
+    # still be the peers it is rebuilding. Its read is repeated until it holds the model, for
+    # CHAN_SIP_SETTLE seconds at most (the other drivers and the core reload before they answer).
+    settle = time.monotonic() + (CHAN_SIP_SETTLE if verify and verify.get("driver") == "chan_sip"
+                                 and result["reloaded"] else 0)
+    while not problems and verify:
         texts = []
         for command in verify_commands(verify):
             problem, text = run(command)
             if problem:
                 problems.append("%s failed: %s" % (command, text.strip()[:1000]))
             texts.append(text)
-        if not problems:
-            problems = verify_errors(verify["kind"], verify, texts)
+        if problems:
+            break
+        problems = verify_errors(verify["kind"], verify, texts)
+        if not problems or time.monotonic() >= settle:
+            break
+        problems = []
+        time.sleep(0.5)
     if problems:
         if any(change.written for change in fileset.files):
             fileset.restore()

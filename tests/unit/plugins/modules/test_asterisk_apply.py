@@ -439,3 +439,38 @@ def test_a_host_file_inside_the_directory_is_refused(etc, capsys):
                                 TimerHost(etc))
     assert failed and result["msg"] == "host_files: %r must be an absolute path of a file outside %s" % (inside, etc)
     assert not os.path.exists(inside)
+
+
+PEERS_RELOADING = "Name/username  Host  Dyn Forcerport ACL Port Status\n1001  (Unspecified)  D  Yes  A  0  Unmonitored\n" \
+                  "1 sip peers [Monitored: 0 online, 0 offline Unmonitored: 0 online, 1 offline]\n"
+PEERS_RELOADED = PEERS_RELOADING.replace("1 sip peers", "1002  (Unspecified)  D  Yes  A  0  Unmonitored\n2 sip peers")
+
+
+def chan_sip_run(etc, monkeypatch, settle):
+    """A changed sip.conf reloaded while chan_sip still shows the peers it is rebuilding (its first
+    `sip show peers`), then all of them."""
+    monkeypatch.setattr(asterisk_apply, "CHAN_SIP_SETTLE", settle)
+    monkeypatch.setattr(asterisk_apply.time, "sleep", lambda _s: None)
+    binary = str(etc / "asterisk")
+    shown = iter([PEERS_RELOADING] + [PEERS_RELOADED] * 5)
+    commands = Commands({(binary, "-rx", "module show"): (0, MODULES.replace("app_voicemail.so ", "chan_sip.so     "),
+                                                           ""),
+                         (binary, "-rx", "module reload chan_sip.so"): (0, "", ""),
+                         (binary, "-rx", "sip show peers"): lambda _args: (0, next(shown), ""),
+                         (binary, "-rx", "sip show registry"): (0, "0 SIP registrations.\n", "")})
+    args = dict(dir=str(etc), name="chan_sip", files={"sip.conf": "[general]\n; vpbx.hardened\n"}, owner=ME[0],
+                group=ME[1], binary=binary, reload={"sip.conf": "chan_sip.so"}, log_file=str(etc / "messages.log"),
+                verify={"kind": "sip", "driver": "chan_sip", "endpoints": ["1001", "1002"], "registrations": []})
+    return commands, args
+
+
+def test_a_chan_sip_reload_is_read_back_until_it_shows_the_new_peers(etc, capsys, monkeypatch):
+    commands, args = chan_sip_run(etc, monkeypatch, settle=10)
+    result, failed = run_module(asterisk_apply.main, args, capsys, commands)
+    assert not failed, result
+    assert [c[2] for c in commands.calls].count("sip show peers") == 2
+    # The positive control: without the wait the same half-reloaded answer fails the run.
+    commands, args = chan_sip_run(etc, monkeypatch, settle=0)
+    (etc / "sip.conf").write_text("[general]\n; older\n")
+    result, failed = run_module(asterisk_apply.main, args, capsys, commands)
+    assert failed and "chan_sip runs endpoints ['1001']" in result["msg"], result
