@@ -27,6 +27,7 @@ from ansible_collections.vpbx.hardened.plugins.module_utils.checks import Checke
 
 from ansible_collections.vpbx.hardened.plugins.module_utils import dialplan_pattern as dp
 from ansible_collections.vpbx.hardened.plugins.module_utils import numbering
+from ansible_collections.vpbx.hardened.plugins.module_utils.retention import MONITOR_DIR
 from ansible_collections.vpbx.hardened.plugins.module_utils import sip_model
 
 CONTEXT_RE = re.compile(r"^[A-Za-z0-9_-]{1,79}$")
@@ -788,7 +789,7 @@ def confbridge_conf(dialplan):
         bridge = [["type", "bridge"], ["max_members", str(conf["max_members"])]]
         if conf["record"]:
             bridge += [["record_conference", "yes"],
-                       ["record_file", "/var/spool/asterisk/monitor/conference-%s" % conf["name"]]]
+                       ["record_file", "%s/conference-%s" % (MONITOR_DIR, conf["name"])]]
         user = [["type", "user"], ["announce_user_count", "yes"]]
         sections += [{"name": "vpbx-%s-bridge" % conf["name"], "options": bridge,
                       "comment": "room %s (extension %s); its PINs are in %s" % (conf["name"], conf["extension"],
