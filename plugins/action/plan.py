@@ -9,7 +9,7 @@ module: plan
 short_description: Plan one concern of a PBX host from the inventory, on the controller
 version_added: 0.10.0
 description:
-  - Computes the desired state of one concern (C(core), C(sip), C(dialplan), C(firewall), C(fail2ban)) as a
+  - Computes the desired state of one concern (C(core), C(sip), C(dialplan), C(cdr), C(firewall), C(fail2ban)) as a
     pure function of the collection's public variables - every role's defaults overlaid by the
     inventory, whichever role runs it - and fails with every problem found, each naming the
     variable path and the fix, before any host is touched.
@@ -30,7 +30,7 @@ attributes:
 options:
   concern:
     description:
-      - The concern to plan - C(core), C(modules), C(sip), C(dialplan), C(firewall), C(fail2ban).
+      - The concern to plan - C(core), C(modules), C(sip), C(dialplan), C(cdr), C(firewall), C(fail2ban).
       - A list plans each of them in its order whose role is enabled (C(asterisk_dialplan_enabled),
         C(asterisk_firewall_enabled), C(asterisk_fail2ban_enabled)), asking the host each question
         once, and fails with the first concern's problems - what the site playbook checks before
@@ -60,8 +60,13 @@ plan:
       name; voicemail.conf and vpbx-rooms.conf hold PINs), C(features), C(contexts), C(recordings)
       (the pruning timer's C(host_files), C(host_files_absent) and C(timers));
       C(firewall) - C(plan) (the rules), C(guard) (the lockout guard's verdict);
+      C(cdr) - C(files), C(secrets) (res_odbc.conf holds the database password), C(host_files) (the
+      data source in /etc/odbc.ini), C(packages), C(server) (the embedded database server or null),
+      C(features), C(retire), C(reload), C(verify);
       C(fail2ban) - C(plan) (the jails), C(expect) (what the running server must show).
-    - The result of C(sip) and C(dialplan) is never shown (no_log), as it holds secrets.
+    - A secret that must come from a vault (C(asterisk_cdr_database_password)) and was written in
+      clear text in an inventory file is refused, naming the file and line.
+    - The result of C(sip), C(dialplan) and C(cdr) is never shown (no_log), as it holds secrets.
   returned: success
   type: dict
 """
@@ -78,8 +83,13 @@ from ansible.plugins.filter.core import comment
 from ansible_collections.vpbx.hardened.plugins.module_utils import plan as planner
 from ansible_collections.vpbx.hardened.plugins.module_utils.plain import plain
 
+try:  # ansible-core 2.19+: where each value was written (data tagging)
+    from ansible.module_utils._internal._datatag import AnsibleTagHelper
+except ImportError:  # pragma: no cover - older cores cannot tell; nothing is refused then
+    AnsibleTagHelper = None
+
 ROLES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "roles")
-SECRET_CONCERNS = ("sip", "dialplan")
+SECRET_CONCERNS = ("sip", "dialplan", "cdr")
 
 
 def collection_defaults():
@@ -91,6 +101,25 @@ def collection_defaults():
             with open(path, encoding="utf-8") as handle:
                 defaults.update(yaml_load(handle) or {})
     return defaults
+
+
+def clear_text_origin(value):
+    """Where `value` (templated) was written in clear text - "file:line" - or None: a vault value
+    (inline, or from a vault-encrypted file), an empty one, or one from no file (extra vars, a lookup)."""
+    if AnsibleTagHelper is None or type(value).__name__ == "EncryptedString" or value in (None, ""):
+        return None
+    origin = None
+    for tag in AnsibleTagHelper.tags(value):
+        if type(tag).__name__ == "VaultedValue":
+            return None
+        if getattr(tag, "path", None):
+            origin = tag
+    if origin is None or not os.path.isfile(origin.path):
+        return None
+    with open(origin.path, "rb") as handle:
+        if handle.read(14) == b"$ANSIBLE_VAULT":
+            return None
+    return "%s line %s" % (origin.path, getattr(origin, "line_num", None) or "?")
 
 
 def managed_header(managed):
@@ -117,7 +146,10 @@ class ActionModule(ActionBase):
             concerns = [concern for concern in concerns if planner.enabled(concern, variables)]
         connection = plain(self._templar.template(task_vars.get("ansible_connection", "ssh")))
         header = managed_header(self._managed(task_vars))
-        plans, host = {}, {"connection": connection}
+        # The secrets that must come from a vault: where each was written in clear text, if it was.
+        origins = {name: clear_text_origin(self._templar.template(task_vars[name]))
+                   for name in planner.VAULTED if name in task_vars}
+        plans, host = {}, {"connection": connection, "origins": {k: v for k, v in origins.items() if v}}
         try:
             for concern in concerns:
                 # Each question asked of the host once, when the first concern needs it.

@@ -117,6 +117,8 @@ CONFIG_STUBS = {
     "res_parking": "res_parking.conf",
     "app_confbridge": "confbridge.conf",
     "cdr_csv": "cdr.conf",
+    "res_odbc": "res_odbc.conf",
+    "cdr_adaptive_odbc": "cdr_adaptive_odbc.conf",
 }
 
 # Always selected: without it nothing works.

@@ -8,6 +8,7 @@ and a verify around it."""
 from __future__ import annotations
 
 import os
+import re
 import stat
 import time
 
@@ -46,6 +47,27 @@ def read_regular(path):
         raise ValueError("%s cannot be read: %s" % (path, exc)) from None
 
 
+def with_section(text, name, section):
+    """`text` (an INI file such as /etc/odbc.ini) with its section [name] replaced by `section` (the
+    whole section, header included; "" removes it) - every other line as it was. The section goes
+    last when it was not there."""
+    kept, skipping = [], False
+    for line in text.splitlines(keepends=True):
+        header = re.match(r"^\s*\[([^\]]*)\]", line)
+        if header:
+            skipping = header.group(1).strip() == name
+        if not skipping:
+            kept.append(line)
+    out = "".join(kept)
+    if section:
+        if out and not out.endswith("\n"):
+            out += "\n"
+        if out.strip():
+            out = out.rstrip("\n") + "\n\n"
+        out += section if section.endswith("\n") else section + "\n"
+    return out
+
+
 def backup_copy(path, stamp, backup_dir=None):
     """Copy path to path.<stamp>~ (or into backup_dir) keeping owner, group and mode; return the copy's path."""
     if backup_dir:
@@ -76,8 +98,9 @@ def backup_copy(path, stamp, backup_dir=None):
 class FileChange:
     """One wanted file against the host: what differs, and after write() what was done."""
 
-    def __init__(self, path, wanted, uid, gid, mode, secret=False, force=True):
+    def __init__(self, path, wanted, uid, gid, mode, secret=False, force=True, backup=None):
         self.path, self.uid, self.gid, self.mode, self.secret = path, uid, gid, mode, secret
+        self.backup = backup  # None: as the set says
         self.current = read_regular(path)
         self.before = None  # (uid, gid, mode) of the file found, for a restore
         if self.current is not None:
@@ -111,12 +134,14 @@ class FileSet:
     restore() puts back what write() replaced (or removes what it created)."""
 
     def __init__(self, entries, backup=True, backup_dir=None):
-        """entries: dicts with path, content (bytes), uid, gid, mode (int), and optional secret, force."""
+        """entries: dicts with path, content (bytes), uid, gid, mode (int), and optional secret, force,
+        backup (True: a copy of the replaced file whatever `backup` says)."""
         paths = [entry["path"] for entry in entries]
         if len(set(paths)) != len(paths):
             raise ValueError("a file is listed twice: %s" % sorted({p for p in paths if paths.count(p) > 1}))
         self.files = [FileChange(entry["path"], entry["content"], entry["uid"], entry["gid"], entry["mode"],
-                                 entry.get("secret", False), entry.get("force", True)) for entry in entries]
+                                 entry.get("secret", False), entry.get("force", True), entry.get("backup"))
+                      for entry in entries]
         self.backup, self.backup_dir = backup, backup_dir
 
     @property
@@ -130,7 +155,7 @@ class FileSet:
         stamp = stamp or time.strftime("%Y-%m-%d@%H:%M:%S")
         for change in self.changed:
             if change.content_changed:
-                if change.current is not None and self.backup:
+                if change.current is not None and (self.backup if change.backup is None else change.backup):
                     change.backup_file = backup_copy(change.path, stamp, self.backup_dir)
                 write_atomic(change.path, change.wanted, change.uid, change.gid, change.mode)
             else:

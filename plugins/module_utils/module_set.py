@@ -211,7 +211,10 @@ def apply_set(module, p):
     to_unload = [m + ".so" for m in reversed(load_order(extras, catalog))]
     if upgrade_pending:
         to_unload = []
-    to_load = [m for m in modules if m not in loaded] if running and not upgrade_pending else []
+    # A module listed but not running (it declined to load, e.g. before its file existed) is loaded
+    # again: `module load` retries it.
+    started = {m for m, info in (shown or {}).items() if (info or {}).get("status", "Running") == "Running"}
+    to_load = [m for m in modules if m not in started] if running and not upgrade_pending else []
 
     # The files: modules.conf, the stubs the set needs (never over a file), the stored requests,
     # the drop-ins.

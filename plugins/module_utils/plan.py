@@ -22,6 +22,7 @@ import re
 from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.vpbx.hardened.plugins.module_utils import asterisk_features
+from ansible_collections.vpbx.hardened.plugins.module_utils import cdr
 from ansible_collections.vpbx.hardened.plugins.module_utils import dialplan as dp
 from ansible_collections.vpbx.hardened.plugins.module_utils import fail2ban as f2b
 from ansible_collections.vpbx.hardened.plugins.module_utils import firewall as fw
@@ -29,7 +30,7 @@ from ansible_collections.vpbx.hardened.plugins.module_utils import retention
 from ansible_collections.vpbx.hardened.plugins.module_utils import sip_model
 from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk import manager_user_errors
 
-CONCERNS = ("core", "modules", "sip", "dialplan", "firewall", "fail2ban")
+CONCERNS = ("core", "modules", "sip", "dialplan", "cdr", "firewall", "fail2ban")
 # The first lines of every file the sip and dialplan concerns render: ansible_managed as a comment
 # (the action passes the one the inventory or ansible.cfg sets; this is Ansible's default).
 HEADER = ";\n; Ansible managed\n;"
@@ -120,7 +121,7 @@ def core(v, host, header=HEADER):
 # --- The module set -------------------------------------------------------------------------------
 
 # The collection's roles: their features come from the inventory, never from the store of requests.
-OWN_REQUESTERS = ["asterisk", "asterisk_sip", "asterisk_dialplan"]
+OWN_REQUESTERS = ["asterisk", "asterisk_sip", "asterisk_dialplan", "asterisk_cdr"]
 # The start check of the trimmed XML documentation (the asterisk_modules role's template).
 DOCUMENTATION_DROPIN = "/etc/systemd/system/asterisk.service.d/vpbx-documentation.conf"
 # Loaded and unloaded only by the asterisk_sip role, after it wrote the driver's files.
@@ -129,8 +130,6 @@ STUB_PREAMBLE = ("; vpbx.hardened: stub rendered by vpbx.hardened.asterisk_modul
                  "; file; the role that owns it replaces it with the real configuration.\n\n")
 # Stubs of files no role renders (the others are next to their renderer: sip_model, dialplan).
 STUBS = {
-    "cdr.conf": ("[general]\nenable = yes\n\n[csv]\nusegmtime = yes\nloguniqueid = yes\nloguserfield = yes\n"
-                 "accountlogs = no\n"),
     "musiconhold.conf": "[default]\nmode = files\ndirectory = moh\n",
     "res_parking.conf": "[general]\n\n[default]\nparkext = 700\nparkpos = 701-720\ncontext = parkedcalls\n",
 }
@@ -138,7 +137,7 @@ STUBS = {
 
 def stubs(header):
     """The closed stub of every file a module needs to load, by name (written only where none exists)."""
-    bodies = dict(STUBS, **dp.STUBS, **{"sip.conf": sip_model.STUB})
+    bodies = dict(STUBS, **dp.STUBS, **cdr.STUBS, **{"sip.conf": sip_model.STUB})
     return {name: header + "\n" + STUB_PREAMBLE + body for name, body in sorted(bodies.items())}
 
 
@@ -154,7 +153,8 @@ def modules(v, host=None, header=HEADER, used=None):
         raise PlanError(str(exc), []) from None
     if used is None:
         used = _dialplan(v, header)["features"] if _bool(v["asterisk_dialplan_enabled"]) else []
-    wanted = list(v["asterisk_modules_features"]) + core_features(v) + sip_model.features(model(v)) + used
+    wanted = (list(v["asterisk_modules_features"]) + core_features(v) + sip_model.features(model(v)) + used
+              + cdr.features(cdr.settings(v)))
     exclude = list(v["asterisk_modules_exclude"])
     if v["asterisk_modules_mode"] == "autoload":
         exclude += list(v["asterisk_modules_autoload_noload"])
@@ -316,6 +316,36 @@ def _dialplan(v, header):
             "recordings": retention.host_files(recordings, header)}
 
 
+# --- Call detail records ---------------------------------------------------------------------------
+
+# Variables that must never be written in clear text in the inventory: a vault-encrypted file, an
+# inline vault value (ansible-vault encrypt_string), extra vars or a lookup - never a plain file.
+VAULTED = ("asterisk_cdr_database_password",)
+
+
+def clear_text_errors(origins):
+    """host["origins"]: {variable: file it was written in, in clear text} (the plan action reads it)."""
+    return ["%s is written in clear text in %s: move it to a vault-encrypted file (ansible-vault encrypt) or "
+            "encrypt the value (ansible-vault encrypt_string), and keep only a reference such as "
+            "'{{ vault_cdr_password }}' in the inventory" % (name, where) for name, where in sorted(origins.items())]
+
+
+def cdr_plan(v, host=None, header=HEADER):
+    """The asterisk_cdr role's concern: the records' files, the ODBC data source, the embedded
+    database server - every byte from module_utils/cdr.py - and the module set its run applies."""
+    settings = cdr.settings(v)
+    checker = sip_model.secret_checker()
+    problems = cdr.errors(settings, checker)
+    if cdr.enabled(settings):
+        problems += clear_text_errors({name: where for name, where in ((host or {}).get("origins") or {}).items()
+                                       if name in VAULTED})
+    _fail("Invalid call records settings - nothing was changed:", problems + checker.errors)
+    the_set = modules(v, host, header)
+    result = cdr.plan(settings, header, csv="cdr_csv" in asterisk_features.expand_features(the_set["features"]))
+    result["module_set"] = applied_set(the_set, v)
+    return result
+
+
 # --- Firewall -------------------------------------------------------------------------------------
 
 def firewall_settings(v, host):
@@ -429,6 +459,7 @@ def plan(concern, v, host, header=HEADER):
     """The plan of `concern`; `header` heads the files the sip and dialplan concerns render."""
     if concern not in CONCERNS:
         raise ValueError("concern: %r is not one of %s" % (concern, ", ".join(CONCERNS)))
-    if concern in ("core", "modules", "sip", "dialplan"):
-        return {"core": core, "modules": modules, "sip": sip, "dialplan": dialplan}[concern](v, host, header)
+    if concern in ("core", "modules", "sip", "dialplan", "cdr"):
+        return {"core": core, "modules": modules, "sip": sip, "dialplan": dialplan,
+                "cdr": cdr_plan}[concern](v, host, header)
     return {"firewall": firewall, "fail2ban": fail2ban}[concern](v, host)

@@ -344,6 +344,18 @@ class _Checker(Checker):
             self.not_published(path, value)
 
 
+class SecretChecker(_Checker):
+    """A secret outside the model (the call records' database password), judged as a subscriber's
+    is: called with (path, value), its problems in `errors`."""
+
+    def __call__(self, path, value):
+        self.secret(path, value, [], {"min_length": 16, "min_score": MIN_SECRET_SCORE})
+
+
+def secret_checker():
+    return SecretChecker()
+
+
 def pin_is_trivial(value, extension=""):
     """True for a PIN of digits a caller guesses first: one digit or group of digits repeated, a run
     up or down, the extension it guards (or one holding the other; an extension of one or two digits is in too many

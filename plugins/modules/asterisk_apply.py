@@ -96,6 +96,10 @@ options:
       - Files outside O(dir) by absolute path, each C(content) and C(mode) (default C(0644)), owned by root -
         a script and the systemd units of a timer (the recordings' pruning). Written with the others,
         restored with them when the run fails; a changed unit reloads systemd, never Asterisk.
+      - With C(section), C(content) is that one section of an INI file shared with others (the call
+        records' data source in C(/etc/odbc.ini)) - it replaces the section of that name, every other
+        line stays; an empty C(content) removes the section (a missing file stays missing). The file
+        replaced is copied beside it first (C(path.<time>~)).
     type: dict
     default: {}
   host_files_absent:
@@ -136,6 +140,9 @@ options:
         SHA-256 of each name the driver lists - chan_sip lists the trunk's user name) and C(transports)
         (C(name), C(protocol), C(bind)) - exactly the endpoints (peers), outbound registrations and
         transports the driver shows.
+      - C(kind=cdr) with C(backends), C(absent) and C(connection) - the CDR backends C(cdr show status)
+        must list (not suspended) and must not list, and the res_odbc connection C(odbc show) must
+        report open (when given).
     type: dict
   name:
     description: What the files configure, in messages (C(pjsip) - I(Asterisk refused the new pjsip configuration)).
@@ -233,16 +240,18 @@ import re
 import time
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common.text.converters import to_bytes
+from ansible.module_utils.common.text.converters import to_bytes, to_text
 from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.vpbx.hardened.plugins.module_utils import dialplan as dp
+from ansible_collections.vpbx.hardened.plugins.module_utils import cdr
 from ansible_collections.vpbx.hardened.plugins.module_utils import module_set as ms
 from ansible_collections.vpbx.hardened.plugins.module_utils import sip_model
 from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk import (Cli, cli_error, config_refusals,
                                                                               parse_logger_channels, parse_settings,
                                                                               security_warnings, upgraded)
-from ansible_collections.vpbx.hardened.plugins.module_utils.fileset import FileSet, backup_copy, parse_mode, read_regular
+from ansible_collections.vpbx.hardened.plugins.module_utils.fileset import (FileSet, backup_copy, parse_mode, read_regular,
+                                                                              with_section)
 
 # How a module re-reads its file: pbx_config's reload is `dialplan reload`, the logger's `logger reload`.
 # Names without .so are parts of the core (manager, http, logger): always there, never in `module show`.
@@ -264,7 +273,9 @@ def verify_errors(kind, spec, texts):
         return core_errors(spec, texts)
     if kind == "sip":
         return sip_errors(spec, texts)
-    raise ValueError("verify.kind: %r is not known (dialplan, core, sip)" % kind)
+    if kind == "cdr":
+        return cdr.verify_errors(spec, texts)
+    raise ValueError("verify.kind: %r is not known (dialplan, core, sip, cdr)" % kind)
 
 
 SIP_COMMANDS = {"pjsip": ["pjsip show endpoints", "pjsip show registrations", "pjsip show transports"],
@@ -272,10 +283,12 @@ SIP_COMMANDS = {"pjsip": ["pjsip show endpoints", "pjsip show registrations", "p
 VERIFY_COMMANDS = {"dialplan": ["dialplan show"],
                    "core": ["rtp show settings", "logger show channels", "manager show settings", "http show status",
                             "core show settings"],
-                   "sip": SIP_COMMANDS}
+                   "sip": SIP_COMMANDS, "cdr": ["cdr show status", "odbc show"]}
 
 
 def verify_commands(spec):
+    if spec["kind"] == "cdr" and not spec.get("connection"):
+        return ["cdr show status"]  # res_odbc (and its command) not loaded
     commands = VERIFY_COMMANDS[spec["kind"]]
     return commands[spec.get("driver")] if isinstance(commands, dict) else commands
 
@@ -476,9 +489,20 @@ def main():
             if not os.path.isabs(path) or os.path.commonpath([os.path.abspath(path), params["dir"]]) == params["dir"]:
                 module.fail_json(msg="%s: %r must be an absolute path of a file outside %s" % (option, path,
                                                                                             params["dir"]))
-    for path, spec in host_files.items():
+    for path, spec in list(host_files.items()):
         if not isinstance(spec, dict) or "content" not in spec:
             module.fail_json(msg="host_files: %r needs content (and mode)" % path)
+        if spec.get("section"):
+            # One section of a shared INI file (/etc/odbc.ini): the file's other sections stay.
+            try:
+                data = read_regular(path)
+            except ValueError as exc:
+                module.fail_json(msg=str(exc))
+            if data is None and not spec["content"]:
+                del host_files[path]
+                continue
+            host_files[path] = dict(spec, content=with_section(to_text(data or b"", errors="surrogate_or_strict"),
+                                                               spec["section"], str(spec["content"])))
     timers = {name: boolean(wanted, strict=False) for name, wanted in (params["timers"] or {}).items()}
     for name in timers:
         if not name.endswith(".timer") or "/" in name:
@@ -492,7 +516,9 @@ def main():
                           + [{"path": path, "uid": 0, "gid": 0, "mode": 0o644,
                               "content": to_bytes(text, errors="surrogate_or_strict")} for path, text in units.items()]
                           + [{"path": path, "uid": 0, "gid": 0, "mode": parse_mode(spec.get("mode", "0644"), path),
-                              "content": to_bytes(str(spec["content"]), errors="surrogate_or_strict")}
+                              "content": to_bytes(str(spec["content"]), errors="surrogate_or_strict"),
+                              # A shared file's previous version is kept beside it (path.<time>~).
+                              "backup": True if spec.get("section") else None}
                              for path, spec in host_files.items()],
                           backup=bool(params["backup_dir"]), backup_dir=params["backup_dir"])
     except ValueError as exc:

@@ -56,7 +56,14 @@ def vault():
                          capture_output=True, text=True, check=True, timeout=60).stdout
     data = yaml.safe_load(out)
     return {"secrets": {str(k): str(v) for k, v in data["vault_calls_secrets"].items()},
-            "pins": {str(k): str(v) for k, v in data["vault_calls_pins"].items()}}
+            "pins": {str(k): str(v) for k, v in data["vault_calls_pins"].items()},
+            "cdr_password": str(data["vault_calls_cdr_password"])}
+
+
+def dial(ip, vault_data, caller, number, port=None, duration_ms=500):
+    """`caller` dials `number` on the PBX at `ip` with its credentials (answering the challenge)."""
+    return sipp(ip, "invite.xml", number, caller, vault_data["secrets"][caller], caller=caller,
+                port=port or PORTS[caller], duration_ms=duration_ms)
 
 
 def playbook(name, *args, extra=None, limit=None, vault_vars=True):

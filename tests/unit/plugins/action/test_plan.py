@@ -149,3 +149,42 @@ def test_a_list_fails_with_the_first_concerns_problems_before_asking_further():
     assert result["failed"] and result["msg"].startswith("Invalid subscriber/trunk model - nothing was changed:")
     assert "has host bits set" in result["msg"] and "_ansible_no_log" not in result
     assert [name for name, _args, _become in seen] == ["vpbx.hardened.asterisk_package_info"]
+
+
+def loaded(tmp_path, text, encrypt=False, name="vars.yml"):
+    """The variables of a vars file as Ansible loads them (each value tagged with where it was written)."""
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.parsing.vault import VaultLib, VaultSecret
+
+    secret = VaultSecret(b"unit-test-vault-password")
+    path = tmp_path / name
+    path.write_bytes(VaultLib([("default", secret)]).encrypt(text) if encrypt else text.encode())
+    loader = DataLoader()
+    loader.set_vault_secrets([("default", secret)])
+    return loader.load_from_file(str(path))
+
+
+def test_a_secret_written_in_clear_text_is_found_with_its_file_and_line(tmp_path):
+    clear = loaded(tmp_path, "---\nother: 1\nasterisk_cdr_database_password: c3f1e0a9d8b7465f9e2d1c0b\n")
+    assert action.clear_text_origin(clear["asterisk_cdr_database_password"]) == "%s line 3" % (tmp_path / "vars.yml")
+    # From a vault-encrypted file, the same value passes; so does an empty one, or one from no file (-e, a lookup).
+    vaulted = loaded(tmp_path, "asterisk_cdr_database_password: c3f1e0a9d8b7465f9e2d1c0b\n", encrypt=True,
+                     name="vault.yml")
+    assert vaulted["asterisk_cdr_database_password"] == "c3f1e0a9d8b7465f9e2d1c0b"
+    assert action.clear_text_origin(vaulted["asterisk_cdr_database_password"]) is None
+    assert action.clear_text_origin("") is None and action.clear_text_origin("c3f1e0a9d8b7465f9e2d1c0b") is None
+
+
+def test_an_inline_vault_value_passes(tmp_path, monkeypatch):
+    from ansible.parsing.vault import VaultLib, VaultSecret, VaultSecretsContext
+
+    monkeypatch.setattr(VaultSecretsContext, "_current",
+                        VaultSecretsContext([("default", VaultSecret(b"unit-test-vault-password"))]))
+    cipher = VaultLib([("default", VaultSecret(b"unit-test-vault-password"))]).encrypt("c3f1e0a9d8b7465f9e2d1c0b")
+    text = "asterisk_cdr_database_password: !vault |\n" + "".join(
+        "  %s\n" % line for line in cipher.decode().splitlines())
+    inline = loaded(tmp_path, text)["asterisk_cdr_database_password"]
+    assert action.clear_text_origin(inline) is None
+    # Decrypted (as the action's templar hands it over), it is still known as a vault value.
+    decrypted = inline._decrypt()
+    assert decrypted == "c3f1e0a9d8b7465f9e2d1c0b" and action.clear_text_origin(decrypted) is None

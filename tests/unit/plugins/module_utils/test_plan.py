@@ -307,8 +307,9 @@ def test_the_module_set_is_the_users_features_and_what_the_roles_use(inventory, 
 
 def test_the_module_sets_stubs_are_closed_and_headed():
     the_plan = planner.plan("modules", variables(**OFFICE), HOST, header="; H")
-    assert sorted(the_plan["stubs"]) == sorted(["cdr.conf", "confbridge.conf", "extensions.conf", "musiconhold.conf",
-                                               "queues.conf", "res_parking.conf", "sip.conf", "voicemail.conf"])
+    assert sorted(the_plan["stubs"]) == sorted(["cdr.conf", "cdr_adaptive_odbc.conf", "confbridge.conf",
+                                               "extensions.conf", "musiconhold.conf", "queues.conf",
+                                               "res_odbc.conf", "res_parking.conf", "sip.conf", "voicemail.conf"])
     assert all(text.startswith("; H\n; vpbx.hardened: stub rendered by") for text in the_plan["stubs"].values())
     assert "bindaddr = 127.0.0.1\n" in the_plan["stubs"]["sip.conf"]
     assert "[default]\n\n[public]\n" in the_plan["stubs"]["extensions.conf"]
