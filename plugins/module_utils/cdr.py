@@ -13,6 +13,7 @@ change or delete the office's billing history."""
 
 from __future__ import annotations
 
+import ipaddress
 import re
 
 from ansible.module_utils.parsing.convert_bool import boolean
@@ -180,30 +181,82 @@ def odbc_section(s, marker=MARKER):
     return "\n".join(lines) + "\n"
 
 
-def server(s):
-    """The embedded database server the role installs and sets up on the PBX, or None."""
-    if not enabled(s) or not embedded(s):
-        return None
+def _server(s, listen, clients, tls):
     engine = ENGINES[s["database_engine"]]
+    lines = ["# %s: rendered by the vpbx.hardened.asterisk_cdr role: the call records' database." % MARKER,
+             "[mysqld]", "bind-address = %s" % listen, "skip-name-resolve = 1"]
+    if tls:
+        # Nothing crosses the network in clear text: a client without TLS is refused.
+        lines += ["require_secure_transport = ON", "ssl_cert = %s" % tls["cert"], "ssl_key = %s" % tls["key"]]
     return {"engine": s["database_engine"], "packages": list(engine["server_packages"]),
             "service": engine["service"], "socket": engine["socket"],
-            "config_file": SERVER_CNF, "config": (
-                "# %s: rendered by the vpbx.hardened.asterisk_cdr role: the call records' database listens\n"
-                "# on loopback only.\n[mysqld]\nbind-address = 127.0.0.1\nskip-name-resolve = 1\n" % MARKER),
+            "config_file": SERVER_CNF, "config": "\n".join(lines) + "\n",
             "database": s["database_name"], "table": s["database_table"], "user": s["database_user"],
-            # The PBX's user may only add records.
-            "privileges": "%s.%s:INSERT" % (s["database_name"], s["database_table"]),
+            # The PBXs' user may only add records, from each PBX's address.
+            "clients": list(clients), "privileges": "%s.%s:INSERT" % (s["database_name"], s["database_table"]),
             "create_table": "CREATE TABLE IF NOT EXISTS %s (%s, INDEX (calldate), INDEX (uniqueid))" % (
                 s["database_table"], ", ".join("%s %s" % column for column in COLUMNS))}
 
 
+def server(s):
+    """The embedded database server the role installs and sets up on the PBX (loopback only), or None."""
+    if not enabled(s) or not embedded(s):
+        return None
+    return _server(s, "127.0.0.1", ["127.0.0.1"], None)
+
+
+SERVER_KEYS = ("address", "clients", "tls_cert_file", "tls_key_file")
+
+
+def server_settings(v):
+    """The database host's variables (asterisk_cdr_server_*) with the records' settings."""
+    out = settings(v)
+    out.update({"server_" + key: v.get(PREFIX + "server_" + key) for key in SERVER_KEYS})
+    return out
+
+
+def _address(value):
+    try:
+        return ipaddress.ip_address(str(value))
+    except ValueError:
+        return None
+
+
+def server_errors(s, secret_check):
+    """Every problem of a remote database host's settings (asterisk_cdr_server_*), each naming the
+    variable and the fix."""
+    problems = [problem for problem in errors(dict(s, database=True, database_host="127.0.0.1"), secret_check)]
+    address = _address(s["server_address"])
+    if address is None or address.is_loopback or address.is_unspecified:
+        problems.append("%sserver_address: %r is not one address of this host - give the address the PBXs reach "
+                        "(listening on every address, or on loopback, is refused)" % (PREFIX, s["server_address"]))
+    clients = s["server_clients"]
+    if not isinstance(clients, list) or not clients or any(_address(c) is None for c in clients):
+        problems.append("%sserver_clients: %r must list the PBXs' addresses (each an IP address): only they may "
+                        "connect" % (PREFIX, clients))
+    for key in ("tls_cert_file", "tls_key_file"):
+        value = str(s["server_" + key] or "")
+        if not value.startswith("/") or any(c in value for c in "\r\n"):
+            problems.append("%sserver_%s: %r must be the path on this host of the server's TLS %s (readable by "
+                            "mysql); its name or address must be what the PBXs use as asterisk_cdr_database_host"
+                            % (PREFIX, key, s["server_" + key], "certificate" if key.endswith("cert_file") else "key"))
+    return problems
+
+
+def remote_server(s):
+    """A database host's plan: MariaDB on its one address, TLS required, the PBXs' user for each PBX."""
+    return _server(s, s["server_address"], [str(c) for c in s["server_clients"]],
+                   {"cert": s["server_tls_cert_file"], "key": s["server_tls_key_file"]})
+
+
 def packages(s):
-    """What the PBX needs installed: the ODBC driver (and the embedded server's packages)."""
+    """What the PBX needs installed: the ODBC driver with unixODBC's isql (to try the data source by
+    hand), and the embedded server's packages."""
     if not enabled(s):
         return []
     embedded_server = server(s)
-    return [ENGINES[s["database_engine"]]["driver_package"]] + (embedded_server["packages"] if embedded_server
-                                                                 else [])
+    return [ENGINES[s["database_engine"]]["driver_package"], "unixodbc"] + (
+        embedded_server["packages"] if embedded_server else [])
 
 
 def features(s):

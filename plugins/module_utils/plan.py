@@ -30,7 +30,7 @@ from ansible_collections.vpbx.hardened.plugins.module_utils import retention
 from ansible_collections.vpbx.hardened.plugins.module_utils import sip_model
 from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk import manager_user_errors
 
-CONCERNS = ("core", "modules", "sip", "dialplan", "cdr", "firewall", "fail2ban")
+CONCERNS = ("core", "modules", "sip", "dialplan", "cdr", "cdr_server", "firewall", "fail2ban")
 # The first lines of every file the sip and dialplan concerns render: ansible_managed as a comment
 # (the action passes the one the inventory or ansible.cfg sets; this is Ansible's default).
 HEADER = ";\n; Ansible managed\n;"
@@ -346,6 +346,19 @@ def cdr_plan(v, host=None, header=HEADER):
     return result
 
 
+def cdr_server_plan(v, host=None):
+    """A remote database host's concern (the cdr_database playbook): MariaDB on its one address with
+    TLS required, the records' table, and the PBXs' INSERT-only user."""
+    settings = cdr.server_settings(v)
+    checker = sip_model.secret_checker()
+    problems = cdr.server_errors(settings, checker)
+    problems += clear_text_errors({name: where for name, where in ((host or {}).get("origins") or {}).items()
+                                   if name in VAULTED})
+    _fail("Invalid call records database host - nothing was changed:", problems + checker.errors)
+    server = cdr.remote_server(settings)
+    return {"server": server, "packages": server["packages"]}
+
+
 # --- Firewall -------------------------------------------------------------------------------------
 
 def firewall_settings(v, host):
@@ -462,4 +475,4 @@ def plan(concern, v, host, header=HEADER):
     if concern in ("core", "modules", "sip", "dialplan", "cdr"):
         return {"core": core, "modules": modules, "sip": sip, "dialplan": dialplan,
                 "cdr": cdr_plan}[concern](v, host, header)
-    return {"firewall": firewall, "fail2ban": fail2ban}[concern](v, host)
+    return {"firewall": firewall, "fail2ban": fail2ban, "cdr_server": cdr_server_plan}[concern](v, host)

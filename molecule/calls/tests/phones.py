@@ -34,10 +34,12 @@ NETWORK = "172.30.79."
 PHONES_IP = NETWORK + "50"
 PROVIDER_IP = NETWORK + "60"
 PBX = {
-    "vpbx-calls16": {"ip": NETWORK + "16", "driver": "chan_sip", "major": 16},
-    "vpbx-calls16p": {"ip": NETWORK + "17", "driver": "pjsip", "major": 16},
-    "vpbx-calls22": {"ip": NETWORK + "22", "driver": "pjsip", "major": 22},
+    "vpbx-calls16": {"ip": NETWORK + "16", "driver": "chan_sip", "major": 16, "cdr": "csv"},
+    "vpbx-calls16p": {"ip": NETWORK + "17", "driver": "pjsip", "major": 16, "cdr": "remote"},
+    "vpbx-calls22": {"ip": NETWORK + "22", "driver": "pjsip", "major": 22, "cdr": "own"},
 }
+# The call records' database host (vpbx-calls16p's, over TLS).
+DATABASE_IP = NETWORK + "30"
 SCENARIOS = "/opt/vpbx-sip"
 # One port per phone on the phones container.
 PORTS = {"1001": 5071, "1002": 5072, "1003": 5073, "1004": 5074, "1005": 5075}
@@ -92,6 +94,11 @@ def phones():
 
 def provider():
     return testinfra.get_host("docker://vpbx-callprovider")
+
+
+def database_host():
+    """The call records' database host of vpbx-calls16p."""
+    return testinfra.get_host("docker://vpbx-callsdb")
 
 
 def _allowed(target):

@@ -1,14 +1,15 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Call records in a real database (the PJSIP PBXs, Asterisk 16 and 22, each with its own MariaDB
-set up by the asterisk_cdr role): a call's row is read back from the database as the server holds
-it; the database listens on loopback only and the PBX's user may only add rows; with the database
-stopped calls go on and the failure is logged, and once it is back records flow again. The chan_sip
-PBX keeps the default (CSV only): its calls are written to Master.csv and no database runs there.
+"""Call records in a real database, written by the two PJSIP PBXs: Asterisk 22 to its own MariaDB
+(set up by the asterisk_cdr role, loopback only) and Asterisk 16 to a database host over TLS (set
+up by the cdr_database playbook). A call's row is read back from the database as the server holds
+it. The PBX's user may only add rows, and only over TLS with the server's certificate checked. With
+the database stopped calls go on and the failure is logged; once it is back records flow again.
+The chan_sip PBX keeps the default, CSV only.
 
 Each test would fail without the role's database part: without cdr_adaptive_odbc, res_odbc and the
 data source no row is written; with MariaDB's stock bind address commented out (a remote-access
 how-to's first step) it listens on every address; with a user granted ALL, its SELECT and DELETE
-succeed."""
+succeed; without require_secure_transport a plain-text login succeeds."""
 
 from __future__ import annotations
 
@@ -23,13 +24,15 @@ import phones
 DATABASE, TABLE, USER = "asteriskcdrdb", "cdr", "vpbxcdr"
 MESSAGES = "/var/log/asterisk/messages.log"
 MASTER_CSV = "/var/log/asterisk/cdr-csv/Master.csv"
+CA = "/etc/ssl/vpbx-test-db-ca.pem"
 
 
 @pytest.fixture
 def cdr_pbx(pbx):
-    if pbx["driver"] != "pjsip":
+    """A PBX whose records also go to a database, with `db`: the host that runs it."""
+    if pbx["cdr"] == "csv":
         pytest.skip("the chan_sip PBX keeps its records in CSV only (the default)")
-    return pbx
+    return dict(pbx, db=pbx["host"] if pbx["cdr"] == "own" else phones.database_host())
 
 
 def number():
@@ -37,16 +40,23 @@ def number():
     return "8495%07d" % random.randrange(10 ** 7)
 
 
-def sql(host, query, user=None, password=None):
-    """(rc, output) of one query: as root over the local socket, or as `user` over TCP the way
-    Asterisk connects."""
-    login = "-h 127.0.0.1 -u %s" % user if user else ""
-    env = "MYSQL_PWD='%s' " % password if password else ""
-    run = host.run("%stimeout 20 mysql %s -N -B %s -e \"%s\"" % (env, login, DATABASE, query))
+def sql(host, query):
+    """(rc, output) of one query as root over the database host's local socket."""
+    run = host.run("timeout 20 mysql -N -B %s -e \"%s\"" % (DATABASE, query))
     return run.rc, (run.stdout + run.stderr).strip()
 
 
+def isql(pbx, query, password, connection=None):
+    """What unixODBC's isql prints for one query sent from the PBX as Asterisk sends it: through the
+    data source vpbx-cdr, or through `connection` (a connection string: SQLDriverConnect)."""
+    target = "-k '%s;UID=%s;PWD=%s'" % (connection, USER, password) if connection else "vpbx-cdr %s %s" % (
+        USER, password)
+    run = pbx["host"].run("echo \"%s\" | timeout 30 isql -b -v %s 2>&1" % (query, target))
+    return run.stdout + run.stderr
+
+
 def rows(host, dst):
+    """The rows of the call to `dst`, as the database holds them."""
     rc, out = sql(host, "SELECT src, dst, dcontext, duration, billsec, disposition FROM %s WHERE dst = '%s'"
                   % (TABLE, dst))
     assert rc == 0, out
@@ -71,11 +81,11 @@ def answered_call(pbx, vault, dst, duration_ms=500):
 
 
 def test_a_call_is_read_back_from_the_database(cdr_pbx, vault):
-    host, dst = cdr_pbx["host"], number()
-    assert rows(host, dst) == []
+    host, db, dst = cdr_pbx["host"], cdr_pbx["db"], number()
+    assert rows(db, dst) == []
     answered_call(cdr_pbx, vault, dst, duration_ms=3000)
-    assert phones.wait_for(lambda: rows(host, dst), 10), "no row for the call to %s" % dst
-    [(src, got_dst, context, duration, billsec, disposition)] = rows(host, dst)
+    assert phones.wait_for(lambda: rows(db, dst), 10), "no row for the call to %s" % dst
+    [(src, got_dst, context, duration, billsec, disposition)] = rows(db, dst)
     assert (src, got_dst, context, disposition) == ("1001", dst, "office", "ANSWERED")
     # The provider's answerer held the call for 3 s.
     assert 2 <= int(billsec) <= 6 and int(billsec) <= int(duration) <= int(billsec) + 3, (duration, billsec)
@@ -84,7 +94,7 @@ def test_a_call_is_read_back_from_the_database(cdr_pbx, vault):
 
 
 def test_the_chan_sip_pbx_keeps_csv_only(pbx, vault):
-    if pbx["driver"] != "chan_sip":
+    if pbx["cdr"] != "csv":
         pytest.skip("the PJSIP PBXs write a database too (the tests above)")
     host, dst = pbx["host"], number()
     answered_call(pbx, vault, dst)
@@ -102,40 +112,58 @@ def listeners(host, protocol):
     return found
 
 
-def test_the_database_listens_on_loopback_only(cdr_pbx):
-    database = {address for address, port in listeners(cdr_pbx["host"], "t") if port == 3306}
-    assert database and database <= {"127.0.0.1", "::1"}, database
-    # The same reading sees a socket open beyond loopback when there is one: the SIP port.
+def test_the_database_listens_on_loopback_or_its_one_address_only(cdr_pbx):
+    allowed = {"127.0.0.1", "::1"} if cdr_pbx["cdr"] == "own" else {phones.DATABASE_IP}
+    database = {address for address, port in listeners(cdr_pbx["db"], "t") if port == 3306}
+    assert database and database <= allowed, database
+    # The same reading sees a socket open beyond loopback when there is one: the PBX's SIP port.
     assert {address for address, port in listeners(cdr_pbx["host"], "u") if port == 5060} - {"127.0.0.1", "::1"}
     # Asterisk's own connection is open.
     assert re.search(r"Number of active connections: [1-9]", cdr_pbx["host"].run("asterisk -rx 'odbc show'").stdout)
 
 
 def test_the_pbx_user_may_only_add_records(cdr_pbx, vault):
-    host, password = cdr_pbx["host"], vault["cdr_password"]
+    password = vault["cdr_password"]
     marker = "vpbx-test-%d" % random.randrange(10 ** 9)
     try:
-        # Positive control: the same login adds a row.
-        rc, out = sql(host, "INSERT INTO %s (calldate, src, dst, uniqueid) VALUES (NOW(), 'test', 'test', '%s')"
-                      % (TABLE, marker), USER, password)
-        assert rc == 0, out
+        # Positive control: the same login, through the same data source, adds a row.
+        out = isql(cdr_pbx, "INSERT INTO %s (calldate, src, dst, uniqueid) VALUES (NOW(), 'test', 'test', '%s')"
+                   % (TABLE, marker), password)
+        assert "SQLRowCount returns 1" in out, out
+        assert sql(cdr_pbx["db"], "SELECT COUNT(*) FROM %s WHERE uniqueid = '%s'" % (TABLE, marker)) == (0, "1")
         for query in ("SELECT COUNT(*) FROM %s" % TABLE, "DELETE FROM %s WHERE uniqueid = '%s'" % (TABLE, marker),
                       "UPDATE %s SET src = 'x' WHERE uniqueid = '%s'" % (TABLE, marker), "DROP TABLE %s" % TABLE):
-            rc, out = sql(host, query, USER, password)
-            assert rc != 0 and "denied" in out, (query, rc, out)
+            out = isql(cdr_pbx, query, password)
+            assert "denied" in out and "SQLRowCount returns 1" not in out, (query, out)
         # A wrong password is refused.
-        rc, out = sql(host, "INSERT INTO %s (calldate) VALUES (NOW())" % TABLE, USER, password + "x")
-        assert rc != 0 and "denied" in out, out
+        out = isql(cdr_pbx, "SELECT 1", password + "x")
+        assert "Access denied" in out, out
     finally:
-        sql(host, "DELETE FROM %s WHERE uniqueid = '%s'" % (TABLE, marker))
+        sql(cdr_pbx["db"], "DELETE FROM %s WHERE uniqueid = '%s'" % (TABLE, marker))
+
+
+def test_the_remote_database_takes_tls_only_with_its_certificate_checked(cdr_pbx, vault):
+    if cdr_pbx["cdr"] != "remote":
+        pytest.skip("the PBX's own database is on loopback: nothing crosses a network")
+    plain = "Driver=MariaDB Unicode;Server=%s;Port=3306;Database=%s" % (phones.DATABASE_IP, DATABASE)
+    checked = plain + ";FORCETLS=1;SSLVERIFY=1;SSLCA=%s" % CA
+    # Positive control: TLS, the server's certificate checked against the test CA.
+    out = isql(cdr_pbx, "SELECT 1", vault["cdr_password"], checked)
+    assert "Could not SQLDriverConnect" not in out and re.search(r"^1\s*$", out, re.MULTILINE), out
+    # The same login in plain text is refused by the server.
+    out = isql(cdr_pbx, "SELECT 1", vault["cdr_password"], plain)
+    assert "insecure transport" in out, out
+    # A certificate that the CA given did not sign is refused by the PBX.
+    out = isql(cdr_pbx, "SELECT 1", vault["cdr_password"], checked.replace(CA, "/etc/ssl/certs/ca-certificates.crt"))
+    assert "Could not SQLDriverConnect" in out and "insecure transport" not in out, out
 
 
 def test_calls_go_on_while_the_database_is_down_and_records_flow_again(cdr_pbx, vault):
-    host = cdr_pbx["host"]
+    host, db = cdr_pbx["host"], cdr_pbx["db"]
     mark = int(host.run("wc -l < %s" % MESSAGES).stdout.strip() or 0)
     down = number()
     try:
-        assert host.run("systemctl stop mariadb").rc == 0
+        assert db.run("systemctl stop mariadb").rc == 0
         # The call goes through, the record goes to CSV, the database part fails and says so.
         answered_call(cdr_pbx, vault, down)
         assert phones.wait_for(lambda: csv_has(host, down), 10)
@@ -143,16 +171,17 @@ def test_calls_go_on_while_the_database_is_down_and_records_flow_again(cdr_pbx, 
             r"(WARNING|ERROR).*(cdr_adaptive_odbc|res_odbc)",
             host.run("tail -n +%d %s" % (mark + 1, MESSAGES)).stdout), 15), "no failure logged"
     finally:
-        assert host.run("systemctl start mariadb").rc == 0
-    assert rows(host, down) == []  # what CSV alone holds is not copied to the database later
+        assert db.run("systemctl start mariadb").rc == 0
+    assert rows(db, down) == []  # what CSV alone holds is not copied to the database later
     # Back: a call's record reaches the database again - within 30 s (res_odbc tries a failed
     # connection again after 10 s), one call every 5 s until one does.
     started, back = time.monotonic(), None
     for _attempt in range(6):
         dst = number()
         answered_call(cdr_pbx, vault, dst)
-        if phones.wait_for(lambda: rows(host, dst), 5):
+        if phones.wait_for(lambda: rows(db, dst), 5):
             back = time.monotonic() - started
             break
     assert back is not None, "no record reached the database within 30 s of its start"
-    print("VPBX-FIGURE cdr %s: records in the database again %.0f s after it started" % (cdr_pbx["name"], back))
+    print("VPBX-FIGURE cdr %s (%s database): records in the database again %.0f s after it started"
+          % (cdr_pbx["name"], cdr_pbx["cdr"], back))

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The asterisk role refuses, before it changes anything, an unsupported platform and a version
-pin that matches no available package, with a message that says what is supported/available.
+"""The site playbook refuses, before it changes anything, an unsupported platform, a version pin
+that matches no available package (with a message that says what is supported/available) and a
+database password written in clear text.
 
 Each test snapshots the host (installed packages, every path under /etc and /usr/sbin with size,
 mode and mtime), runs the site playbook, and compares."""
@@ -66,3 +67,28 @@ def test_version_pin_without_package_refused_before_any_change():
     assert host.check_output(SNAPSHOT) == before
     assert not host.package("asterisk").is_installed
     assert not host.file("/etc/asterisk").exists
+
+
+def test_a_database_password_in_clear_text_is_refused_before_any_change(tmp_path):
+    """The same password from a plain vars file is refused, naming it; from a vault-encrypted one it
+    passes the plan (check mode: the host stays as it was either way)."""
+    password = "c3f1e0a9d8b7465f9e2d1c0b7a6f5e4d"
+    clear, vaulted, secret = tmp_path / "cdr.yml", tmp_path / "cdr-vault.yml", tmp_path / "vault-password"
+    clear.write_text("---\nasterisk_cdr_database_password: %s\n" % password)
+    vaulted.write_text(clear.read_text())
+    secret.write_text("preflight-test-only\n")
+    subprocess.run(["ansible-vault", "encrypt", "--vault-password-file", str(secret), str(vaulted)], check=True,
+                   capture_output=True, timeout=60)
+    host = host_of("vpbx-pin16")
+    before = host.check_output(SNAPSHOT)
+    rc, output = run_site("vpbx-pin16", "--check", "-e", "asterisk_cdr_database=true", "-e", "@%s" % clear)
+    assert rc != 0, output
+    assert "asterisk_cdr_database_password is written in clear text in %s line 2" % clear in output, output
+    assert password not in output
+    # Positive control: the same value from the vault passes the same plan.
+    rc, output = run_site("vpbx-pin16", "--check", "-e", "asterisk_cdr_database=true", "-e", "@%s" % vaulted,
+                          "--vault-password-file", str(secret))
+    assert rc == 0, output
+    assert "Call records to CSV and to the mariadb database asteriskcdrdb on 127.0.0.1" in output, output
+    assert host.check_output(SNAPSHOT) == before
+    assert not host.package("asterisk").is_installed

@@ -11,7 +11,7 @@ from ansible_collections.vpbx.hardened.plugins.module_utils import cdr
 from ansible_collections.vpbx.hardened.plugins.module_utils import fileset
 from ansible_collections.vpbx.hardened.plugins.module_utils import plan as planner
 
-from .test_plan import HOST, OFFICE, variables
+from .test_plan import DATABASE_HOST, HOST, OFFICE, variables
 
 PASSWORD = "c3f1e0a9d8b7465f9e2d1c0b"
 DATABASE = dict(asterisk_cdr_database=True, asterisk_cdr_database_password=PASSWORD)
@@ -58,7 +58,7 @@ def test_the_pbxs_own_database_listens_on_loopback_and_its_user_may_only_insert(
     server = the_plan["server"]
     assert "bind-address = 127.0.0.1\n" in server["config"] and server["privileges"] == "asteriskcdrdb.cdr:INSERT"
     assert server["create_table"].startswith("CREATE TABLE IF NOT EXISTS cdr (calldate DATETIME NOT NULL, clid")
-    assert the_plan["packages"] == ["odbc-mariadb", "mariadb-server", "python3-pymysql"]
+    assert the_plan["packages"] == ["odbc-mariadb", "unixodbc", "mariadb-server", "python3-pymysql"]
     assert "cdr_database" in the_plan["module_set"]["features"] and the_plan["retire"] == []
     assert the_plan["verify"]["backends"] == ["csv", "Adaptive ODBC"] and the_plan["verify"]["connection"] == "vpbx-cdr"
 
@@ -76,7 +76,7 @@ def test_a_remote_server_is_reached_over_tls_with_its_certificate_checked():
     section = the_plan["host_files"]["/etc/odbc.ini"]["content"]
     assert "Server = db.office.example\n" in section
     assert section.endswith("FORCETLS = 1\nSSLVERIFY = 1\nSSLCA = %s\n" % CA)
-    assert the_plan["server"] is None and the_plan["packages"] == ["odbc-mariadb"]
+    assert the_plan["server"] is None and the_plan["packages"] == ["odbc-mariadb", "unixodbc"]
 
 
 @pytest.mark.parametrize("inventory, message", [
@@ -174,3 +174,30 @@ def test_the_data_source_is_one_section_of_a_shared_file(before, section, after)
     assert fileset.with_section(before, "vpbx-cdr", section) == after
     # Applied twice, the same file: a re-run changes nothing.
     assert fileset.with_section(after, "vpbx-cdr", section) == after
+
+
+def test_a_database_host_listens_on_its_one_address_with_tls_required_for_each_pbx():
+    server = planner.plan("cdr_server", variables(**DATABASE_HOST), HOST)["server"]
+    assert server["config"].splitlines()[1:] == [
+        "[mysqld]", "bind-address = 192.0.2.30", "skip-name-resolve = 1", "require_secure_transport = ON",
+        "ssl_cert = /etc/mysql/tls/db.pem", "ssl_key = /etc/mysql/tls/db.key"]
+    assert server["clients"] == ["192.0.2.16"] and server["privileges"] == "asteriskcdrdb.cdr:INSERT"
+    # The PBX's own database: loopback, its one client is loopback, no TLS (nothing crosses a network).
+    own = planned(**DATABASE)["server"]
+    assert own["clients"] == ["127.0.0.1"] and "require_secure_transport" not in own["config"]
+
+
+@pytest.mark.parametrize("inventory, message", [
+    ({"asterisk_cdr_server_address": "0.0.0.0"}, "asterisk_cdr_server_address: '0.0.0.0' is not one address"),
+    ({"asterisk_cdr_server_address": "127.0.0.1"}, "asterisk_cdr_server_address: '127.0.0.1' is not one address"),
+    ({"asterisk_cdr_server_address": "db.example"}, "asterisk_cdr_server_address: 'db.example' is not one address"),
+    ({"asterisk_cdr_server_clients": []}, "asterisk_cdr_server_clients: [] must list the PBXs' addresses"),
+    ({"asterisk_cdr_server_clients": ["pbx1"]}, "asterisk_cdr_server_clients: ['pbx1'] must list"),
+    ({"asterisk_cdr_server_tls_key_file": ""}, "asterisk_cdr_server_tls_key_file: '' must be the path"),
+    ({"asterisk_cdr_database_password": "short"}, "asterisk_cdr_database_password: is 5 characters long"),
+])
+def test_a_bad_database_host_is_refused_naming_the_variable(inventory, message):
+    with pytest.raises(planner.PlanError) as exc:
+        planner.plan("cdr_server", variables(**dict(DATABASE_HOST, **inventory)), HOST)
+    assert exc.value.headline == "Invalid call records database host - nothing was changed:"
+    assert message in "\n".join(exc.value.errors)

@@ -31,13 +31,18 @@ OFFICE = dict(asterisk_sip_subscribers=[{"extension": "1001", "secret": SECRET, 
               asterisk_sip_trunks=[{"name": "carrier", "host": "sip.example.net", "username": "acct",
                                     "secret": "Carrier-Secret-beta-q7-long", "context": "from-carrier"}],
               asterisk_dialplan_contexts=[{"name": "office"}], asterisk_dialplan_country="DE")
+DATABASE_HOST = dict(asterisk_cdr_server_address="192.0.2.30", asterisk_cdr_server_clients=["192.0.2.16"],
+                     asterisk_cdr_server_tls_cert_file="/etc/mysql/tls/db.pem",
+                     asterisk_cdr_server_tls_key_file="/etc/mysql/tls/db.key",
+                     asterisk_cdr_database_password="c3f1e0a9d8b7465f9e2d1c0b")
 HOST = {"major": 22, "resolved": {"sip.example.net": ["198.51.100.7"]}, "connection": "community.docker.docker",
         "ssh_connection": ""}
 
 
 @pytest.mark.parametrize("concern", planner.CONCERNS)
 def test_every_concern_plans_from_the_defaults_and_an_office(concern):
-    v = variables(**OFFICE)
+    # A database host (cdr_server) has its own settings: no default makes a host one.
+    v = variables(**dict(OFFICE, **(DATABASE_HOST if concern == "cdr_server" else {})))
     first = planner.plan(concern, v, HOST)
     assert first == planner.plan(concern, v, HOST)  # a pure function: nothing remembered
 
