@@ -18,6 +18,8 @@ import re
 
 from ansible.module_utils.parsing.convert_bool import boolean
 
+from ansible_collections.vpbx.hardened.plugins.module_utils.checks import whole_number
+
 PREFIX = "asterisk_cdr_"
 MARKER = "vpbx.hardened"
 # One name for the ODBC data source, the res_odbc connection and the adaptive backend's section.
@@ -81,15 +83,6 @@ def _bool(value):
     return boolean(value, strict=False)
 
 
-def _int(value):
-    if isinstance(value, bool):
-        return None
-    try:
-        return int(str(value).strip())
-    except ValueError:
-        return None
-
-
 def enabled(s):
     return _bool(s["database"])
 
@@ -100,7 +93,7 @@ def embedded(s):
 
 
 def port(s):
-    return _int(s["database_port"]) or ENGINES.get(s["database_engine"], {}).get("port", 0)
+    return whole_number(s["database_port"]) or ENGINES.get(s["database_engine"], {}).get("port", 0)
 
 
 def errors(s, secret_check):
@@ -120,7 +113,7 @@ def errors(s, secret_check):
     if not HOST.match(host):
         problems.append("%sdatabase_host: %r is not a host name or address - give 127.0.0.1 (the PBX's own "
                         "database, installed by the role) or the database server's name" % (PREFIX, host))
-    value = _int(s["database_port"])
+    value = whole_number(s["database_port"])
     if value is None or not 0 <= value <= 65535:
         problems.append("%sdatabase_port: %r is not a port - give 0 (the engine's default) or 1-65535"
                         % (PREFIX, s["database_port"]))
@@ -128,7 +121,7 @@ def errors(s, secret_check):
         if not NAME.match(str(s[key] or "")):
             problems.append("%s%s: %r must be letters, digits and _ (not starting with a digit), at most 64"
                             % (PREFIX, key, s[key]))
-    timeout = _int(s["database_connect_timeout"])
+    timeout = whole_number(s["database_connect_timeout"])
     if timeout is None or not 1 <= timeout <= 60:
         problems.append("%sdatabase_connect_timeout: %r is not 1-60 seconds" % (PREFIX, s["database_connect_timeout"]))
     if HOST.match(host) and not embedded(s):
@@ -156,7 +149,7 @@ def files(s):
         BY_ROLE + "; The connection to the call records' database (ODBC data source %s in %s).\n" % (DSN, ODBC_INI)
         + _section(DSN, [("enabled", "yes"), ("dsn", DSN), ("username", s["database_user"]),
                          ("password", s["database_password"]), ("pre-connect", "yes"), ("max_connections", 5),
-                         ("connect_timeout", _int(s["database_connect_timeout"])),
+                         ("connect_timeout", whole_number(s["database_connect_timeout"])),
                          # A database that was down is tried again after 10 s, not the default 300.
                          ("negative_connection_cache", 10), ("sanitysql", "select 1")]))
     out["files"]["cdr_adaptive_odbc.conf"] = (

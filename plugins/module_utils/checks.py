@@ -21,6 +21,16 @@ def text(value):
     return "" if value is None else str(value)
 
 
+def whole_number(value):
+    """An int from an int or its text; None for anything else (a boolean included)."""
+    if isinstance(value, bool):
+        return None
+    try:
+        return int(text(value).strip())
+    except ValueError:
+        return None
+
+
 def is_bool(value):
     return isinstance(value, bool) or text(value).strip().lower() in TRUE + FALSE
 

@@ -13,6 +13,8 @@ import re
 
 from ansible.module_utils.parsing.convert_bool import boolean
 
+from ansible_collections.vpbx.hardened.plugins.module_utils.checks import whole_number
+
 # MixMonitor's and ConfBridge's recordings (a relative file name lands in astspooldir/monitor).
 MONITOR_DIR = "/var/spool/asterisk/monitor"
 SCRIPT = "/usr/local/sbin/vpbx-prune-recordings"
@@ -111,15 +113,6 @@ def settings(v):
     return out
 
 
-def _int(value):
-    if isinstance(value, bool):
-        return None
-    try:
-        return int(str(value).strip())
-    except ValueError:
-        return None
-
-
 def errors(s):
     """Every problem of the retention settings, each naming the variable and the fix."""
     problems = []
@@ -128,7 +121,7 @@ def errors(s):
         problems.append("%sretention: %r is not a boolean - give true (prune old recordings) or false"
                         % (PREFIX, s["retention"]))
     for key, what in (("retention_days", "days a recording is kept"), ("max_size_mb", "MiB the recordings may use")):
-        value = _int(s[key])
+        value = whole_number(s[key])
         if value is None or value < 0:
             problems.append("%s%s: %r is not a whole number of %s - give 0 (no limit) or more"
                             % (PREFIX, key, s[key], what))
@@ -141,7 +134,8 @@ def errors(s):
 
 def enabled(s):
     """Whether the timer runs: switched on, with at least one limit."""
-    return boolean(s["retention"], strict=False) and bool(_int(s["retention_days"]) or _int(s["max_size_mb"]))
+    return boolean(s["retention"], strict=False) and bool(whole_number(s["retention_days"])
+                                                          or whole_number(s["max_size_mb"]))
 
 
 def host_files(s, header, marker="vpbx.hardened"):
@@ -150,7 +144,8 @@ def host_files(s, header, marker="vpbx.hardened"):
     if not enabled(s):
         return {"host_files": {}, "host_files_absent": [TIMER, SERVICE, SCRIPT], "timers": {UNIT + ".timer": False}}
     values = {"header": header.rstrip("\n"), "marker": marker, "dir": MONITOR_DIR,
-              "days": _int(s["retention_days"]), "cap": _int(s["max_size_mb"]), "guard": GUARD_MINUTES,
+              "days": whole_number(s["retention_days"]), "cap": whole_number(s["max_size_mb"]),
+              "guard": GUARD_MINUTES,
               "user": s["user"], "group": s["group"], "script": SCRIPT, "schedule": s["retention_schedule"].strip()}
     return {"host_files": {SCRIPT: {"content": SCRIPT_TEXT % values, "mode": "0755"},
                            SERVICE: {"content": SERVICE_TEXT % values, "mode": "0644"},
