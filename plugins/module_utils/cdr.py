@@ -265,8 +265,8 @@ def plan(s, header, csv=True):
     return {"files": with_header["files"], "secrets": with_header["secrets"], "features": features(s),
             "packages": packages(s), "server": server(s), "database": enabled(s),
             # cdr_csv writes Master.csv there and does not create it; the records are private.
-            "csv_dir": {"path": "%s/cdr-csv" % str(s["log_dir"]).rstrip("/"), "owner": s["user"],
-                        "group": s["group"], "mode": "0750"},
+            "host_dirs": {"%s/cdr-csv" % str(s["log_dir"]).rstrip("/"): {"owner": s["user"], "group": s["group"],
+                                                                            "mode": "0750"}},
             "host_files": {ODBC_INI: {"section": DSN, "content": odbc_section(s), "mode": "0644"}},
             "retire": [] if enabled(s) else list(DATABASE_FILES),
             "reload": dict(RELOAD),

@@ -110,6 +110,13 @@ options:
     type: list
     elements: path
     default: []
+  host_dirs:
+    description:
+      - Directories outside O(dir) by absolute path, each C(owner), C(group) and C(mode) - created when
+        missing (a directory Asterisk writes in and does not create, such as C(cdr-csv)), their owner,
+        group and mode set where they differ. Never removed.
+    type: dict
+    default: {}
   timers:
     description:
       - systemd timers by unit name, C(true) enabled and started, C(false) stopped and disabled (when
@@ -202,6 +209,11 @@ changed_files:
   returned: always
   type: list
   elements: str
+changed_dirs:
+  description: The O(host_dirs) created or whose owner, group or mode were set (or would be).
+  returned: always
+  type: list
+  elements: str
 reloaded:
   description: The modules reloaded.
   returned: always
@@ -237,6 +249,7 @@ import grp
 import os
 import pwd
 import re
+import stat
 import time
 
 from ansible.module_utils.basic import AnsibleModule
@@ -382,6 +395,15 @@ def log_since(path, offset):
 UNIT_SUFFIXES = (".service", ".timer")
 
 
+def dir_state(path):
+    """(uid, gid, mode) of the directory at path, None when there is none."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return (info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode)) if stat.S_ISDIR(info.st_mode) else None
+
+
 def timer_actions(module, timers):
     """{timer: "enabled" | "disabled"} for each timer not as wanted (systemctl's word for it)."""
     actions = {}
@@ -444,6 +466,7 @@ def main():
             units=dict(type="dict", default={}),
             host_files=dict(type="dict", default={}),
             host_files_absent=dict(type="list", elements="path", default=[]),
+            host_dirs=dict(type="dict", default={}),
             timers=dict(type="dict", default={}),
             restart_files=dict(type="list", elements="str", default=[]),
             restart=dict(type="bool", default=False),
@@ -503,6 +526,19 @@ def main():
                 continue
             host_files[path] = dict(spec, content=with_section(to_text(data or b"", errors="surrogate_or_strict"),
                                                                spec["section"], str(spec["content"])))
+    host_dirs = {}
+    for path, spec in (params["host_dirs"] or {}).items():
+        if not os.path.isabs(path) or os.path.commonpath([os.path.abspath(path), params["dir"]]) == params["dir"]:
+            module.fail_json(msg="host_dirs: %r must be an absolute path of a directory outside %s" % (path,
+                                                                                                   params["dir"]))
+        try:
+            host_dirs[path] = (pwd.getpwnam(spec["owner"]).pw_uid, grp.getgrnam(spec["group"]).gr_gid,
+                               parse_mode(spec["mode"], "host_dirs[%s].mode" % path))
+        except (KeyError, TypeError, ValueError) as exc:
+            module.fail_json(msg="host_dirs: %r needs an existing owner and group and a mode (%s)" % (path, exc))
+        if os.path.lexists(path) and not os.path.isdir(path):
+            module.fail_json(msg="host_dirs: %s exists and is not a directory; move it away first" % path)
+    dirs_changed = [path for path, wanted in sorted(host_dirs.items()) if dir_state(path) != wanted]
     timers = {name: boolean(wanted, strict=False) for name, wanted in (params["timers"] or {}).items()}
     for name in timers:
         if not name.endswith(".timer") or "/" in name:
@@ -534,7 +570,8 @@ def main():
     modules = list(dict.fromkeys(reload_of[name] for name in content_changed if name in reload_of))
     retired = [entry for entry in retire_candidates(params) if entry[0] not in names and entry[0] not in host_files]
     timer_changes = timer_actions(module, timers)
-    result = {"changed": bool(changed or retired or timer_changes), "changed_files": changed, "reloaded": [],
+    result = {"changed": bool(changed or retired or timer_changes or dirs_changed), "changed_files": changed,
+              "changed_dirs": dirs_changed, "reloaded": [],
               "backups": [], "restarted": False, "retired": [entry[0] for entry in retired],
               "timers": timer_changes}
     if module._diff:
@@ -619,6 +656,12 @@ def main():
         for path in list(units) + list(host_files):
             if not os.path.isdir(os.path.dirname(path)):
                 os.makedirs(os.path.dirname(path), 0o755)
+        for path in dirs_changed:
+            uid_gid_mode = host_dirs[path]
+            if not os.path.isdir(path):
+                os.makedirs(path, uid_gid_mode[2])
+            os.chown(path, uid_gid_mode[0], uid_gid_mode[1])
+            os.chmod(path, uid_gid_mode[2])
         result["backups"] = fileset.write_or_fail(module, result)
         if units_changed or host_units_changed:
             service.must("daemon-reload") if service else module.run_command(["systemctl", "daemon-reload"])

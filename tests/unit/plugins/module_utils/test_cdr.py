@@ -39,8 +39,8 @@ def test_by_default_records_go_to_csv_only_and_the_database_part_is_taken_away()
     assert the_plan["retire"] == ["res_odbc.conf", "cdr_adaptive_odbc.conf"]
     assert the_plan["host_files"] == {"/etc/odbc.ini": {"section": "vpbx-cdr", "content": "", "mode": "0644"}}
     assert the_plan["packages"] == [] and the_plan["server"] is None
-    assert the_plan["csv_dir"] == {"path": "/var/log/asterisk/cdr-csv", "owner": "asterisk", "group": "asterisk",
-                                   "mode": "0750"}
+    assert the_plan["host_dirs"] == {"/var/log/asterisk/cdr-csv": {"owner": "asterisk", "group": "asterisk",
+                                                                   "mode": "0750"}}
     assert "cdr_database" not in the_plan["module_set"]["features"]
     assert the_plan["verify"] == {"kind": "cdr", "backends": ["csv"], "absent": ["Adaptive ODBC"], "connection": ""}
 

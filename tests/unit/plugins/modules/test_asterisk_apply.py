@@ -474,3 +474,33 @@ def test_a_chan_sip_reload_is_read_back_until_it_shows_the_new_peers(etc, capsys
     (etc / "sip.conf").write_text("[general]\n; older\n")
     result, failed = run_module(asterisk_apply.main, args, capsys, commands)
     assert failed and "chan_sip runs endpoints ['1001']" in result["msg"], result
+
+
+def test_a_host_directory_is_created_with_its_owner_and_mode_and_then_left_alone(etc, capsys):
+    path = beside(etc) / "cdr-csv"
+    wanted = {str(path): {"owner": ME[0], "group": ME[1], "mode": "0750"}}
+    result, failed = run_module(asterisk_apply.main, params(etc, host_dirs=wanted), capsys, cli(etc), check_mode=True)
+    assert not failed and result["changed"] and result["changed_dirs"] == [str(path)] and not path.exists(), result
+    result, failed = run_module(asterisk_apply.main, params(etc, host_dirs=wanted), capsys, cli(etc))
+    assert not failed and result["changed_dirs"] == [str(path)], result
+    assert path.is_dir() and oct(path.stat().st_mode & 0o777) == "0o750"
+    # A re-run changes nothing (the run above shows it would); a mode changed by hand is set back.
+    result, failed = run_module(asterisk_apply.main, params(etc, host_dirs=wanted), capsys, cli(etc))
+    assert not failed and not result["changed"] and result["changed_dirs"] == [], result
+    path.chmod(0o777)
+    result, failed = run_module(asterisk_apply.main, params(etc, host_dirs=wanted), capsys, cli(etc))
+    assert not failed and result["changed_dirs"] == [str(path)] and oct(path.stat().st_mode & 0o777) == "0o750"
+
+
+@pytest.mark.parametrize("where, message", [
+    ("inside", "must be an absolute path of a directory outside"),
+    ("file", "exists and is not a directory"),
+])
+def test_a_host_directory_inside_the_directory_or_over_a_file_is_refused(etc, capsys, where, message):
+    path = etc / "cdr-csv" if where == "inside" else beside(etc) / "cdr-csv"
+    if where == "file":
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("not a directory")
+    result, failed = run_module(asterisk_apply.main, params(etc, host_dirs={str(path): {
+        "owner": ME[0], "group": ME[1], "mode": "0750"}}), capsys, cli(etc))
+    assert failed and message in result["msg"], result
