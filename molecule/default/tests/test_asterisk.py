@@ -77,10 +77,10 @@ def test_no_package_sample_left(host):
         assert f.md5sum != md5, "%s is still the package sample" % path
         assert "vpbx.hardened" in f.content_string, "%s is not rendered by the collection" % path
     remaining = host.check_output("ls -A /etc/asterisk").split()
-    # The site playbook's own files: the core, modules.conf, the dialplan stub and the (empty)
-    # PJSIP configuration of the sip role.
+    # The site playbook's own files: the core, modules.conf, the dialplan stub, the (empty)
+    # PJSIP configuration of the sip role and the call records' cdr.conf (CSV only).
     assert sorted(remaining) == sorted(
-        ["ari.conf", "asterisk.conf", "extensions.conf", "http.conf", "logger.conf", "manager.conf",
+        ["ari.conf", "asterisk.conf", "cdr.conf", "extensions.conf", "http.conf", "logger.conf", "manager.conf",
          "manager.d", "modules.conf", "rtp.conf", "pjsip.conf", "pjsip_secrets.conf", "pjsip_transports.conf"])
     backups = host.check_output("ls /var/backups/vpbx-asterisk").split()
     assert len(backups) == 1 and backups[0].startswith("etc-asterisk-")
