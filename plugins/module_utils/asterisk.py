@@ -253,9 +253,12 @@ def match_version(pin, versions):
 #   NOTICE[2043] res_sorcery_config.c: Retaining existing configuration for object of type 'endpoint' ...
 # Only these: a module (re)loading while the collection works also logs "Unable to load config
 # file 'cdr.conf'" and the like for configuration the collection deliberately does not write.
+# cdr_adaptive_odbc drops a table it cannot look up as it loads (no connection, no such table) -
+# for good, until its next reload: its records would go nowhere without another word.
 CONFIG_REFUSAL = re.compile(r"config_options\.c: (?:Could not find option suitable for category|Error parsing )|"
                             r"res_sorcery_config\.c: Could not create an object of type|"
-                            r"Retaining existing configuration for object")
+                            r"Retaining existing configuration for object|"
+                            r"cdr_adaptive_odbc\.c: (?:No such connection|Unable to query database columns)")
 
 
 # What Asterisk itself says, at load, about configuration that helps an attacker (chan_sip 16):

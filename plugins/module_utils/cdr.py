@@ -63,6 +63,7 @@ accountlogs = no
 STUBS = {"cdr.conf": CDR_CONF, "res_odbc.conf": "", "cdr_adaptive_odbc.conf": ""}
 # The file each module reads: a changed file is applied by reloading it (`module reload cdr` for
 # the core's cdr.conf).
+# In this order: cdr_adaptive_odbc looks its table up through res_odbc's connection as it reloads.
 RELOAD = {"cdr.conf": "cdr", "res_odbc.conf": "res_odbc.so", ODBC_INI: "res_odbc.so",
           "cdr_adaptive_odbc.conf": "cdr_adaptive_odbc.so"}
 DATABASE_FILES = ["res_odbc.conf", "cdr_adaptive_odbc.conf"]
@@ -137,6 +138,20 @@ def errors(s, secret_check):
 
 def _section(name, options):
     return "[%s]\n%s\n" % (name, "".join("%s => %s\n" % (key, value) for key, value in options))
+
+
+# Asterisk started after the database at boot: cdr_adaptive_odbc looks its table up as it loads
+# and drops it for good when the database does not answer then.
+BOOT_ORDER = "/etc/systemd/system/asterisk.service.d/vpbx-cdr.conf"
+
+
+def boot_order(s, marker=MARKER):
+    """The drop-in that starts Asterisk after the records' database: the PBX's own MariaDB, or the
+    network that reaches a remote one."""
+    after = ENGINES[s["database_engine"]]["service"] + ".service" if embedded(s) else "network-online.target"
+    return ("# %s: rendered by the vpbx.hardened.asterisk_cdr role: Asterisk starts after the call records'\n"
+            "# database (cdr_adaptive_odbc looks its table up as it loads).\n[Unit]\nWants=%s\nAfter=%s\n"
+            % (marker, after, after))
 
 
 def files(s):
@@ -267,7 +282,9 @@ def plan(s, header, csv=True):
             # cdr_csv writes Master.csv there and does not create it; the records are private.
             "host_dirs": {"%s/cdr-csv" % str(s["log_dir"]).rstrip("/"): {"owner": s["user"], "group": s["group"],
                                                                             "mode": "0750"}},
-            "host_files": {ODBC_INI: {"section": DSN, "content": odbc_section(s), "mode": "0644"}},
+            "host_files": dict({ODBC_INI: {"section": DSN, "content": odbc_section(s), "mode": "0644"}},
+                               **({BOOT_ORDER: {"content": boot_order(s), "mode": "0644"}} if enabled(s) else {})),
+            "host_files_absent": [] if enabled(s) else [BOOT_ORDER],
             "retire": [] if enabled(s) else list(DATABASE_FILES),
             "reload": dict(RELOAD),
             "verify": verify(s, csv)}

@@ -73,7 +73,8 @@ options:
   reload:
     description:
       - The module that reads each file, by file name; a changed file reloads its module
-        (C(pbx_config.so), the dialplan, by C(dialplan reload)).
+        (C(pbx_config.so), the dialplan, by C(dialplan reload)). The modules reload in the order they
+        first appear here - a module after those it needs.
     type: dict
     default: {}
   running:
@@ -565,9 +566,13 @@ def main():
     changed = [name_of(change) for change in fileset.changed]
     content_changed = [name_of(change) for change in fileset.changed if change.content_changed]
     units_changed = [name for name in content_changed if name in units]
-    host_units_changed = [name for name in content_changed if name in host_files and name.endswith(UNIT_SUFFIXES)]
+    host_units_changed = [name for name in content_changed if name in host_files
+                          and (name.endswith(UNIT_SUFFIXES) or name.startswith("/etc/systemd/"))]
     reload_of = params["reload"]
-    modules = list(dict.fromkeys(reload_of[name] for name in content_changed if name in reload_of))
+    # In the order O(reload) gives them: a module reloads after those it needs (res_odbc before
+    # cdr_adaptive_odbc, which looks its table up through res_odbc's connection as it loads).
+    to_reload = {reload_of[name] for name in content_changed if name in reload_of}
+    modules = [name for name in dict.fromkeys(reload_of.values()) if name in to_reload]
     retired = [entry for entry in retire_candidates(params) if entry[0] not in names and entry[0] not in host_files]
     timer_changes = timer_actions(module, timers)
     result = {"changed": bool(changed or retired or timer_changes or dirs_changed), "changed_files": changed,

@@ -61,6 +61,12 @@ def test_the_pbxs_own_database_listens_on_loopback_and_its_user_may_only_insert(
     assert the_plan["packages"] == ["odbc-mariadb", "unixodbc", "mariadb-server", "python3-pymysql"]
     assert "cdr_database" in the_plan["module_set"]["features"] and the_plan["retire"] == []
     assert the_plan["verify"]["backends"] == ["csv", "Adaptive ODBC"] and the_plan["verify"]["connection"] == "vpbx-cdr"
+    # res_odbc reloads before cdr_adaptive_odbc, which looks its table up through it.
+    assert list(dict.fromkeys(the_plan["reload"].values())) == ["cdr", "res_odbc.so", "cdr_adaptive_odbc.so"]
+    # At boot, Asterisk starts after its database; switched off, the drop-in goes.
+    boot = the_plan["host_files"]["/etc/systemd/system/asterisk.service.d/vpbx-cdr.conf"]["content"]
+    assert "[Unit]\nWants=mariadb.service\nAfter=mariadb.service\n" in boot
+    assert planned()["host_files_absent"] == ["/etc/systemd/system/asterisk.service.d/vpbx-cdr.conf"]
 
 
 def test_the_database_feature_is_in_every_roles_module_set():
@@ -77,6 +83,8 @@ def test_a_remote_server_is_reached_over_tls_with_its_certificate_checked():
     assert "Server = db.office.example\n" in section
     assert section.endswith("FORCETLS = 1\nSSLVERIFY = 1\nSSLCA = %s\n" % CA)
     assert the_plan["server"] is None and the_plan["packages"] == ["odbc-mariadb", "unixodbc"]
+    boot = the_plan["host_files"]["/etc/systemd/system/asterisk.service.d/vpbx-cdr.conf"]["content"]
+    assert "Wants=network-online.target\nAfter=network-online.target\n" in boot
 
 
 @pytest.mark.parametrize("inventory, message", [

@@ -140,6 +140,36 @@ def test_a_refusal_asterisk_logged_fails_the_run_too(etc, capsys):
     assert not failed, result
 
 
+def test_a_table_cdr_adaptive_odbc_dropped_as_it_reloaded_fails_the_run(etc, capsys):
+    log = etc / "messages.log"
+    log.write_text("")
+    commands = cli(etc)
+    original = commands.answers[(str(etc / "asterisk"), "-rx", "dialplan reload")]
+
+    def reload_and_log(_args):
+        with open(log, "a", encoding="utf-8") as handle:
+            handle.write("[Dec  7 07:00:01] WARNING[2]: cdr_adaptive_odbc.c: No such connection 'vpbx-cdr' in the "
+                         "'vpbx-cdr' section of cdr_adaptive_odbc.conf.  Check res_odbc.conf.\n")
+        return original
+    commands.answers[(str(etc / "asterisk"), "-rx", "dialplan reload")] = reload_and_log
+    result, failed = run_module(asterisk_apply.main, params(etc, secrets={}, refusals=True), capsys, commands)
+    assert failed and "No such connection 'vpbx-cdr'" in result["msg"], result
+
+
+def test_the_modules_reload_in_the_order_the_reload_option_gives(etc, capsys):
+    commands = cli(etc)
+    # voicemail.conf (a secret) is written after extensions.conf, but its module is named first.
+    reload = {"voicemail.conf": "app_voicemail.so", "extensions.conf": "pbx_config.so"}
+    result, failed = run_module(asterisk_apply.main, params(etc, reload=reload), capsys, commands)
+    assert not failed and actions(commands.calls) == ["module reload app_voicemail.so", "dialplan reload"], result
+    # The positive control: the other order, the other way round.
+    for name in ("extensions.conf", "voicemail.conf"):
+        (etc / name).unlink()
+    commands = cli(etc)
+    result, failed = run_module(asterisk_apply.main, params(etc), capsys, commands)
+    assert not failed and actions(commands.calls) == ["dialplan reload", "module reload app_voicemail.so"], result
+
+
 def test_check_mode_shows_the_files_and_hides_the_secret(etc, capsys):
     commands = cli(etc)
     result, failed = run_module(asterisk_apply.main, params(etc), capsys, commands, check_mode=True, diff=True)
