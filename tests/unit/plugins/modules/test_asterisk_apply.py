@@ -119,7 +119,8 @@ def test_a_dialplan_asterisk_does_not_run_is_rolled_back(etc, capsys):
     assert {p.name: p.read_bytes() for p in etc.iterdir()} == before
 
 
-def test_a_refusal_asterisk_logged_fails_the_run_too(etc, capsys):
+def logging_reload(etc, line):
+    """cli(etc) whose `dialplan reload` writes `line` to Asterisk's log, as a reload that refuses does."""
     log = etc / "messages.log"
     log.write_text("[Dec  7 07:00:00] NOTICE[1]: old line\n")
     commands = cli(etc)
@@ -127,10 +128,15 @@ def test_a_refusal_asterisk_logged_fails_the_run_too(etc, capsys):
 
     def reload_and_log(_args):
         with open(log, "a", encoding="utf-8") as handle:
-            handle.write("[Dec  7 07:00:01] ERROR[2]: config_options.c: Could not find option suitable for category "
-                         "'1002' named 'no_such_option' at line 7 of pjsip.conf\n")
+            handle.write(line + "\n")
         return original
     commands.answers[(str(etc / "asterisk"), "-rx", "dialplan reload")] = reload_and_log
+    return commands
+
+
+def test_a_refusal_asterisk_logged_fails_the_run_too(etc, capsys):
+    commands = logging_reload(etc, "[Dec  7 07:00:01] ERROR[2]: config_options.c: Could not find option suitable for "
+                                   "category '1002' named 'no_such_option' at line 7 of pjsip.conf")
     result, failed = run_module(asterisk_apply.main, params(etc, secrets={}, refusals=True), capsys, commands)
     assert failed and "Asterisk refused the new configuration: " in result["msg"]
     assert "named 'no_such_option'" in result["msg"] and "The previous files were restored" in result["msg"]
@@ -141,17 +147,8 @@ def test_a_refusal_asterisk_logged_fails_the_run_too(etc, capsys):
 
 
 def test_a_table_cdr_adaptive_odbc_dropped_as_it_reloaded_fails_the_run(etc, capsys):
-    log = etc / "messages.log"
-    log.write_text("")
-    commands = cli(etc)
-    original = commands.answers[(str(etc / "asterisk"), "-rx", "dialplan reload")]
-
-    def reload_and_log(_args):
-        with open(log, "a", encoding="utf-8") as handle:
-            handle.write("[Dec  7 07:00:01] WARNING[2]: cdr_adaptive_odbc.c: No such connection 'vpbx-cdr' in the "
-                         "'vpbx-cdr' section of cdr_adaptive_odbc.conf.  Check res_odbc.conf.\n")
-        return original
-    commands.answers[(str(etc / "asterisk"), "-rx", "dialplan reload")] = reload_and_log
+    commands = logging_reload(etc, "[Dec  7 07:00:01] WARNING[2]: cdr_adaptive_odbc.c: No such connection 'vpbx-cdr' "
+                                   "in the 'vpbx-cdr' section of cdr_adaptive_odbc.conf.  Check res_odbc.conf.")
     result, failed = run_module(asterisk_apply.main, params(etc, secrets={}, refusals=True), capsys, commands)
     assert failed and "No such connection 'vpbx-cdr'" in result["msg"], result
 
