@@ -186,3 +186,33 @@ def test_calls_go_on_while_the_database_is_down_and_records_flow_again(cdr_pbx, 
     assert back is not None, "no record reached the database within 30 s of its start"
     print("VPBX-FIGURE cdr %s (%s database): records in the database again %.0f s after it started"
           % (cdr_pbx["name"], cdr_pbx["cdr"], back))
+
+
+def test_the_database_switched_off_and_on_again(cdr_pbx, vault):
+    """Off: the database's files, data source and boot drop-in go, cdr_adaptive_odbc is unloaded
+    (Asterisk restarts once: res_odbc stays loaded while it runs), CSV goes on and the rows stay.
+    On again: a call's row reaches the database."""
+    if cdr_pbx["cdr"] != "own":
+        pytest.skip("one PBX is enough (the PBX's own database)")
+    host, name = cdr_pbx["host"], cdr_pbx["name"]
+    rows_before = sql(cdr_pbx["db"], "SELECT COUNT(*) FROM %s" % TABLE)
+    rc, out, _seconds = phones.playbook("site", "--tags", "asterisk_cdr", limit=name,
+                                        extra={"asterisk_cdr_database": False})
+    assert rc == 0, out[-4000:]
+    for path in ("/etc/asterisk/res_odbc.conf", "/etc/asterisk/cdr_adaptive_odbc.conf",
+                 "/etc/systemd/system/asterisk.service.d/vpbx-cdr.conf"):
+        assert not host.file(path).exists, path
+    assert "[vpbx-cdr]" not in host.run("cat /etc/odbc.ini").stdout
+    assert "cdr_adaptive_odbc" not in host.run("asterisk -rx 'module show like odbc'").stdout
+    dst = number()
+    answered_call(cdr_pbx, vault, dst)
+    assert phones.wait_for(lambda: csv_has(host, dst), 10)
+    assert sql(cdr_pbx["db"], "SELECT COUNT(*) FROM %s" % TABLE) == rows_before  # the rows stay, none added
+    # On again (the inventory's setting): the positive control of the same reading.
+    rc, out, _seconds = phones.playbook("site", "--tags", "asterisk_cdr", limit=name)
+    assert rc == 0, out[-4000:]
+    assert host.file("/etc/asterisk/cdr_adaptive_odbc.conf").exists
+    assert "[vpbx-cdr]" in host.run("cat /etc/odbc.ini").stdout
+    dst = number()
+    answered_call(cdr_pbx, vault, dst)
+    assert phones.wait_for(lambda: rows(cdr_pbx["db"], dst), 10), "no row once the database is on again"
