@@ -267,6 +267,15 @@ def packages(s):
         embedded_server["packages"] if embedded_server else [])
 
 
+def summary(s):
+    """Where the records go, in one line."""
+    if not enabled(s):
+        return "Call records to CSV"
+    return "Call records to CSV and to the %s database %s on %s (%s)" % (
+        s["database_engine"], s["database_name"], s["database_host"],
+        "this PBX, loopback only" if embedded(s) else "TLS, its certificate checked")
+
+
 def features(s):
     return ["cdr_csv"] + (["cdr_database"] if enabled(s) else [])
 
@@ -278,7 +287,7 @@ def plan(s, header, csv=True):
     with_header = {kind: {name: header + "\n" + body for name, body in bodies.items()}
                    for kind, bodies in texts.items()}
     return {"files": with_header["files"], "secrets": with_header["secrets"], "features": features(s),
-            "packages": packages(s), "server": server(s), "database": enabled(s),
+            "packages": packages(s), "server": server(s), "database": enabled(s), "summary": summary(s),
             # cdr_csv writes Master.csv there and does not create it; the records are private.
             "host_dirs": {"%s/cdr-csv" % str(s["log_dir"]).rstrip("/"): {"owner": s["user"], "group": s["group"],
                                                                             "mode": "0750"}},

@@ -38,7 +38,7 @@ def test_by_default_records_go_to_csv_only_and_the_database_part_is_taken_away()
     # Switched off: the database's files (when the collection wrote them) and the data source go.
     assert the_plan["retire"] == ["res_odbc.conf", "cdr_adaptive_odbc.conf"]
     assert the_plan["host_files"] == {"/etc/odbc.ini": {"section": "vpbx-cdr", "content": "", "mode": "0644"}}
-    assert the_plan["packages"] == [] and the_plan["server"] is None
+    assert the_plan["packages"] == [] and the_plan["server"] is None and the_plan["summary"] == "Call records to CSV"
     assert the_plan["host_dirs"] == {"/var/log/asterisk/cdr-csv": {"owner": "asterisk", "group": "asterisk",
                                                                    "mode": "0750"}}
     assert "cdr_database" not in the_plan["module_set"]["features"]
@@ -59,6 +59,8 @@ def test_the_pbxs_own_database_listens_on_loopback_and_its_user_may_only_insert(
     assert "bind-address = 127.0.0.1\n" in server["config"] and server["privileges"] == "asteriskcdrdb.cdr:INSERT"
     assert server["create_table"].startswith("CREATE TABLE IF NOT EXISTS cdr (calldate DATETIME NOT NULL, clid")
     assert the_plan["packages"] == ["odbc-mariadb", "unixodbc", "mariadb-server", "python3-pymysql"]
+    assert the_plan["summary"] == ("Call records to CSV and to the mariadb database asteriskcdrdb on 127.0.0.1 (this "
+                                   "PBX, loopback only)")
     assert "cdr_database" in the_plan["module_set"]["features"] and the_plan["retire"] == []
     assert the_plan["verify"]["backends"] == ["csv", "Adaptive ODBC"] and the_plan["verify"]["connection"] == "vpbx-cdr"
     # res_odbc reloads before cdr_adaptive_odbc, which looks its table up through it.
