@@ -278,7 +278,18 @@ def apply_set(module, p):
         now = cli.modules()
         to_load = [m for m in modules if m not in now]
         out["to_load"] = to_load
+    failed = []
     for name in to_load:
+        rc, text = cli.run("module load %s" % name)
+        if cli_error(text) or rc:
+            failed.append(name)
+    # A module that needs another's symbols loads once that one runs, whatever the order the
+    # modules' declarations give (res_odbc_transaction needs res_odbc's, while res_odbc names it as
+    # a requirement): each that failed is tried once more, after the others.
+    running_now = cli.modules() if failed else {}
+    for name in failed:
+        if (running_now.get(name) or {}).get("status") == "Running":
+            continue
         rc, text = cli.run("module load %s" % name)
         if cli_error(text) or rc:
             raise SetError("module load %s failed: %s. Asterisk logged: %s" % (

@@ -13,9 +13,11 @@ HEADER = "Module                         Description                            
 class FakeAsterisk:
     """A running Asterisk as the CLI shows it: loaded modules, their status, what refuses to unload."""
 
-    def __init__(self, loaded, broken=(), pinned=()):
+    def __init__(self, loaded, broken=(), pinned=(), needs=None):
         self.loaded = dict.fromkeys(loaded, "Running")
         self.broken, self.pinned = set(broken), set(pinned)
+        # {module: the module whose symbols it needs loaded first} - a `module load` fails before.
+        self.needs = dict(needs or {})
         self.commands = []
 
     def __call__(self, args, **_kwargs):
@@ -27,6 +29,8 @@ class FakeAsterisk:
             return 0, HEADER + lines + "%d modules loaded\n" % len(self.loaded), ""
         verb, name = words[1], words[2]
         if verb == "load":
+            if self.needs.get(name) and self.needs[name] not in self.loaded:
+                return 0, "Unable to load module %s\nCommand 'module load %s' failed.\n" % (name, name), ""
             self.loaded[name] = "Not Running" if name in self.broken else "Running"
             return 0, "Loaded %s\n" % name, ""
         if verb == "unload":

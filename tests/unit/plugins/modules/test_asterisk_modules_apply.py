@@ -144,6 +144,22 @@ def test_a_refused_unload_restarts_asterisk_on_the_new_modules_conf(capsys, env)
     assert "chan_iax2.so" not in fake.loaded and set(fake.loaded) == set(load_list(env))
 
 
+def test_a_module_that_needs_anothers_symbols_is_loaded_again_after_it(capsys, env):
+    # res_odbc declares res_odbc_transaction a requirement, but res_odbc_transaction needs res_odbc's
+    # symbols: in the declared order its `module load` fails first; tried again after, it loads.
+    fake = FakeAsterisk(["pbx_config.so"], needs={"res_odbc_transaction.so": "res_odbc.so"})
+    result, failed = apply(capsys, env, Host(str(env / "etc"), fake), features=["cdr_database"])
+    assert not failed, result
+    assert {"res_odbc.so", "res_odbc_transaction.so", "cdr_adaptive_odbc.so"} <= set(fake.loaded)
+    loads = [c for c in fake.commands if c.startswith("module load res_odbc")]
+    assert loads == ["module load res_odbc_transaction.so", "module load res_odbc.so",
+                     "module load res_odbc_transaction.so"], loads
+    # A module that never loads still fails the run, after its second try.
+    fake = FakeAsterisk(["pbx_config.so"], needs={"res_odbc_transaction.so": "no_such.so"})
+    result, failed = apply(capsys, env, Host(str(env / "etc"), fake), features=["cdr_database"])
+    assert failed and "module load res_odbc_transaction.so failed" in result["msg"], result
+
+
 def test_a_module_that_does_not_run_fails_the_run_with_what_asterisk_logged(capsys, env):
     (env / "messages.log").write_text("[Dec  7] WARNING[1]: app_echo.so: something it needs is missing\n")
     fake = FakeAsterisk(["pbx_config.so"])
