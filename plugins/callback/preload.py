@@ -23,6 +23,10 @@ description:
     saves about 2 seconds, and it is part of what took a quarter off the controller's CPU per host
     of a fleet, with the secrets judged once and the core's files rendered once (see
     C(docs/performance.md)).
+  - When a play starts, it also loads the connection plugins the inventory's hosts use (their
+    C(ansible_connection), and the configured default transport) once, in C(ansible-playbook). A
+    worker otherwise reads the connection plugin's documentation again for every task and host, to
+    learn its settings.
   - Enable it with C(callbacks_enabled = vpbx.hardened.preload) in the C([defaults]) section of
     C(ansible.cfg), or C(ANSIBLE_CALLBACKS_ENABLED=vpbx.hardened.preload) in the environment
     (keep the callbacks you enable already in the same list).
@@ -33,7 +37,9 @@ requirements:
 import importlib
 import os
 
+from ansible import constants as C
 from ansible.plugins.callback import CallbackBase
+from ansible.plugins.loader import connection_loader
 
 _PLUGINS = "ansible_collections.vpbx.hardened.plugins"
 _FILTERS = _PLUGINS + ".filter"
@@ -72,6 +78,34 @@ def preload_libraries(names=LIBRARIES):
     return loaded
 
 
+def preload_connections(names):
+    """Load each connection plugin in `names` once (its settings, read from its documentation, stay
+    with the process and every worker forked from it). Templated, empty and unknown names are left
+    to Ansible. Returns the names loaded."""
+    loaded = []
+    for name in sorted({n for n in names if isinstance(n, str) and n and "{" not in n}):
+        try:
+            plugin = connection_loader.get(name, class_only=True)
+        except Exception:  # noqa: BLE001 - an unknown or broken plugin fails where it is used
+            continue
+        if plugin is not None:
+            loaded.append(name)
+    return loaded
+
+
+def inventory_connections(inventory):
+    """The connection plugin names the inventory's hosts and groups set (ansible_connection), and
+    the configured default transport."""
+    names = {C.DEFAULT_TRANSPORT}
+    if inventory is None:
+        return names
+    for host in inventory.hosts.values():
+        names.add(host.vars.get("ansible_connection"))
+    for group in inventory.groups.values():
+        names.add(group.vars.get("ansible_connection"))
+    return names
+
+
 class CallbackModule(CallbackBase):
     CALLBACK_VERSION = 2.0
     CALLBACK_TYPE = "aggregate"
@@ -85,3 +119,9 @@ class CallbackModule(CallbackBase):
         self.preloaded_libraries = preload_libraries()
         self._display.vvvv("vpbx.hardened.preload: imported filter plugins %s, action plugins %s, libraries %s" % (
             ", ".join(self.preloaded), ", ".join(self.preloaded_actions), ", ".join(self.preloaded_libraries)))
+        self.preloaded_connections = []
+
+    def v2_playbook_on_play_start(self, play):
+        inventory = getattr(getattr(play, "_variable_manager", None), "_inventory", None)
+        self.preloaded_connections = preload_connections(inventory_connections(inventory))
+        self._display.vvvv("vpbx.hardened.preload: loaded connection plugins %s" % ", ".join(self.preloaded_connections))

@@ -41,3 +41,45 @@ def test_the_action_plugins_and_the_plan_libraries_are_imported_in_the_parent():
 def test_the_callback_preloads_the_plan_action_and_its_libraries():
     callback = preload.CallbackModule()
     assert callback.preloaded_actions == ["plan"] and "zxcvbn" in callback.preloaded_libraries
+
+
+class _Holder:
+    def __init__(self, connection=None):
+        self.vars = {} if connection is None else {"ansible_connection": connection}
+
+
+class _Inventory:
+    def __init__(self, hosts, groups):
+        self.hosts = {str(i): _Holder(c) for i, c in enumerate(hosts)}
+        self.groups = {str(i): _Holder(c) for i, c in enumerate(groups)}
+
+
+def test_the_inventory_names_its_connection_plugins_and_the_default_transport():
+    from ansible import constants as C
+
+    names = preload.inventory_connections(_Inventory(["community.docker.docker", None], ["local", None]))
+    assert {"community.docker.docker", "local", C.DEFAULT_TRANSPORT} <= names
+    assert preload.inventory_connections(None) == {C.DEFAULT_TRANSPORT}
+
+
+def test_a_connection_plugin_is_loaded_once_with_its_settings_and_odd_names_are_left_to_ansible():
+    from ansible import constants as C
+
+    C.config._plugins.get("connection", {}).pop("ssh", None)  # as in a run where nothing loaded it yet
+    assert not C.config.has_configuration_definition("connection", "ssh")
+    loaded = preload.preload_connections(["ssh", "{{ conn }}", "", None, "vpbx_no_such_connection"])
+    assert loaded == ["ssh"]
+    # What a worker would otherwise read from the plugin's documentation for every task and host.
+    assert C.config.has_configuration_definition("connection", "ssh")
+
+
+def test_the_callback_loads_the_connections_of_the_play_inventory():
+    class Manager:
+        _inventory = _Inventory(["local"], [])
+
+    class Play:
+        _variable_manager = Manager()
+
+    callback = preload.CallbackModule()
+    callback.v2_playbook_on_play_start(Play())
+    assert "local" in callback.preloaded_connections
