@@ -6,13 +6,13 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 COLLECTION_LINK := .ansible/collections/ansible_collections/vpbx/hardened
 SCENARIOS ?= $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))
 
-.PHONY: help bootstrap collection demo demo-clean test lint yamllint ansible-lint docs-check plugin-docs unit molecule integration bench bench-smoke docs clean
+.PHONY: help bootstrap collection demo demo-clean test lint yamllint ansible-lint sanity docs-check plugin-docs unit molecule integration bench bench-smoke docs clean
 
 help:
 	@echo "make demo    - bootstrap, then build a hardened PBX in a throwaway local container"
-	@echo "make test    - yamllint, ansible-lint, unit tests, every Molecule scenario and the benchmarks' smoke run"
+	@echo "make test    - yamllint, ansible-lint, ansible-test sanity, unit tests, every Molecule scenario and the benchmarks' smoke run"
 	@echo "make bench   - the benchmarks at full size (about an hour; BENCH_ARGS='--only lean,calls'), docs/performance.md"
-	@echo "make unit | lint | molecule [SCENARIOS='default'] | bench-smoke | docs | demo-clean"
+	@echo "make unit | lint | sanity | molecule [SCENARIOS='default'] | bench-smoke | docs | demo-clean"
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -30,7 +30,7 @@ demo-clean:
 
 test: bootstrap lint unit integration
 
-lint: yamllint ansible-lint docs-check plugin-docs
+lint: yamllint ansible-lint docs-check plugin-docs sanity
 
 plugin-docs: collection
 	@echo "==> plugin documentation parses (ansible-doc)"
@@ -53,6 +53,12 @@ yamllint:
 ansible-lint: collection
 	@echo "==> ansible-lint (production profile)"
 	ansible-lint --offline
+
+# ansible-test sanity on a copy of the tracked tree (it wants ansible_collections/vpbx/hardened),
+# offline: the machine's own pip stands in for the pip bootstrap script ansible-test downloads.
+sanity:
+	@echo "==> ansible-test sanity (scripts/sanity.sh)"
+	@scripts/sanity.sh
 
 unit: collection
 	@echo "==> unit tests"

@@ -217,7 +217,7 @@ def fleet_floor(hosts, pbx_cpu_seconds, cpus, one_host_seconds):
 
 
 def _table(header, rows):
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _unused in header) + "|"]
     lines += ["| " + " | ".join(fmt(c) for c in row) + " |" for row in rows]
     return "\n".join(lines)
 
@@ -238,7 +238,7 @@ def markdown(results):
     verdicts = targets(results)
     if verdicts:
         out += ["### Targets", ""]
-        out += ["- %s %s" % ({True: "met:", False: "**missed:**", None: "?"}[met], text) for _, met, text in verdicts]
+        out += ["- %s %s" % ({True: "met:", False: "**missed:**", None: "?"}[met], text) for _unused, met, text in verdicts]
         out.append("")
     lean = results.get("lean")
     if lean:
@@ -374,5 +374,5 @@ def splice(document, section):
     if BEGIN not in document or END not in document:
         raise ValueError("the document has no benchmark figure markers")
     head, rest = document.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
+    _unused, tail = rest.split(END, 1)
     return head + BEGIN + "\n" + section.rstrip() + "\n" + END + tail

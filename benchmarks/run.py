@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-3.0-or-later
 """vpbx.hardened benchmarks: the hardened PBX side by side with stock Asterisk, and the
 collection's own speed. Documented in docs/performance.md.
@@ -76,14 +75,14 @@ def sh(args, timeout=600, check=True, stdin=None):
     proc = subprocess.run(args, input=stdin, capture_output=True, text=True, timeout=timeout, check=False)
     if check and proc.returncode != 0:
         raise RuntimeError("%s failed (exit %d): %s%s" % (" ".join(shlex.quote(a) for a in args), proc.returncode,
-                                                           proc.stdout[-2000:], proc.stderr[-2000:]))
+                                                          proc.stdout[-2000:], proc.stderr[-2000:]))
     return proc
 
 
 def dexec(container, script, timeout=300, check=True, stdin=None):
     """A bash script in a container, bounded by `timeout` on both sides."""
     args = ["docker", "exec"] + (["-i"] if stdin is not None else []) + [container, "timeout", str(timeout),
-                                                                          "bash", "-c", script]
+                                                                         "bash", "-c", script]
     return sh(args, timeout=timeout + 30, check=check, stdin=stdin)
 
 
@@ -282,7 +281,7 @@ def asterisk_figures(container, starts, settle=10):
     """Start-up time (median of `starts` restarts, systemctl start until fully booted), then the
     modules loaded and the resident memory after `settle` seconds of idling."""
     times = []
-    for _ in range(starts):
+    for _unused in range(starts):
         times.append(int(dexec(container, START_SCRIPT, timeout=90).stdout.strip().splitlines()[-1]) / 1000.0)
     time.sleep(settle)
     module_show = dexec(container, "asterisk -rx 'module show'").stdout
@@ -400,7 +399,7 @@ def module_run_seconds(inventory, runs=20):
         with tempfile.NamedTemporaryFile("w", suffix=".yml", delete=False) as handle:
             # Separate tasks, not a loop: each pays the whole per-task price, as the roles' tasks do.
             json.dump([{"hosts": "pbx", "gather_facts": False,
-                        "tasks": [{"ansible.builtin.ping": None} for _ in range(count)]}], handle)
+                        "tasks": [{"ansible.builtin.ping": None} for _unused in range(count)]}], handle)
         try:
             # The same configuration as the site runs (pipelining, the profile_tasks callback).
             env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), ANSIBLE_NOCOLOR="1")
@@ -439,7 +438,7 @@ def bench_site(lab, inv_dir, sizes, results, pbxs):
             base_converge = playbook("site", base_inventory, collections=sizes["baseline"]["path"])
         for index in range(sizes["reruns"]):
             step("site: converged in %.0f s; idempotent re-run %d of %d" % (converge["seconds"], index + 1,
-                                                                           sizes["reruns"]))
+                                                                            sizes["reruns"]))
             reruns.append(summary(playbook("site", inventory), name))
             if sizes.get("baseline"):
                 baseline.append(summary(playbook("site", base_inventory, collections=sizes["baseline"]["path"]),
@@ -546,7 +545,7 @@ def bench_load(sizes, results, pbxs, client):
         tag = sipp_run(client, target, sizes["load_calls"], sizes["load_calls"], rate=sizes["load_calls"],
                        port=5090, timeout=900, background=True, tag="load-%s" % version, scenario="hold.xml")
         up = 0
-        for _ in range(60):  # bounded: a minute for every call to be answered
+        for _unused in range(60):  # bounded: a minute for every call to be answered
             up = count_calls(name)
             if up >= sizes["load_calls"]:
                 break
@@ -590,7 +589,7 @@ def subscriber_set(count, seed=8):
         extension = str(2000 + i)
         secret = extension
         while extension in secret:  # the model refuses a secret holding the extension
-            secret = "Bs-" + "".join(rng.choice(alphabet) for _ in range(24))
+            secret = "Bs-" + "".join(rng.choice(alphabet) for _unused in range(24))
         subscribers.append({"extension": extension, "name": "Bench %d" % i, "secret": secret})
     return subscribers
 
@@ -707,7 +706,7 @@ class ExecEvents:
     def count(self):
         time.sleep(1)  # the last event reaches the stream
         self.proc.terminate()
-        out, _ = self.proc.communicate(timeout=30)
+        out, _unused = self.proc.communicate(timeout=30)
         return len([line for line in out.splitlines() if line.strip()])
 
 
@@ -818,7 +817,7 @@ def merged(path, results, only):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
     parser.add_argument("--smoke", action="store_true", help="tiny sizes: every benchmark runs, no figure to quote")
     parser.add_argument("--only", default=",".join(BENCHMARKS), help="comma-separated subset of: %s" % ", ".join(

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Generate each role's README.md from its meta/argument_specs.yml, so the variable reference
 cannot drift from what the role validates. `--check` fails when a README is out of date (run by

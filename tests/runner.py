@@ -121,7 +121,7 @@ def run_playbook(playbook_fqcn: str, inventory_dir: str, extravars: dict[str, An
             quiet=True,
         )
         stdout = runner.stdout.read() if runner.stdout else ""
-        events = sum(1 for _ in runner.events)
+        events = sum(1 for _unused in runner.events)
         stats = runner.stats or {}
         return PlaybookResult(
             rc=runner.rc,

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Copyright: (c) 2026, vpbx.hardened contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import annotations
 
@@ -46,7 +47,7 @@ def ss_listeners(lines):
         fields = line.split()
         if len(fields) < 5:
             continue
-        address, _, port = fields[4].rpartition(":")
+        address, _unused, port = fields[4].rpartition(":")
         process = _PROCESS.search(line)
         uid = _UID.search(line)
         sockets.append({

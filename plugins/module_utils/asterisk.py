@@ -82,7 +82,7 @@ def parse_settings(text):
     for line in (text or "").splitlines():
         if not line.startswith(" ") or ":" not in line:
             continue
-        key, _, value = line.strip().partition(":")
+        key, _unused, value = line.strip().partition(":")
         key = key.strip().rstrip(":")
         if key:
             settings[key] = value.strip().lstrip(":").strip()

@@ -42,7 +42,7 @@ import re
 import xml.parsers.expat
 
 from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk import (ParseError, cli_error, parse_module_show,
-                                                                              parse_version)
+                                                                             parse_version)
 from ansible_collections.vpbx.hardened.plugins.module_utils.files import write_atomic
 
 STAMP_PREFIX = "vpbx.hardened trimmed XML documentation, source sha256 "
@@ -357,7 +357,6 @@ def summary(path, data, counts=None):
     if counts:
         text += "".join("  %s: %d kept\n" % (kind, count) for kind, count in sorted(counts.items()))
     return text
-
 
 
 class TrimError(Exception):

@@ -242,7 +242,7 @@ def parse_dialplan(text):
         match = re.match(r"^\[ Context '([^']+)' created by '([^']+)' \]", line)
         if match:
             current = contexts.setdefault(match.group(1), {"registrar": match.group(2), "includes": [],
-                                                            "switches": [], "lines": []})
+                                                           "switches": [], "lines": []})
             continue
         if current is None or not line.strip():
             continue

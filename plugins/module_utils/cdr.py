@@ -109,7 +109,7 @@ def errors(s, secret_check):
         return problems
     if s["database_engine"] not in ENGINES:
         problems.append("%sdatabase_engine: %r is not one of %s" % (PREFIX, s["database_engine"],
-                                                                     ", ".join(sorted(ENGINES))))
+                                                                    ", ".join(sorted(ENGINES))))
     host = str(s["database_host"] or "")
     if not HOST.match(host):
         problems.append("%sdatabase_host: %r is not a host name or address - give 127.0.0.1 (the PBX's own "
@@ -233,7 +233,7 @@ def _address(value):
 def server_errors(s, secret_check):
     """Every problem of a remote database host's settings (asterisk_cdr_server_*), each naming the
     variable and the fix."""
-    problems = [problem for problem in errors(dict(s, database=True, database_host="127.0.0.1"), secret_check)]
+    problems = list(errors(dict(s, database=True, database_host="127.0.0.1"), secret_check))
     address = _address(s["server_address"])
     if address is None or address.is_loopback or address.is_unspecified:
         problems.append("%sserver_address: %r is not one address of this host - give the address the PBXs reach "
@@ -290,7 +290,7 @@ def plan(s, header, csv=True):
             "packages": packages(s), "server": server(s), "database": enabled(s), "summary": summary(s),
             # cdr_csv writes Master.csv there and does not create it; the records are private.
             "host_dirs": {"%s/cdr-csv" % str(s["log_dir"]).rstrip("/"): {"owner": s["user"], "group": s["group"],
-                                                                            "mode": "0750"}},
+                                                                         "mode": "0750"}},
             "host_files": dict({ODBC_INI: {"section": DSN, "content": odbc_section(s), "mode": "0644"}},
                                **({BOOT_ORDER: {"content": boot_order(s), "mode": "0644"}} if enabled(s) else {})),
             "host_files_absent": [] if enabled(s) else [BOOT_ORDER],

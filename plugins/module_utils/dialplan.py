@@ -403,7 +403,7 @@ def normalize(sip, contexts, routes=None, inbound=None, queues=None, conferences
         raise DialplanError(check.errors)
     return {"driver": sip.get("driver", "pjsip"), "contexts": [out_contexts[n] for n in sorted(out_contexts)],
             "routes": out_routes, "inbound": out_inbound, "subscribers": subscribers, "trunks": trunks,
-            "queues": [q for _, q in out_queues.values()], "conferences": [c for _, c in out_confs.values()],
+            "queues": [q for _unused, q in out_queues.values()], "conferences": [c for _unused, c in out_confs.values()],
             "plan": plan,
             "settings": {"ring_seconds": int(settings.get("ring_seconds", 30)),
                          "voicemail_email_from": _text(settings.get("voicemail_email_from")),
@@ -778,7 +778,7 @@ def queues_conf(dialplan):
         for ext in ([] if queue["login"] else queue["members"]):
             sub = dialplan["subscribers"][ext]
             options.append(["member", "%s,0,%s" % (dial_subscriber(dialplan["driver"], sub),
-                                                  (sub.get("name") or ext).replace(",", " "))])
+                                                   (sub.get("name") or ext).replace(",", " "))])
         sections.append({"name": queue["name"], "options": options, "comment": "queue %s" % queue["extension"]})
     return sections
 
@@ -793,7 +793,7 @@ def confbridge_conf(dialplan):
         user = [["type", "user"], ["announce_user_count", "yes"]]
         sections += [{"name": "vpbx-%s-bridge" % conf["name"], "options": bridge,
                       "comment": "room %s (extension %s); its PINs are in %s" % (conf["name"], conf["extension"],
-                                                                                  ROOMS_FILE)},
+                                                                                 ROOMS_FILE)},
                      {"name": "vpbx-%s-user" % conf["name"], "options": user, "comment": ""}]
         if conf["admin_pin"]:
             sections.append({"name": "vpbx-%s-admin" % conf["name"], "comment": "who enters the admin PIN",

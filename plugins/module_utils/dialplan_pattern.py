@@ -91,7 +91,7 @@ def _class(inner, text):
 
 
 def variable_length(pattern):
-    return any(kind in ("more", "any") for kind, _ in _elements(pattern))
+    return any(kind in ("more", "any") for kind, _unused in _elements(pattern))
 
 
 def literal_prefix(pattern):
@@ -140,7 +140,7 @@ def can_start_with(pattern, prefix):
 
 def min_length(pattern):
     elements = parse(pattern)
-    return sum(1 for kind, _ in elements if kind == "set") + sum(1 for kind, _ in elements if kind == "more")
+    return sum(1 for kind, _unused in elements if kind == "set") + sum(1 for kind, _unused in elements if kind == "more")
 
 
 def strip_ok(pattern, strip):

@@ -150,8 +150,8 @@ def plan(settings, model=None, names=None):
     """What the jails need.
 
     settings: maxretry, findtime, bantime, admin_networks, ignore_trunks, recidive,
-    recidive_maxretry, recidive_findtime, recidive_bantime, sshd, log_dir, security_file, ports (the firewall plan's SIP ports: [{proto, port}]), resolved ({host:
-    [address]}: what the trunks' host names resolve to on the PBX), connection (the Ansible
+    recidive_maxretry, recidive_findtime, recidive_bantime, sshd, log_dir, security_file, ports (the
+    firewall plan's SIP ports: [{proto, port}]), resolved ({host: [address]}: what the trunks' host names resolve to on the PBX), connection (the Ansible
     connection), ssh_connection ($SSH_CONNECTION on the host), controller (an address given instead).
     model: the validated subscriber/trunk model (its trunks' addresses are never banned).
 

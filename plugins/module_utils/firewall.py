@@ -279,7 +279,7 @@ def plan(model, settings, names=None):
             seen.add(key)
             rule["comment"] = "%s %s" % (COMMENT, rule["name"])
             rule["label"] = "%s %s/%s from %s (%s)" % (rule["rule"], rule["port"], rule["proto"], rule["from"],
-                                                     rule["name"])
+                                                       rule["name"])
             # UFW always filters both families (IPV6=yes): without IPv6, `any` is IPv4's any, and
             # nothing is open over IPv6.
             rule["ufw_from"] = ANY4 if rule["from"] == ANY and not ipv6 else rule["from"]
@@ -296,6 +296,7 @@ def _outside_chan_sip_acl(check, names, model, extra, open_to_world):
     subscribers = model.get("subscribers") or []
     if model.get("driver") != "chan_sip" or not subscribers:
         return
+
     def parsed(networks):
         return [ipaddress.ip_network(n) for text in networks or [] for n in ((ANY4, ANY6) if text == ANY else (text,))]
     permit, deny = parsed(subscribers[0].get("permit")), parsed(subscribers[0].get("deny"))
@@ -555,7 +556,7 @@ def parse_status(text):
             v6 = "(v6)" in to or src.endswith("(v6)")
             to = re.sub(r"\s*\(v6\)", "", to).strip()
             src = re.sub(r"\s*\(v6\)$", "", src)
-            port, _, proto = to.partition("/")
+            port, _unused, proto = to.partition("/")
             if " " in port:  # "192.0.2.1 5060/udp": a destination address before the port
                 port = port.split()[-1]
             if src == "Anywhere":

@@ -62,7 +62,7 @@ def _phonenumbers():
 
 
 def metadata_version():
-    phonenumbers, _ = _phonenumbers()
+    phonenumbers, _unused = _phonenumbers()
     return "libphonenumber metadata (phonenumbers %s)" % phonenumbers.__version__
 
 
@@ -299,7 +299,7 @@ def plan(country, extra_international=(), extra_premium=(), domestic=()):
 
     idd = set()
     for seq in sequences(meta.international_prefix or ITU_INTERNATIONAL_PREFIX) | {tuple(frozenset(c) for c in
-                                                                                  ITU_INTERNATIONAL_PREFIX)}:
+                                                                                         ITU_INTERNATIONAL_PREFIX)}:
         idd.add("".join(_class(s) for s in seq))
         add("international", pattern("", seq, "."), "international prefix", "international-prefix")
     for index, digit in enumerate(cc):
@@ -407,4 +407,3 @@ def classify(number, ranges):
         if dp.matches(entry["pattern"], number):
             return entry
     return None
-

@@ -117,7 +117,7 @@ def errors(s):
     """Every problem of the retention settings, each naming the variable and the fix."""
     problems = []
     if not isinstance(s["retention"], bool) and str(s["retention"]).lower() not in ("true", "false", "yes", "no",
-                                                                                       "1", "0", "on", "off"):
+                                                                                    "1", "0", "on", "off"):
         problems.append("%sretention: %r is not a boolean - give true (prune old recordings) or false"
                         % (PREFIX, s["retention"]))
     for key, what in (("retention_days", "days a recording is kept"), ("max_size_mb", "MiB the recordings may use")):

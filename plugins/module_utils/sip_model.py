@@ -224,7 +224,8 @@ class _Checker(Checker):
             return False
         return True
 
-    def integer(self, path, value, low, high, allow_false=False):
+    # chan_sip's qualify spells off as false: no default value here.
+    def integer(self, path, value, low, high, allow_false=False):  # pylint: disable=arguments-renamed
         """A whole number from low to high; with `allow_false`, false (or 0, or not given) switches
         it off (0) and true is 60 - qualify's spelling."""
         if allow_false:
@@ -326,10 +327,9 @@ class _Checker(Checker):
                 self.err(path, "is easy to guess (zxcvbn: %d of 4, about 10^%d guesses%s; "
                                "asterisk_sip_secret_min_score is %d): use a random secret, e.g. the output of "
                                "`openssl rand -hex 16`" % (estimate["score"], int(estimate["guesses_log10"]),
-                                                          ": " + estimate["warning"] if estimate["warning"] else "",
-                                                          policy.get("min_score", MIN_SECRET_SCORE)))
+                                                           ": " + estimate["warning"] if estimate["warning"] else "",
+                                                           policy.get("min_score", MIN_SECRET_SCORE)))
         return text
-
 
     def pin(self, path, value, extension):
         """A voicemail PIN: digits only, and not one a scanner tries first."""
@@ -1053,8 +1053,8 @@ def _render_chan_sip(model, settings):
         if sub["mailbox"]:
             options.append(["mailbox", sub["mailbox"]])
         options += [["setvar", v] for v in _channel_vars(sub)]
-        options += [o for o in _acl("", False, sub["permit"], sub["deny"])]
-        options += [o for o in _acl("contact", False, sub["contact_permit"], sub["deny"])]
+        options += list(_acl("", False, sub["permit"], sub["deny"]))
+        options += list(_acl("contact", False, sub["contact_permit"], sub["deny"]))
         options += sub["options"]
         sections.append(_section(user, options, "Subscriber %s %s" % (sub["extension"], sub["name"]),
                                  "(vpbx-subscriber)"))

@@ -1,6 +1,7 @@
 #!/usr/bin/python
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Copyright: (c) 2026, vpbx.hardened contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import annotations
 
@@ -34,8 +35,12 @@ description:
     only as changed) and changes nothing; with a change pending it does not verify (the running
     Asterisk still runs the current files) and says so.
 author:
-  - vpbx.hardened contributors
+  - vpbx.hardened contributors (!UNKNOWN)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
+  platform:
+    platforms: debian
   check_mode:
     support: full
   diff_mode:
@@ -159,8 +164,131 @@ options:
     description:
       - The module set to apply in the same run - the options of M(vpbx.hardened.asterisk_modules_apply)
         (C(features), C(hold), C(module_dir), C(major), C(stubs), C(documentation) ...).
-      - Its result is RV(module_set).
+      - Its result is RV(module_set). O(module_set.conf_dir) and O(module_set.binary) are this module's
+        O(dir) and O(binary) whatever is given here.
     type: dict
+    suboptions:
+      features:
+        description: The features of the module set (the C(core) feature is always added).
+        type: list
+        elements: str
+        default: []
+      extra:
+        description: Further modules by file name (C(app_echo.so)); their dependencies are added too.
+        type: list
+        elements: str
+        default: []
+      exclude:
+        description: Modules never loaded (in C(autoload) mode the C(noload) list); a module another one requires cannot
+          be excluded.
+        type: list
+        elements: str
+        default: []
+      mode:
+        description:
+        - C(explicit) (modules.conf C(autoload = no)) wants exactly the load list loaded.
+        - C(autoload) (C(autoload = yes)) only wants O(module_set.exclude) unloaded.
+        type: str
+        choices:
+        - explicit
+        - autoload
+        default: explicit
+      hold:
+        description: Features whose modules this run neither loads nor unloads (what no other feature needs).
+        type: list
+        elements: str
+        default: []
+      install_packages:
+        description: Install the packages of missing modules (C(apt-get)) instead of failing.
+        type: bool
+        default: false
+      installable:
+        description: Features whose missing modules may be installed even without O(module_set.install_packages).
+        type: list
+        elements: str
+        default: []
+      requester:
+        description: A role outside the collection asking for O(module_set.request); stored in O(module_set.requests_file) and kept by later
+          runs.
+        type: str
+      request:
+        description: The features O(module_set.requester) asks for (replacing its earlier request).
+        type: list
+        elements: str
+        default: []
+      own_requesters:
+        description: Names whose stored requests are dropped (the collection's roles, whose features come from the inventory).
+        type: list
+        elements: str
+        default: []
+      requests_file:
+        description: JSON file holding the stored requests of other roles (an Ansible local fact file).
+        type: path
+        default: /etc/ansible/facts.d/vpbx_asterisk_modules.fact
+      module_dir:
+        description: Directory of the installed modules.
+        type: path
+        required: true
+      major:
+        description: Asterisk major version (modules removed in 21 are refused by name).
+        type: int
+      conf_dir:
+        description: Asterisk's configuration directory.
+        type: path
+        default: /etc/asterisk
+      owner:
+        description: Owner of C(modules.conf) and the stubs (mode C(0640)).
+        type: str
+        default: root
+      group:
+        description: Group of C(modules.conf) and the stubs.
+        type: str
+        default: asterisk
+      header:
+        description: The first lines of every file written (the C(ansible_managed) comment).
+        type: str
+        default: ";\n; Ansible managed\n;"
+      stubs:
+        description: The text of each stub by file name; those the set needs are written where no file exists.
+        type: dict
+        default: {}
+      dropins:
+        description: systemd drop-ins by path (root, C(0644)); C(systemctl daemon-reload) runs when one changed.
+        type: dict
+        default: {}
+      documentation:
+        description:
+        - Asterisk's XML documentation, trimmed to what the running Asterisk registered (see M(vpbx.hardened.asterisk_xmldoc))
+          once the set runs - the package's file diverted to C(source) (C(dpkg-divert --rename)) so that upgrades update
+          the full file - or, with C(trim=false), the package's file given back and C(dropin), the start check of the
+          trimmed copy, removed.
+        - The copy names the digests of its source and of the modules it was made for; when both still fit, Asterisk
+          is not asked. Read at Asterisk's next start. Nothing is trimmed while Asterisk is stopped or runs an older
+          version than the one installed.
+        type: dict
+        suboptions:
+          dropin:
+            description: The systemd drop-in holding the start check, removed with C(trim=false).
+            type: path
+          path:
+            description: The documentation file Asterisk reads.
+            type: path
+          source:
+            description: Where the package's full file is diverted to (O(module_set.documentation.path) with C(.distrib) when left
+              out).
+            type: path
+          trim:
+            description: Trim (true) or give the package its file back (false).
+            type: bool
+            default: true
+      log_file:
+        description: Asterisk's log, quoted when a module does not run.
+        type: path
+        default: /var/log/asterisk/messages.log
+      binary:
+        description: Path of the asterisk executable.
+        type: path
+        default: /usr/sbin/asterisk
   retire:
     description: Files (by name in O(dir)) to remove once the running Asterisk holds the new files.
     type: list
@@ -262,10 +390,10 @@ from ansible_collections.vpbx.hardened.plugins.module_utils import cdr
 from ansible_collections.vpbx.hardened.plugins.module_utils import module_set as ms
 from ansible_collections.vpbx.hardened.plugins.module_utils import sip_model
 from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk import (Cli, cli_error, config_refusals,
-                                                                              parse_logger_channels, parse_settings,
-                                                                              security_warnings, upgraded)
+                                                                             parse_logger_channels, parse_settings,
+                                                                             security_warnings, upgraded)
 from ansible_collections.vpbx.hardened.plugins.module_utils.fileset import (FileSet, backup_copy, parse_mode, read_regular,
-                                                                              with_section)
+                                                                            with_section)
 
 # How a module re-reads its file: pbx_config's reload is `dialplan reload`, the logger's `logger reload`.
 # Names without .so are parts of the core (manager, http, logger): always there, never in `module show`.
@@ -345,7 +473,7 @@ def core_errors(spec, texts):
     return ["The running Asterisk does not use the rendered configuration (RTP %s, logger %s, AMI %s, open files %s "
             "of asterisk_maxfiles %s: a container runtime may cap it, lower it then). See %s and `journalctl -u "
             "asterisk` on the host." % (rtp, channels, manager, core.get("Maximum open file handles", "?"), maxfiles,
-                                       spec.get("log", "/var/log/asterisk/messages.log"))]
+                                        spec.get("log", "/var/log/asterisk/messages.log"))]
 
 
 CHECK_MODE_PENDING = ("Check mode: the core configuration would change, and the running Asterisk still runs the current "
@@ -427,7 +555,7 @@ def apply_timers(module, actions, result):
         rc, out, err = module.run_command(command)
         if rc != 0:
             module.fail_json(msg="%s failed: %s. See `systemctl status %s`." % (" ".join(command),
-                                                                                 (err or out).strip()[:1000], name),
+                                                                                (err or out).strip()[:1000], name),
                              **result)
 
 
@@ -512,7 +640,7 @@ def main():
         for path in given:
             if not os.path.isabs(path) or os.path.commonpath([os.path.abspath(path), params["dir"]]) == params["dir"]:
                 module.fail_json(msg="%s: %r must be an absolute path of a file outside %s" % (option, path,
-                                                                                            params["dir"]))
+                                                                                               params["dir"]))
     for path, spec in list(host_files.items()):
         if not isinstance(spec, dict) or "content" not in spec:
             module.fail_json(msg="host_files: %r needs content (and mode)" % path)
@@ -531,7 +659,7 @@ def main():
     for path, spec in (params["host_dirs"] or {}).items():
         if not os.path.isabs(path) or os.path.commonpath([os.path.abspath(path), params["dir"]]) == params["dir"]:
             module.fail_json(msg="host_dirs: %r must be an absolute path of a directory outside %s" % (path,
-                                                                                                   params["dir"]))
+                                                                                                       params["dir"]))
         try:
             host_dirs[path] = (pwd.getpwnam(spec["owner"]).pw_uid, grp.getgrnam(spec["group"]).gr_gid,
                                parse_mode(spec["mode"], "host_dirs[%s].mode" % path))

@@ -1,6 +1,7 @@
 #!/usr/bin/python
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Copyright: (c) 2026, vpbx.hardened contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import annotations
 
@@ -24,8 +25,11 @@ description:
   - Missing tools (ufw, fail2ban-client) are evidence, not errors. The module never fails because
     of a finding; use RV(failed_controls) to decide.
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - vpbx.hardened.asterisk
 attributes:
+  platform:
+    platforms: debian
   check_mode:
     support: full
     details: Read-only; it gathers the same evidence in check mode.

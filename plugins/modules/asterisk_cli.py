@@ -1,6 +1,7 @@
 #!/usr/bin/python
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Copyright: (c) 2026, vpbx.hardened contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import annotations
 
@@ -17,8 +18,11 @@ description:
   - Used by the collection's handlers for C(module reload ...), C(logger reload) and
     C(dialplan reload), and as a read-only probe (O(readonly=true)).
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - vpbx.hardened.asterisk
 attributes:
+  platform:
+    platforms: debian
   check_mode:
     support: full
     details: A read-only command runs in check mode; any other is only reported as a change.

@@ -1,6 +1,7 @@
 #!/usr/bin/python
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Copyright: (c) 2026, vpbx.hardened contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import annotations
 
@@ -14,8 +15,12 @@ description:
     returns what later roles need to know about the installed Asterisk as C(ansible_facts.asterisk).
   - Read-only (never changes the host), so it runs in check mode too.
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.facts
   - vpbx.hardened.asterisk
 attributes:
+  platform:
+    platforms: debian
   check_mode:
     support: full
   diff_mode:

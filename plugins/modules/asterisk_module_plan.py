@@ -1,6 +1,7 @@
 #!/usr/bin/python
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Copyright: (c) 2026, vpbx.hardened contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import annotations
 
@@ -20,9 +21,12 @@ description:
     O(request), so that a playbook running one role never drops what another role needs.
   - Read-only; runs in check mode.
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - vpbx.hardened.asterisk
   - vpbx.hardened.module_set
 attributes:
+  platform:
+    platforms: debian
   check_mode:
     support: full
   diff_mode:

@@ -1,6 +1,7 @@
 #!/usr/bin/python
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Copyright: (c) 2026, vpbx.hardened contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import annotations
 
@@ -28,9 +29,12 @@ description:
     first; otherwise it fails naming the packages, before anything is written.
   - Nothing is remembered - every run reads the installed modules, the running Asterisk and the files.
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - vpbx.hardened.asterisk
   - vpbx.hardened.module_set
 attributes:
+  platform:
+    platforms: debian
   check_mode:
     support: full
     details: Writes, loads and unloads nothing; the result says what would change.
@@ -117,7 +121,7 @@ options:
     type: path
     default: /var/log/asterisk/messages.log
 author:
-  - vpbx.hardened contributors
+  - vpbx.hardened contributors (!UNKNOWN)
 """
 
 EXAMPLES = r"""

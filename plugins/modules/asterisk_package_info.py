@@ -1,6 +1,7 @@
 #!/usr/bin/python
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Copyright: (c) 2026, vpbx.hardened contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import annotations
 
@@ -18,8 +19,12 @@ description:
     older than O(cache_valid_time). Nothing else is changed, not even python3-apt, so a role can
     refuse a bad pin before it touches the host.
 author:
-  - vpbx.hardened contributors
+  - vpbx.hardened contributors (!UNKNOWN)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
+  platform:
+    platforms: debian
   check_mode:
     support: full
     details: In check mode the package lists are not refreshed.
@@ -140,7 +145,7 @@ def check_platform(module, platform, name):
     module.fail_json(
         msg="%s %s (%s) has no %s package in its archive, so vpbx.hardened.asterisk cannot install it. "
             "Supported platforms: %s.%s" % (platform["distribution"], platform["version"] or "(no version)",
-                                           platform["release"] or "no codename", name, ", ".join(labels), hint),
+                                            platform["release"] or "no codename", name, ", ".join(labels), hint),
         platform=platform)
 
 

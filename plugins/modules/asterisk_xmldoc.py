@@ -1,6 +1,7 @@
 #!/usr/bin/python
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Copyright: (c) 2026, vpbx.hardened contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import annotations
 
@@ -22,8 +23,12 @@ description:
   - Use it with the package's file diverted to O(source) (M(community.general.dpkg_divert)), so that
     package upgrades update the full documentation, not the trimmed copy.
 author:
-  - vpbx.hardened contributors
+  - vpbx.hardened contributors (!UNKNOWN)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
+  platform:
+    platforms: debian
   check_mode:
     support: full
     details: Reads Asterisk and compares; writes nothing. Before the diversion exists, O(path) is read as the source.

@@ -1,6 +1,7 @@
 #!/usr/bin/python
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Copyright: (c) 2026, vpbx.hardened contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import annotations
 
@@ -19,8 +20,12 @@ description:
   - Check mode reports what would change without writing; with C(--diff) it shows one diff per
     changed file, except for the files marked O(files[].secret).
 author:
-  - vpbx.hardened contributors
+  - vpbx.hardened contributors (!UNKNOWN)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
+  platform:
+    platforms: debian
   check_mode:
     support: full
   diff_mode:
@@ -73,6 +78,7 @@ options:
         output (the logged arguments, C(-v) results, AWX job events); the diff of such a file only
         says that it changed.
     type: dict
+    default: {}
   owner:
     description: Owner of every file.
     type: str

@@ -1,6 +1,7 @@
 #!/usr/bin/python
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Copyright: (c) 2026, vpbx.hardened contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import annotations
 
@@ -24,10 +25,13 @@ description:
     addresses never banned and threshold, and fails when they are not the planned ones.
   - Check mode reports what would change (C(--diff) shows the files) and changes nothing.
 author:
-  - vpbx.hardened contributors
+  - vpbx.hardened contributors (!UNKNOWN)
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - vpbx.hardened.install
 attributes:
+  platform:
+    platforms: debian
   check_mode:
     support: full
   diff_mode:

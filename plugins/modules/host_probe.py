@@ -1,6 +1,7 @@
 #!/usr/bin/python
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Copyright: (c) 2026, vpbx.hardened contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import annotations
 
@@ -16,8 +17,12 @@ description:
     (C($SSH_CONNECTION) is the login user's, and sudo drops it).
   - Changes nothing; runs in check mode.
 author:
-  - vpbx.hardened contributors
+  - vpbx.hardened contributors (!UNKNOWN)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
+  platform:
+    platforms: debian
   check_mode:
     support: full
   diff_mode:

@@ -1,6 +1,7 @@
 #!/usr/bin/python
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Copyright: (c) 2026, vpbx.hardened contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import annotations
 
@@ -22,10 +23,13 @@ description:
     the plan, saying what is missing or unplanned.
   - Check mode reports what would change (and C(--diff) shows it) and changes nothing.
 author:
-  - vpbx.hardened contributors
+  - vpbx.hardened contributors (!UNKNOWN)
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - vpbx.hardened.install
 attributes:
+  platform:
+    platforms: debian
   check_mode:
     support: full
   diff_mode:
@@ -199,7 +203,7 @@ def main():
             module.fail_json(msg="%s. Nothing else was changed." % exc)
         if not os.access(params["binary"], os.X_OK):
             module.fail_json(msg="%s is still missing after installing %s." % (params["binary"],
-                                                                              " ".join(install["packages"])))
+                                                                               " ".join(install["packages"])))
         installed = install["packages"]
     ufw = Ufw(module)
     before = state(module, ufw)

@@ -97,7 +97,7 @@ class Peer:
                 "-au", user, "-ap", password, "-inf", "%s/caller_%s.csv" % (SCENARIOS, caller),
                 "-trace_stat", "-stf", "/tmp/%s.csv" % tag, "-fd", str(stat_every), "%s:5060" % target]
         self.host.run("(%s >/tmp/%s.out 2>&1; echo $? >/tmp/%s.rc) &" % (" ".join(shlex.quote(a) for a in args),
-                                                                      tag, tag))
+                                                                         tag, tag))
         return tag
 
     def stats(self, tag):

@@ -95,7 +95,7 @@ def exempt(host):
         # fail2ban reads the log every second: the scan's last lines must be read while the
         # attacker is still exempt, or they would count towards the ban test's threshold.
         size = None
-        for _ in range(20):
+        for _unused in range(20):
             current = host.file(SECURITY_LOG).size
             if current == size:
                 break
@@ -375,7 +375,7 @@ def forged_events(host):
 def settled(host):
     """Wait until Asterisk's security log stops growing and fail2ban has read it."""
     size = None
-    for _ in range(20):
+    for _unused in range(20):
         if host.file(SECURITY_LOG).size == size:
             break
         size = host.file(SECURITY_LOG).size

@@ -63,7 +63,7 @@ def test_a_refused_option_is_rolled_back_and_phones_keep_working():
     files = "cd /etc/asterisk && sha256sum pjsip.conf pjsip_transports.conf pjsip_secrets.conf"
     before = (h.check_output(files), pid(h))
     broken = [dict(SUBSCRIBERS[0]), dict(SUBSCRIBERS[1], options={"no_such_option": "yes"})]
-    rc, out, _ = playbook("subscribers", name, {"asterisk_sip_subscribers": broken})
+    rc, out, _unused = playbook("subscribers", name, {"asterisk_sip_subscribers": broken})
     assert rc != 0, out[-4000:]
     assert re.search(r"Asterisk refused the new pjsip configuration: ERROR\S* config_options\.c: Could not find "
                      r"option suitable for category '1002' named 'no_such_option'", out), out[-6000:]

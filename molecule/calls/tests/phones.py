@@ -173,7 +173,7 @@ def finish(tag, wait=120, source=None):
     host = source or phones()
     run = host.run("for i in $(seq %d); do [ -s /tmp/%s.rc ] && break; sleep 1; done; cat /tmp/%s.rc 2>/dev/null; "
                    "cat /tmp/%s.out 2>/dev/null; rm -f /tmp/%s.rc /tmp/%s.out" % (wait, tag, tag, tag, tag, tag))
-    first, _, rest = run.stdout.partition("\n")
+    first, _unused, rest = run.stdout.partition("\n")
     return _collect(host, tag, int(first) if first.strip().isdigit() else None, rest)
 
 

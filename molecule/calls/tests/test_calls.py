@@ -88,7 +88,7 @@ def test_a_call_nobody_answers_lands_in_voicemail(pbx, vault):
     # The message itself is private; app_voicemail writes its .txt 0666 whatever the umask, so
     # the spool directories (0750 asterisk) are what keeps it from other users.
     audio = private_files(pbx["host"], "/var/spool/asterisk/voicemail/default/1003/INBOX", "'msg*.wav'", since)
-    assert audio and all(o == "asterisk:asterisk" and int(m, 8) & 0o007 == 0 for o, m, _ in audio), audio
+    assert audio and all(o == "asterisk:asterisk" and int(m, 8) & 0o007 == 0 for o, m, _unused in audio), audio
     check_private_spool(pbx["host"], "/var/spool/asterisk/voicemail/default/1003/INBOX")
 
 

@@ -107,7 +107,7 @@ def listeners(host, protocol):
     """{(address, port)} of the sockets listening (ss -t or -u)."""
     found = set()
     for line in host.run("ss -Hln%s" % protocol).stdout.splitlines():
-        address, _, port = line.split()[3].rpartition(":")
+        address, _unused, port = line.split()[3].rpartition(":")
         found.add((address.strip("[]"), int(port)))
     return found
 

@@ -54,7 +54,7 @@ def registered(pbx, vault, *extensions):
 def busy_1002(pbx, vault, answerer, seconds):
     """1001 calls 1002 directly for `seconds`: 1002 is in use (the queue does not ring a busy member)."""
     tag = start(pbx, vault, "1001", "1002", BUSY_PORT, seconds * 1000)
-    assert phones.wait_for(lambda: answerer.invites(), 15), "1001's call never reached 1002: %s" % answerer.messages()
+    assert phones.wait_for(answerer.invites, 15), "1001's call never reached 1002: %s" % answerer.messages()
     return tag
 
 
@@ -95,7 +95,7 @@ def test_a_full_queue_sends_the_next_caller_to_its_fallback(pbx, vault):
         assert not fallback.invites()  # the positive control's baseline: nothing rang 1004 yet
         late = phones.sipp(pbx["ip"], "invite.xml", "74950000600", caller="sipnet", port=5060, duration_ms=2000,
                            source=phones.provider())
-        reached = phones.wait_for(lambda: fallback.invites(), 10)
+        reached = phones.wait_for(fallback.invites, 10)
         phones.finish(waiting)
         phones.finish(busy)
     finally:
@@ -122,7 +122,7 @@ def test_a_member_logs_in_and_out_by_feature_code_and_a_non_member_cannot(pbx, v
     fallback = phones.Answerer(phones.phones(), phones.PHONES_IP, phones.PORTS["1004"], seconds=30)
     try:
         empty = call(pbx, vault, "1003", "601", port=WAITING_PORT, duration_ms=1000)
-        reached = phones.wait_for(lambda: fallback.invites(), 10)
+        reached = phones.wait_for(fallback.invites, 10)
     finally:
         fallback.stop()
     assert empty.final == 200 and reached, (empty, fallback.messages())

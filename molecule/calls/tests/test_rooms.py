@@ -83,7 +83,7 @@ def test_two_phones_in_a_room_hear_each_other_and_a_third_is_refused(pbx, vault)
         assert stream and stream["seconds"] >= 2, heard
         assert stream[theirs] >= 0.05 and stream[theirs] >= 5 * stream[own], (theirs, heard)
     assert seen and all(len(now) == 2 for now in seen), seen
-    assert not any("1003" in channel for now in seen for channel, _ in now), seen
+    assert not any("1003" in channel for now in seen for channel, _unused in now), seen
 
 
 def test_the_pin_joins_as_member_the_admin_pin_as_admin_and_a_wrong_pin_is_refused(pbx, vault):
@@ -105,6 +105,6 @@ def test_the_pin_joins_as_member_the_admin_pin_as_admin_and_a_wrong_pin_is_refus
     admin = [channel for channel, profile in both if profile == "vpbx-board-admin"]
     assert admin and "1004" in admin[0], both
     # The wrong PIN never got in (the two others are the positive control) and was logged.
-    assert not any("1003" in channel for channel, _ in both + after), (both, after)
+    assert not any("1003" in channel for channel, _unused in both + after), (both, after)
     log = pbx["host"].run("grep 'vpbx room board: wrong PIN' /var/log/asterisk/messages.log").stdout
     assert "wrong PIN from 1003" in log, log

@@ -68,7 +68,7 @@ def test_each_plan_s_costly_numbers_never_reach_the_provider(pbx, vault):
     mark = log_mark(pbx["host"])
     answerer = phones.Answerer(phones.provider(), phones.PROVIDER_IP, 5060, many=True)
     try:
-        refused = {number: call(pbx["ip"], vault, "1001", number) for number, _ in plan["refused"]}
+        refused = {number: call(pbx["ip"], vault, "1001", number) for number, _unused in plan["refused"]}
         # The control: the same phone, the same route, a national number of the plan.
         allowed = call(pbx["ip"], vault, "1001", plan["national"])
         time.sleep(1)
@@ -201,7 +201,7 @@ def test_international_hours_follow_the_pbx_clock():
                  {"name": "office", "routes": ["ru", "national"], "max_calls": 4, "echo_test": True},
                  {"name": "boss", "routes": ["ru", "intl"], "international": True, "international_hours": inside},
                  {"name": "night", "routes": ["ru", "intl"], "international": True, "international_hours": [outside]}]}
-    rc, out, _ = phones.playbook("subscribers", extra=extra)
+    rc, out, _unused = phones.playbook("subscribers", extra=extra)
     assert rc == 0, out[-6000:]
     try:
         marks = {name: log_mark(pbx_host(name)) for name in phones.PBX}
@@ -223,5 +223,5 @@ def test_international_hours_follow_the_pbx_clock():
             assert lines, (name, pbx_host(name).run("tail -20 %s" % MESSAGES).stdout)
     finally:
         # Back to the inventory: 1005 and the night context go, boss loses its hours.
-        rc, out, _ = phones.playbook("subscribers")
+        rc, out, _unused = phones.playbook("subscribers")
         assert rc == 0, out[-6000:]

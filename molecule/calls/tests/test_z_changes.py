@@ -102,7 +102,7 @@ BAD_INPUT = [
 def test_bad_input_fails_before_any_change(extra, message):
     hosts = {name: pbx_host(name) for name in phones.PBX}
     before = {name: (snapshot(h), started(h)) for name, h in hosts.items()}
-    rc, out, _ = playbook("site", extra=extra)
+    rc, out, _unused = playbook("site", extra=extra)
     assert rc != 0, out[-4000:]
     assert message in out, out[-6000:]
     assert all(changed(out).get(name, 0) == 0 for name in phones.PBX), changed(out)
@@ -112,8 +112,8 @@ def test_bad_input_fails_before_any_change(extra, message):
 
 def test_audit_of_a_converged_host():
     report_dir = "/tmp/vpbx-audit-calls-%d" % os.getpid()
-    rc, out, _ = playbook("audit", "--check", "--diff",
-                          extra={"vpbx_audit_report_dir": report_dir, "vpbx_audit_drift": True})
+    rc, out, _unused = playbook("audit", "--check", "--diff",
+                                extra={"vpbx_audit_report_dir": report_dir, "vpbx_audit_drift": True})
     assert rc == 0, out[-6000:]
     # The drift part (the site roles in forced check mode) finds nothing to change. (The recap
     # also counts the report files written on the controller, so the play's own output is read.)
@@ -136,8 +136,8 @@ def test_diff_and_vvv_never_show_a_pin():
     rotation shows as a change, and neither the old nor the new PINs appear as written there."""
     old = phones.vault()["pins"]
     new = {"1002": "48270519", "1003": "73915062", "board": "8264", "board_admin": "5173906"}
-    rc, out, _ = playbook("subscribers", "--check", "--diff", "-vvv", extra={"vault_calls_pins": new},
-                          limit="vpbx-calls22")
+    rc, out, _unused = playbook("subscribers", "--check", "--diff", "-vvv", extra={"vault_calls_pins": new},
+                                limit="vpbx-calls22")
     assert rc == 0, out[-6000:]
     task = ("TASK [vpbx.hardened.asterisk_dialplan : Apply the dialplan files (the PIN files never shown) - write, "
             "reload, verify, roll back]")

@@ -157,7 +157,7 @@ def test_systemd_sandbox_in_effect(host):
         "systemctl show asterisk -p ProtectClock -p ProtectKernelLogs -p ProtectHostname -p MemoryDenyWriteExecute "
         "-p RemoveIPC -p SystemCallErrorNumber").splitlines())
     assert all(sandbox[key] == "yes" for key in ("ProtectClock", "ProtectKernelLogs", "ProtectHostname",
-                                                   "MemoryDenyWriteExecute", "RemoveIPC")), sandbox
+                                                 "MemoryDenyWriteExecute", "RemoveIPC")), sandbox
     assert sandbox["SystemCallErrorNumber"] in ("1", "EPERM"), sandbox
     status = host.check_output("grep -E '^Seccomp:' /proc/%s/status" % asterisk_pid(host))
     assert status.split()[-1] == "2", status  # a seccomp filter is in force

@@ -15,7 +15,7 @@ import time
 # The collection's own readers of UFW's output (module_utils), from the checkout's collection link.
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", ".ansible",
                                 "collections"))
-from ansible_collections.vpbx.hardened.plugins.module_utils import firewall as fw  # noqa: E402,F401
+from ansible_collections.vpbx.hardened.plugins.module_utils import firewall as fw  # noqa: E402,F401 - test_firewall imports it from here  # pylint: disable=unused-import
 
 NETWORK = ipaddress.ip_network("172.30.78.0/24")
 NETWORK6 = ipaddress.ip_network("fd42:78::/64")
@@ -126,7 +126,7 @@ def reached_by(kind, port, senders, seconds=6):
     try:
         ready = listener.stdout.readline().strip()
         assert ready == "ready", "listener on %s/%d did not start: %s %s" % (port, kind, ready,
-                                                                            listener.stderr.read())
+                                                                             listener.stderr.read())
         for client in senders:
             target = client.get("target") or (LOOPBACK["ip"] if client is LOOPBACK else PBX_IP)
             if kind == "udp":

@@ -28,7 +28,7 @@ def load_list(host):
 
 def loaded(host):
     out = host.check_output("asterisk -rx 'module show'")
-    return {m: s for m, s in re.findall(r"^(\S+\.so)\s.*?\s(Running|Not Running|Declined|Failed)\s+\S+\s*$", out, re.M)}
+    return dict(re.findall(r"^(\S+\.so)\s.*?\s(Running|Not Running|Declined|Failed)\s+\S+\s*$", out, re.M))
 
 
 def pid(host):

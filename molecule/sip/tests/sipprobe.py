@@ -37,7 +37,7 @@ def request(case, src, src_port, via_port, branch, cseq=1, authorization=None, c
     if transport != "udp":
         uri += ";transport=%s" % transport
     via = "SIP/2.0/%s %s:%d;branch=z9hG4bK%s%s" % (transport.upper(), src, via_port, branch,
-                                                    ";rport" if case["rport"] else "")
+                                                   ";rport" if case["rport"] else "")
     headers = [
         "%s %s SIP/2.0" % (method, uri),
         "Via: " + via,
@@ -77,7 +77,7 @@ def ack(case, src, via_port, branch, call_id, from_tag, response):
     uri = "sip:%s@%s:%d" % (case["user"], case["target"], PORTS[case["transport"]])
     lines = ["ACK %s SIP/2.0" % uri,
              "Via: SIP/2.0/%s %s:%d;branch=z9hG4bK%s%s" % (case["transport"].upper(), src, via_port, branch,
-                                                          ";rport" if case["rport"] else ""),
+                                                           ";rport" if case["rport"] else ""),
              "Max-Forwards: 70", "From: <sip:%s@%s>;tag=%s" % (case["user"], case["target"], from_tag), to,
              "Call-ID: %s" % call_id, "CSeq: 1 ACK", "Content-Length: 0"]
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
@@ -168,11 +168,11 @@ def run_case(case, timeout, linger):
     send(data)
     deadline, answered, cseq = time.monotonic() + timeout, False, 1
     while time.monotonic() < deadline:
-        ready, _, _ = select.select(list(sockets), [], [], max(0.0, deadline - time.monotonic()))
+        ready, _unused, _unused = select.select(list(sockets), [], [], max(0.0, deadline - time.monotonic()))
         for sock in ready:
             where = sockets[sock]
             if transport != "udp" and sock is other:
-                conn, _ = sock.accept()
+                conn, _unused = sock.accept()
                 conn.setblocking(False)
                 sockets[conn] = "via"
                 continue

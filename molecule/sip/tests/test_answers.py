@@ -56,7 +56,7 @@ def run_probe(cases, timeout=2.0, linger=0.3, parallel=8, budget=150):
         sipclient._allowed(case["target"])
     spec = {"cases": cases, "timeout": timeout, "linger": linger, "parallel": parallel, "budget": budget}
     out = sipclient.client().run("timeout %d python3 -c %s %s" % (budget + 60, shlex.quote(probe_source()),
-                                                                 shlex.quote(json.dumps(spec))))
+                                                                  shlex.quote(json.dumps(spec))))
     assert out.rc == 0, out.stderr[-3000:]
     result = json.loads(out.stdout.strip().splitlines()[-1])
     return result
@@ -130,10 +130,10 @@ def test_known_and_unknown_user_get_the_same_answer(pbx, matrix, method, transpo
     if vantage == "outside" and not sipclient.PBX[pbx["name"]]["outside_reaches_sip"]:
         # The firewall drops the address: nothing comes back for either (silence proves nothing
         # more; the PJSIP PBX compares real answers from there).
-        assert mine == theirs and not [w for w, _ in mine if w != "error"], (summary(mine), summary(theirs))
+        assert mine == theirs and not [w for w, _unused in mine if w != "error"], (summary(mine), summary(theirs))
         return
     # Something answered: a silence on both sides would prove nothing about the answers.
-    assert theirs and not any(w == "error" for w, _ in theirs), theirs
+    assert theirs and not any(w == "error" for w, _unused in theirs), theirs
     assert mine == theirs, "\n%s\n%s" % (summary(mine), summary(theirs))
 
 
@@ -147,7 +147,7 @@ def test_the_right_password_is_told_apart(pbx):
                  for user in ("1001", UNKNOWN)]
         good, unknown = run_probe(cases, parallel=1)["results"]
         mine, theirs = normalized(good, "1001"), normalized(unknown, UNKNOWN)
-        assert [t for _, t in summary(mine)] == ["SIP/2.0 401 Unauthorized", "SIP/2.0 200 OK"], summary(mine)
+        assert [t for _unused, t in summary(mine)] == ["SIP/2.0 401 Unauthorized", "SIP/2.0 200 OK"], summary(mine)
         assert summary(theirs)[-1][1] != "SIP/2.0 200 OK" and mine != theirs, (summary(mine), summary(theirs))
 
 
@@ -160,8 +160,8 @@ def test_the_normalizer_keeps_real_differences():
     other = json.loads(json.dumps(base))
     other.update(call_id="def@x", source_port=40011, via_port=40012)
     other["received"][0]["text"] = (base["received"][0]["text"].replace("40002", "40012").replace("40001", "40011")
-                                     .replace("abc@x", "def@x").replace("n1", "n2").replace("tag=2", "tag=3")
-                                     .replace("1001", "9999"))
+                                    .replace("abc@x", "def@x").replace("n1", "n2").replace("tag=2", "tag=3")
+                                    .replace("1001", "9999"))
     assert normalized(base, "1001") == normalized(other, "9999")
     # A keep-alive on the connection is no answer; anything else that comes back is.
     keepalive = json.loads(json.dumps(other))
@@ -169,10 +169,10 @@ def test_the_normalizer_keeps_real_differences():
     assert normalized(base, "1001") == normalized(keepalive, "9999")
     for change in (lambda r: r["received"][0].update(where="via"),
                    lambda r: r["received"][0].update(text=r["received"][0]["text"].replace("401 Unauthorized",
-                                                                                          "403 Forbidden")),
+                                                                                           "403 Forbidden")),
                    lambda r: r["received"][0].update(text=r["received"][0]["text"].replace(";rport=40011", ";rport")),
                    lambda r: r["received"][0].update(text=r["received"][0]["text"].replace("\r\n\r\n",
-                                                                                          "\r\nServer: x\r\n\r\n")),
+                                                                                           "\r\nServer: x\r\n\r\n")),
                    lambda r: r["received"].append(dict(r["received"][0]))):
         changed = json.loads(json.dumps(other))
         change(changed)

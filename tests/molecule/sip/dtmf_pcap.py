@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Write a pcap of RFC 2833/4733 DTMF events that types KEYS (digits, * and #) for sipp's
 play_pcap_audio: one event per key, 300 ms apart, each with its own RTP timestamp (sipp's own

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-3.0-or-later
 """What a phone hears: the A-law RTP one address (the PBX) sends to this host for SECONDS, per
 destination port, with the share of two tones in it - 425 Hz (invite.xml's tone) and 1000 Hz -

@@ -128,13 +128,13 @@ def _results():
 
 def test_targets_judge_the_worst_figure():
     results = _results()
-    verdicts = {key: met for key, met, _ in figures.targets(results)}
+    verdicts = {key: met for key, met, _unused in figures.targets(results)}
     assert verdicts == {"lean.modules": True, "lean.memory_ratio": False, "site.rerun_seconds": False,
                         "site.rerun_changed": True, "fleet.ratio": True, "calls.ratio": True,
                         "calls.failed": True, "load.dropped": True}
     # A second version with a worse ratio decides.
     results["calls"]["16"] = dict(results["calls"]["22"], ratio=0.8)
-    assert dict((k, m) for k, m, _ in figures.targets(results))["calls.ratio"] is False
+    assert dict((k, m) for k, m, _unused in figures.targets(results))["calls.ratio"] is False
 
 
 def test_markdown_shows_every_benchmark_and_the_misses():
@@ -257,11 +257,11 @@ def test_fleet_table_splits_the_cpu_between_the_containers_and_the_controller():
     # floor, ratio / floor, module runs, the controller's price of as many empty tasks
     assert rows[0] == "| 1 | 80.0 | 1.00 | 240 | 0 | 52 % | 84.0 | 40.0 | 44.0 | 1.00 | 1.00 | n/a | n/a |"
     assert rows[1] == "| 20 | 900 | 11.2 | 240 | 0 | 99 % | 89.0 | 60.0 | 29.0 | 7.50 | 1.50 | n/a | n/a |"
-    assert dict((k, m) for k, m, _ in figures.targets(results))["fleet.ratio_to_floor"] is False
+    assert dict((k, m) for k, m, _unused in figures.targets(results))["fleet.ratio_to_floor"] is False
     # 20 hosts' controller share down to 12 CPU-s each: 1440 CPU-s on 2 CPUs, 9.0 / 7.5 = 1.2.
     results["fleet"]["runs"][1].update(seconds=720.0, cpu_seconds=1440.0, module_runs=12,
                                        bare_controller_cpu_seconds=200.0)
-    assert dict((k, m) for k, m, _ in figures.targets(results))["fleet.ratio_to_floor"] is True
+    assert dict((k, m) for k, m, _unused in figures.targets(results))["fleet.ratio_to_floor"] is True
     text = figures.markdown(results)
     assert "| 20 | 720 | 9.00 | 240 | 0 | 99 % | 72.0 | 60.0 | 12.0 | 7.50 | 1.20 | 12 | 10.0 |" in text
     assert "The baseline" not in text

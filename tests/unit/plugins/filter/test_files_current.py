@@ -36,8 +36,8 @@ def state_of(root):
     return file_state([os.path.join(str(root), f["name"]) for f in FILES])
 
 
-def current(root, files=FILES, mode="0640"):
-    return files_current(files, state_of(root), str(root), OWNER, GROUP, mode)
+def current(root, files=None, mode="0640"):
+    return files_current(FILES if files is None else files, state_of(root), str(root), OWNER, GROUP, mode)
 
 
 def test_files_config_files_just_wrote_are_current_and_config_files_agrees(written, capsys):

@@ -86,7 +86,7 @@ def test_patterns_follow_the_installed_modules():
 
 @pytest.mark.parametrize("features, extra, exclude, version, message", [
     (["pjsip", "voicmail"], [], [], 22, r"asterisk_modules_features\[1\]: 'voicmail' is not a known feature "
-                                         r"\(did you mean 'voicemail'\?\)"),
+     r"\(did you mean 'voicemail'\?\)"),
     ([], ["app_doesnotexist.so"], [], 22, r"asterisk_modules_extra\[0\]: 'app_doesnotexist.so' is not an installed"),
     ([], ["app_dail.so"], [], 22, r"did you mean 'app_dial.so'"),
     (["chan_sip"], [], [], 22, r"chan_sip was removed from Asterisk 21"),

@@ -6,7 +6,6 @@ each verdict must flip when the evidence says so."""
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import re

@@ -22,9 +22,9 @@ def planned(**inventory):
     return planner.plan("cdr", variables(**dict(OFFICE, **inventory)), HOST, header="; H")
 
 
-def refused(host=HOST, **inventory):
+def refused(host=None, **inventory):
     with pytest.raises(planner.PlanError) as exc:
-        planner.plan("cdr", variables(**dict(OFFICE, **inventory)), host)
+        planner.plan("cdr", variables(**dict(OFFICE, **inventory)), HOST if host is None else host)
     assert exc.value.headline == "Invalid call records settings - nothing was changed:"
     return "\n".join(exc.value.errors)
 

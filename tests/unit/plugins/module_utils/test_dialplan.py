@@ -372,7 +372,7 @@ def test_trivial_pins_are_one_rule_for_boxes_and_rooms(pin, extension, trivial):
 
 def test_an_open_room_or_a_random_room_pin_passes():
     rooms = full(conferences=[dict(CONFERENCES[0], pin=None), {"name": "sales", "extension": "701",
-                                                              "pin": "3917"}])["conferences"]
+                                                               "pin": "3917"}])["conferences"]
     assert [(c["name"], c["pin"]) for c in rooms] == [("board", ""), ("sales", "3917")]
 
 

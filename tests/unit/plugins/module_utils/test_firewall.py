@@ -85,7 +85,7 @@ def test_trunk_host_names_use_the_addresses_they_resolve_to_on_the_pbx():
     plan = fw.plan(model(trunks=trunks), settings(resolved={"sip.provider.test": ["198.51.100.7", "2001:db8::7"]}))
     assert "198.51.100.7" in plan["sip_networks"] and "2001:db8::7" in plan["sip_networks"]
     plan = fw.plan(model(trunks=trunks), settings(ipv6=False, resolved={"sip.provider.test": ["198.51.100.7",
-                                                                                               "2001:db8::7"]}))
+                                                                                              "2001:db8::7"]}))
     assert "2001:db8::7" not in plan["sip_networks"]
 
 
@@ -453,7 +453,7 @@ def converged_state(plan):
     """What UFW holds and shows once the plan is applied."""
     store = "\n".join("### tuple ### %s %s %s %s %s %s %s" % key[:7] for key in fw.tuples(plan["rules"]))
     rules = "\n".join("%s/%s%s  %s IN  %s" % (port, proto, " (v6)" if ":" in src else "", action.upper(),
-                                            "Anywhere" + (" (v6)" if ":" in src else "") if src in ("0.0.0.0/0", "::/0") else src)
+                                              "Anywhere" + (" (v6)" if ":" in src else "") if src in ("0.0.0.0/0", "::/0") else src)
                       for port, proto, action, src, _i in fw.status_rules(plan["rules"], plan["ipv6"]))
     status = ("Status: active\nLogging: on (low)\nDefault: deny (incoming), allow (outgoing), deny (routed)\n"
               "New profiles: skip\n\nTo  Action  From\n--  ------  ----\n" + rules + "\n")
@@ -505,4 +505,5 @@ def test_verify_names_what_is_missing_and_the_flood_chain():
     assert problems[0].startswith("UFW does not enforce the plan. Active: True") and "logging: off (want low)" in problems[0]
     assert problems[1].startswith("The SIP flood limit is not in force: `iptables -S ufw-vpbx-sip-flood` shows no such chain")
     missing_rule = state["status"].replace("22/tcp  LIMIT IN  Anywhere\n", "")
-    assert "Missing rules: [['22', 'tcp', 'limit', '0.0.0.0/0', '']]" in fw.verify_errors(missing_rule, "-m hashlimit --hashlimit-above 50/sec", plan, POLICIES)[0]
+    assert "Missing rules: [['22', 'tcp', 'limit', '0.0.0.0/0', '']]" in fw.verify_errors(
+        missing_rule, "-m hashlimit --hashlimit-above 50/sec", plan, POLICIES)[0]

@@ -73,7 +73,7 @@ def test_the_sip_concern_checks_the_model_against_the_asterisk_version(major, re
 
 @pytest.mark.parametrize("concern", ["dialplan", "firewall", "fail2ban"])
 def test_a_bad_model_is_refused_with_the_sip_headline_whatever_the_concern(concern):
-    v = variables(**dict(OFFICE, asterisk_sip_subscribers=[{"extension": "1001", "secret": "short"}]))
+    v = variables(**{**OFFICE, "asterisk_sip_subscribers": [{"extension": "1001", "secret": "short"}]})
     with pytest.raises(planner.PlanError) as exc:
         planner.plan(concern, v, HOST)
     assert str(exc.value).startswith("Invalid subscriber/trunk model - nothing was changed:")
@@ -274,8 +274,8 @@ def test_the_sip_plan_holds_the_driver_files_whole(driver, major, files, secrets
 
 def test_the_dialplan_plan_holds_its_files_whole_with_the_pins_apart():
     pin = "48213"
-    office = dict(OFFICE, asterisk_sip_subscribers=[dict(OFFICE["asterisk_sip_subscribers"][0], voicemail=True,
-                                                         voicemail_pin=pin)])
+    office = {**OFFICE, "asterisk_sip_subscribers": [dict(OFFICE["asterisk_sip_subscribers"][0], voicemail=True,
+                                                          voicemail_pin=pin)]}
     the_plan = planner.plan("dialplan", variables(**office), HOST, header="; H")
     assert list(the_plan["files"]) == ["extensions.conf"] and list(the_plan["secrets"]) == ["voicemail.conf"]
     extensions = the_plan["files"]["extensions.conf"]
@@ -314,7 +314,7 @@ def test_the_module_sets_stubs_are_closed_and_headed():
     the_plan = planner.plan("modules", variables(**OFFICE), HOST, header="; H")
     assert sorted(the_plan["stubs"]) == sorted(["cdr.conf", "cdr_adaptive_odbc.conf", "confbridge.conf",
                                                "extensions.conf", "musiconhold.conf", "queues.conf",
-                                               "res_odbc.conf", "res_parking.conf", "sip.conf", "voicemail.conf"])
+                                                "res_odbc.conf", "res_parking.conf", "sip.conf", "voicemail.conf"])
     assert all(text.startswith("; H\n; vpbx.hardened: stub rendered by") for text in the_plan["stubs"].values())
     assert "bindaddr = 127.0.0.1\n" in the_plan["stubs"]["sip.conf"]
     assert "[default]\n\n[public]\n" in the_plan["stubs"]["extensions.conf"]

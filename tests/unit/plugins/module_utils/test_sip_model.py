@@ -1153,7 +1153,7 @@ def test_every_key_the_model_renders_on_a_phone_or_trunk_is_refused_as_a_raw_opt
                                             "tls_key_file": "/etc/asterisk/keys/pbx.key"})
     # Raw options go to the phone's or trunk's endpoint (PJSIP) or peer (chan_sip).
     keys = {k for s in rendered["sections"] if s["name"] in ("1001", "1002", "sipnet")
-            and dict(s["options"]).get("type") in (None, "endpoint", "peer") for k, _ in s["options"]}
+            and dict(s["options"]).get("type") in (None, "endpoint", "peer") for k, _unused in s["options"]}
     assert keys and keys <= sm.MODEL_KEYS | set(sm.RAW_FORBIDDEN), sorted(keys - sm.MODEL_KEYS - set(sm.RAW_FORBIDDEN))
 
 

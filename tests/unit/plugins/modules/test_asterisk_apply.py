@@ -481,7 +481,7 @@ def chan_sip_run(etc, monkeypatch, settle):
     binary = str(etc / "asterisk")
     shown = iter([PEERS_RELOADING] + [PEERS_RELOADED] * 5)
     commands = Commands({(binary, "-rx", "module show"): (0, MODULES.replace("app_voicemail.so ", "chan_sip.so     "),
-                                                           ""),
+                                                          ""),
                          (binary, "-rx", "module reload chan_sip.so"): (0, "", ""),
                          (binary, "-rx", "sip show peers"): lambda _args: (0, next(shown), ""),
                          (binary, "-rx", "sip show registry"): (0, "0 SIP registrations.\n", "")})

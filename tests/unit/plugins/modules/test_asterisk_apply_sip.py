@@ -107,7 +107,7 @@ def test_a_fresh_driver_is_loaded_after_its_files_and_not_reloaded_or_restarted(
 
 
 def test_a_rerun_changes_nothing_and_still_reads_the_driver_back(etc, capsys):
-    host, _ = converge(etc, capsys)
+    host, _unused = converge(etc, capsys)
     again = SipHost(etc, loaded=host.asterisk.loaded)
     result, failed = run_module(asterisk_apply.main, params(etc), capsys, again)
     assert not failed and result["changed"] is False, result
@@ -122,7 +122,7 @@ def test_a_rerun_changes_nothing_and_still_reads_the_driver_back(etc, capsys):
     ({"pjsip_transports.conf": TRANSPORTS + "; tuned\n"}, ["restart asterisk"]),
 ])
 def test_a_changed_transport_restarts_only_while_res_pjsip_runs(etc, capsys, changed, actions):
-    host, _ = converge(etc, capsys)
+    host, _unused = converge(etc, capsys)
     again = SipHost(etc, loaded=host.asterisk.loaded)
     files = dict(params(etc)["files"], **changed)
     result, failed = run_module(asterisk_apply.main, params(etc, files=files), capsys, again)
@@ -132,7 +132,7 @@ def test_a_changed_transport_restarts_only_while_res_pjsip_runs(etc, capsys, cha
 
 
 def test_what_asterisk_refused_is_rolled_back_with_its_words(etc, capsys):
-    host, _ = converge(etc, capsys)
+    host, _unused = converge(etc, capsys)
     before = {name: (etc / name).read_bytes() for name in ("pjsip.conf", "pjsip_transports.conf", "pjsip_secrets.conf")}
     refusal = ("[Dec  7 12:00:00] ERROR[1] config_options.c: Could not find option suitable for category '1001' "
                "named 'no_such_option' at line 4 of /etc/asterisk/pjsip.conf\n")
@@ -154,7 +154,7 @@ def test_what_asterisk_refused_is_rolled_back_with_its_words(etc, capsys):
     (ENDPOINTS, [digest("carrier")], True),                            # a registration is missing
 ])
 def test_the_driver_must_show_exactly_the_model(etc, capsys, endpoints, registrations, failed):
-    host, _ = converge(etc, capsys)
+    host, _unused = converge(etc, capsys)
     again = SipHost(etc, loaded=host.asterisk.loaded, endpoints=endpoints)
     verify = dict(params(etc)["verify"], registrations=registrations)
     result, did_fail = run_module(asterisk_apply.main, params(etc, verify=verify), capsys, again)
@@ -175,7 +175,7 @@ def test_the_other_drivers_files_go_only_when_they_are_the_collections(etc, caps
 
 
 def test_a_rotated_secret_leaves_no_old_copy_behind(etc, capsys):
-    host, _ = converge(etc, capsys)
+    host, _unused = converge(etc, capsys)
     again = SipHost(etc, loaded=host.asterisk.loaded)
     files = dict(params(etc)["files"], **{"pjsip.conf": PJSIP_CONF + "; tuned\n"})
     result, failed = run_module(asterisk_apply.main, params(etc, files=files, secrets={

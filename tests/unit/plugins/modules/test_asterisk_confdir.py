@@ -75,14 +75,14 @@ def test_check_real_repeat_repeat_check(confdir, tmp_path, capsys):
 
 def test_prune_all_moves_unknown_files(confdir, tmp_path, capsys):
     etc, commands = confdir
-    result, _ = run_module(asterisk_confdir.main, args(etc, tmp_path, prune="all"), capsys, commands)
+    result, _unused = run_module(asterisk_confdir.main, args(etc, tmp_path, prune="all"), capsys, commands)
     assert "custom.conf" in result["moved"]
     assert "pjsip.conf" not in result["moved"]  # marked: the collection's
 
 
 def test_prune_none_only_fixes_permissions(confdir, tmp_path, capsys):
     etc, commands = confdir
-    result, _ = run_module(asterisk_confdir.main, args(etc, tmp_path, prune="none"), capsys, commands)
+    result, _unused = run_module(asterisk_confdir.main, args(etc, tmp_path, prune="none"), capsys, commands)
     assert result["changed"] and result["moved"] == []
     assert len(result["permissions_fixed"]) == 8  # the directory, its subdirectory and 6 files
     assert commands.calls == []  # dpkg not even asked

@@ -40,10 +40,10 @@ def binary(tmp_path):
 
 @pytest.mark.parametrize("version, running, expected", [
     (16, True, dict(major=16, minor=28, patch=0, chan_sip_supported=True,
-                          supports_disable_remote_console_shell=False, module_dir="/usr/lib/asterisk/modules")),
+                    supports_disable_remote_console_shell=False, module_dir="/usr/lib/asterisk/modules")),
     (22, True, dict(major=22, minor=10, patch=1, chan_sip_supported=False,
-                           supports_disable_remote_console_shell=True,
-                           module_dir="/usr/lib/x86_64-linux-gnu/asterisk/modules")),
+                    supports_disable_remote_console_shell=True,
+                    module_dir="/usr/lib/x86_64-linux-gnu/asterisk/modules")),
 ])
 def test_facts_from_running_asterisk(capsys, binary, version, running, expected):
     commands = Commands({

@@ -35,7 +35,7 @@ def test_to_load_and_to_unload(capsys, env):
 
 def test_autoload_mode_only_unloads_the_excluded(capsys, env):
     fake = FakeAsterisk(["pbx_config.so", "chan_iax2.so", "res_pjsip.so"])
-    result, _ = plan(capsys, env, fake, mode="autoload", exclude=["chan_iax2.so"])
+    result, _unused = plan(capsys, env, fake, mode="autoload", exclude=["chan_iax2.so"])
     assert result["to_unload"] == ["chan_iax2.so"]
 
 
@@ -44,7 +44,7 @@ def test_stored_requests_are_merged(capsys, env):
     with open(env["requests"], "w", encoding="utf-8") as handle:
         json.dump({"requests": {"asterisk_dialplan": ["voicemail"]}}, handle)
     fake = FakeAsterisk([])
-    result, _ = plan(capsys, env, fake, features=["pjsip"], requester="asterisk_sip", request=["srtp"])
+    result, _unused = plan(capsys, env, fake, features=["pjsip"], requester="asterisk_sip", request=["srtp"])
     assert result["requests"] == {"asterisk_dialplan": ["voicemail"], "asterisk_sip": ["srtp"]}
     assert {"app_voicemail.so", "res_srtp.so", "chan_pjsip.so"} <= set(result["modules"])
     # the module itself never writes: the role stores result.requests (check mode aware)
@@ -61,12 +61,12 @@ def test_request_stored_says_whether_the_role_asks_anything_new(capsys, env, sto
     os.makedirs(os.path.dirname(env["requests"]))
     with open(env["requests"], "w", encoding="utf-8") as handle:
         json.dump({"requests": stored}, handle)
-    result, _ = plan(capsys, env, FakeAsterisk([]), requester="asterisk_sip", request=asked)
+    result, _unused = plan(capsys, env, FakeAsterisk([]), requester="asterisk_sip", request=asked)
     assert result["request_stored"] is expected
 
 
 def test_no_requester_never_counts_as_stored(capsys, env):
-    result, _ = plan(capsys, env, FakeAsterisk([]), features=["pjsip"])
+    result, _unused = plan(capsys, env, FakeAsterisk([]), features=["pjsip"])
     assert result["request_stored"] is False
 
 
@@ -118,5 +118,5 @@ def test_files_reports_the_written_files_and_the_stubs_of_the_plan(capsys, env, 
     assert set(result["files"]) == {str(confdir / "modules.conf"), env["requests"]} | {
         str(confdir / stub) for stub in result["stubs"]}
     # Without the options: nothing read.
-    result, _ = plan(capsys, env, fake, features=["voicemail"])
+    result, _unused = plan(capsys, env, fake, features=["voicemail"])
     assert result["files"] == {}

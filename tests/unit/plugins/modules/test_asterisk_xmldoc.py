@@ -143,7 +143,7 @@ def test_new_file_is_readable_whatever_the_umask(capsys, docs):
 
 def test_upgrade_not_restarted_keeps_the_full_documentation(capsys, docs):
     """The running binary is older than the installed package: its names are not the new version's."""
-    trimmed, _ = run_module(asterisk_xmldoc.main, args(docs), capsys, asterisk())
+    trimmed, _unused = run_module(asterisk_xmldoc.main, args(docs), capsys, asterisk())
     assert trimmed["changed"]
     with mock.patch.object(basic.AnsibleModule, "warn") as warn:
         result, failed = run_module(asterisk_xmldoc.main, args(docs), capsys,

@@ -227,7 +227,7 @@ def test_only_the_missing_packages_are_installed_in_the_same_run(host, capsys, m
 def test_check_mode_without_fail2ban_shows_what_a_real_run_would_configure(tmp_path, capsys):
     cmds = Commands({"dpkg-query": dpkg([])})
     result, failed = run_module(fail2ban_apply.main, dict(files=[], client=str(tmp_path / "none"), install=INSTALL,
-                                                           preview=PREVIEW),
+                                                          preview=PREVIEW),
                                 capsys, cmds, check_mode=True)
     assert not failed and result["changed"] and result["installed"] == INSTALL["packages"]
     assert result["msg"][1] == PREVIEW[0]

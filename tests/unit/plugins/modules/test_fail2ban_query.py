@@ -9,6 +9,7 @@ from ansible_collections.vpbx.hardened.plugins.modules import fail2ban_query
 
 from .moduletest import Commands, run_module
 
+
 def test_one_process_answers_every_command_in_order(fake_fail2ban, capsys):
     params = dict(commands=["status", "get asterisk maxretry", "status nojail"], socket="/run/f2b.sock")
     result, failed = run_module(fail2ban_query.main, params, capsys, Commands({}), check_mode=True)
@@ -41,7 +42,7 @@ DPKG_OUT = ("fail2ban\tinstall ok installed\t1.0.2-2\n"
 
 @pytest.mark.parametrize("enabled, active", [("enabled", "active"), ("disabled", "inactive"), ("", "")])
 def test_probe_reports_packages_and_service_without_asking_the_server(fake_fail2ban, capsys, monkeypatch,
-                                                                     enabled, active):
+                                                                      enabled, active):
     paths = {"dpkg-query": "/usr/bin/dpkg-query", "systemctl": "/usr/bin/systemctl"}
     monkeypatch.setattr(fail2ban_query.AnsibleModule, "get_bin_path",
                         lambda _self, name, required=False, *a, **k: paths.get(name))
