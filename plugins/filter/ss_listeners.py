@@ -8,6 +8,8 @@ DOCUMENTATION = r"""
 ---
 name: ss_listeners
 short_description: Parse C(ss -Hlntupe) output into listening sockets
+author:
+  - vpbx.hardened contributors (!UNKNOWN)
 version_added: 0.1.0
 description:
   - Turns the lines of C(ss -Hlntupe) (no header, listening, numeric, TCP and UDP, processes,

@@ -11,7 +11,7 @@ module: ufw_apply
 short_description: Bring UFW to a whole firewall plan in one run, and verify it
 version_added: 0.10.0
 description:
-  - Takes the whole rule set the C(vpbx.hardened.firewall_plan) filter plans, with the default
+  - Takes the whole rule set the M(vpbx.hardened.plan) action plans (concern C(firewall)), with the default
     policies, the logging level, the C(IPV6=) setting and the SIP flood-limit blocks of
     C(before.rules)/C(before6.rules), compares it with what UFW stores and enforces, and changes
     only what differs, in a safe order - the rules before UFW is enabled, the planned SSH rule
@@ -36,7 +36,7 @@ attributes:
     support: full
 options:
   plan:
-    description: The firewall plan (C(rules), C(ipv6), C(logging), C(flood)) of the firewall_plan filter.
+    description: The firewall plan (C(rules), C(ipv6), C(logging), C(flood)) of the M(vpbx.hardened.plan) action.
     type: dict
     required: true
   policies:

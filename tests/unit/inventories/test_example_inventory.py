@@ -84,8 +84,9 @@ def test_chan_sip_example_refused_on_asterisk_22(example_vars):
 
 
 def test_inline_vault_values_reach_the_model(tmp_path):
-    """A secret written inline with !vault (not in a vault file) is decrypted for the model, the
-    way ansible-playbook does it (localhost only, nothing is changed)."""
+    """A secret written inline with !vault (not in a vault file) is decrypted for the model the plan
+    action builds, the way ansible-playbook does it (localhost only, the SIP plan asks the host
+    nothing, nothing is changed)."""
     import os
     import subprocess
     import sys
@@ -96,11 +97,12 @@ def test_inline_vault_values_reach_the_model(tmp_path):
     ciphertext = VaultLib([("default", VaultSecret(b"inline-test-password"))]).encrypt("Zq7#kP2m!Lr9vX4t").decode()
     vault = "".join("          %s\n" % line for line in ciphertext.splitlines())
     (tmp_path / "play.yml").write_text(
-        "- hosts: localhost\n  gather_facts: false\n  vars:\n    subs:\n"
+        "- hosts: localhost\n  gather_facts: false\n  vars:\n    asterisk_sip_subscribers:\n"
         "      - extension: '1001'\n        permit: [192.0.2.0/24]\n        secret: !vault |\n" + vault
-        + "  tasks:\n    - ansible.builtin.debug:\n"
-        "        msg: \"{{ (subs | vpbx.hardened.sip_model).subscribers[0].secret | length }}"
-        "-{{ (subs | vpbx.hardened.sip_model).subscribers[0].secret == 'Zq7#kP2m!Lr9vX4t' }}\"\n")
+        + "  tasks:\n    - vpbx.hardened.plan:\n        concern: sip\n      register: planned\n"
+        "    - ansible.builtin.debug:\n"
+        "        msg: \"{{ planned.plan.model.subscribers[0].secret | length }}"
+        "-{{ planned.plan.model.subscribers[0].secret == 'Zq7#kP2m!Lr9vX4t' }}\"\n")
     root = pathlib.Path(__file__).resolve().parents[3]
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(root / ".ansible" / "collections"), ANSIBLE_NOCOLOR="1",
                ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false")

@@ -15,7 +15,7 @@ def test_every_filter_plugin_is_imported_once_in_the_parent():
     for name in names:
         assert "ansible_collections.vpbx.hardened.plugins.filter." + name in sys.modules
     # ... and the collection code they import, which a forked worker then inherits.
-    assert "ansible_collections.vpbx.hardened.plugins.module_utils.sip_model" in sys.modules
+    assert "ansible_collections.vpbx.hardened.plugins.module_utils.firewall" in sys.modules
 
 
 def test_a_plugin_that_cannot_be_imported_is_left_to_ansible(tmp_path):
@@ -27,7 +27,7 @@ def test_a_plugin_that_cannot_be_imported_is_left_to_ansible(tmp_path):
 
 def test_the_callback_preloads_when_ansible_creates_it():
     callback = preload.CallbackModule()
-    assert "sip" in callback.preloaded and callback.CALLBACK_NEEDS_ENABLED
+    assert "ss_listeners" in callback.preloaded and callback.CALLBACK_NEEDS_ENABLED
 
 
 def test_the_action_plugins_and_the_plan_libraries_are_imported_in_the_parent():

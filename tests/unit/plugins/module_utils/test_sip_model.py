@@ -9,9 +9,8 @@ import re
 
 import pytest
 
-from ansible.errors import AnsibleFilterError
 
-from ansible_collections.vpbx.hardened.plugins.filter import sip as sip_filter
+from ansible_collections.vpbx.hardened.plugins.module_utils.plain import plain
 from ansible_collections.vpbx.hardened.plugins.module_utils import asterisk_features as af
 from ansible_collections.vpbx.hardened.plugins.module_utils import sip_model as sm
 
@@ -971,68 +970,9 @@ def test_raw_options_come_last():
     assert options[-1] == ["language", "de"]
 
 
-def test_filter_render_passes_settings():
-    model = sm.normalize([sub()], [], None, None, PJSIP)
-    result = sip_filter.sip_render(model, {"user_agent": Vaulted("Office")})
-    assert ["user_agent", "Office"] in find(result["sections"], "pjsip", ("global", "global"))["options"]
-    assert sip_filter.sip_render(model)["file"] == "pjsip.conf"
-
-
-# ==============================================================================================
-# The filter wrapper
-# ==============================================================================================
-
-
-def test_filter_sip_model_raises_with_every_path():
-    with pytest.raises(AnsibleFilterError) as info:
-        sip_filter.sip_model([sub(permit=[]), sub("1001", secret=SECRETS["1002"])], [trunk(host="")],
-                             settings=PJSIP)
-    message = str(info.value)
-    assert message.startswith("Invalid subscriber/trunk model:\n- ")
-    for path in (S01 + ".permit: is empty", "asterisk_sip_subscribers[1] (extension 1001).extension: duplicate",
-                 T0 + ".host: is missing"):
-        assert path in message
-    assert len(message.splitlines()) == 4
-    for secret in (SECRETS["1001"], SECRETS["1002"]):
-        assert secret not in message
-
-
-def test_filter_sip_model_returns_the_model_from_templated_data():
-    model = sip_filter.sip_model(({"extension": 1001, "secret": Vaulted(SECRETS["1001"]),
-                                   "permit": ("192.0.2.0/24",)},),
-                                 trunks=(trunk(),), settings={"transports": ("udp",)})
-    assert model["subscribers"][0]["secret"] == SECRETS["1001"]
-    assert model["subscribers"][0]["extension"] == "1001"
-    assert model["trunks"][0]["name"] == "sipnet"
-
-
-@pytest.mark.parametrize("subscribers, expected", [
-    ([sub()], []),
-    ([sub(permit=[])], [S01 + ".permit: is empty"]),
-    ([sub(max_calls=0), sub("1002", dtmf_mode="tone")],
-     [S01 + ".max_calls", "asterisk_sip_subscribers[1] (extension 1002).dtmf_mode"]),
-])
-def test_filter_sip_model_errors(subscribers, expected):
-    errors = sip_filter.sip_model_errors(subscribers, settings=PJSIP)
-    assert isinstance(errors, list) and len(errors) == len(expected)
-    for error, prefix in zip(errors, expected):
-        assert error.startswith(prefix)
-
-
 @pytest.mark.parametrize("value, expected", [case[1:] for case in PLAIN], ids=[case[0] for case in PLAIN])
 def test_plain(value, expected):
-    assert sip_filter._plain(value) == expected
-
-
-def test_filter_module_exports():
-    filters = sip_filter.FilterModule().filters()
-    assert set(filters) == {"sip_model", "sip_model_errors", "sip_features", "sip_names", "sip_render",
-                            "pjsip_endpoints", "pjsip_registrations", "pjsip_transports", "sip_peers",
-                            "sip_registry"}
-    assert filters["pjsip_endpoints"](PJSIP_ENDPOINTS) == ["1001", "sipnet"]
-    model = filters["sip_model"]([sub()], settings=PJSIP)
-    assert filters["sip_features"](model) == ["pjsip", "codecs_g711"]
-    assert filters["sip_names"](model) == {"endpoints": ["1001"], "registrations": []}
+    assert plain(value) == expected
 
 
 # ==============================================================================================
