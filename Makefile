@@ -6,13 +6,13 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 COLLECTION_LINK := .ansible/collections/ansible_collections/vpbx/hardened
 SCENARIOS ?= $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))
 
-.PHONY: help bootstrap collection demo demo-clean test lint yamllint ansible-lint sanity docs-check plugin-docs unit molecule integration bench bench-smoke docs clean
+.PHONY: help bootstrap collection demo demo-clean test lint yamllint ansible-lint sanity docs-check plugin-docs docs-lint docs-site unit molecule integration bench bench-smoke docs clean
 
 help:
 	@echo "make demo    - bootstrap, then build a hardened PBX in a throwaway local container"
 	@echo "make test    - yamllint, ansible-lint, ansible-test sanity, unit tests, every Molecule scenario and the benchmarks' smoke run"
 	@echo "make bench   - the benchmarks at full size (about an hour; BENCH_ARGS='--only lean,calls'), docs/performance.md"
-	@echo "make unit | lint | sanity | molecule [SCENARIOS='default'] | bench-smoke | docs | demo-clean"
+	@echo "make unit | lint | sanity | docs-site | molecule [SCENARIOS='default'] | bench-smoke | docs | demo-clean"
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -30,7 +30,7 @@ demo-clean:
 
 test: bootstrap lint unit integration
 
-lint: yamllint ansible-lint docs-check plugin-docs sanity
+lint: yamllint ansible-lint docs-check plugin-docs docs-lint docs-site sanity
 
 plugin-docs: collection
 	@echo "==> plugin documentation parses (ansible-doc)"
@@ -41,6 +41,17 @@ plugin-docs: collection
 	  | grep . && { echo "ansible-doc: $$f ($$m) has no valid documentation" >&2; exit 1; }; done; \
 	for f in plugins/callback/*.py; do m=$$(basename $$f .py); \
 	  ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/.ansible/collections ansible-doc -t callback vpbx.hardened.$$m >/dev/null; done; true
+
+# antsibull-docs: the modules', filters', callback's and roles' documentation (markup, references).
+docs-lint: collection
+	@echo "==> antsibull-docs lint-collection-docs --plugin-docs"
+	@cd $(COLLECTION_LINK) && ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/.ansible/collections \
+	  antsibull-docs lint-collection-docs --plugin-docs .
+
+# The documentation site (build/docs-site/html): plugin and role pages and the guides, warnings fail.
+docs-site: collection
+	@echo "==> documentation site (scripts/docs-site.sh)"
+	@scripts/docs-site.sh
 
 docs-check:
 	@echo "==> role READMEs up to date with meta/argument_specs.yml"

@@ -31,7 +31,9 @@ def text(value):
     """Join a description and turn Ansible's markup (C(), O(), V()...) into Markdown code."""
     if isinstance(value, list):
         value = " ".join(str(v).strip() for v in value)
-    return MARKUP.sub(lambda m: "`%s`" % m.group(1), str(value or "").strip())
+    # O(namespace.name.role#role:entry:option) names another role's option: the option is shown.
+    return MARKUP.sub(lambda m: "`%s`" % m.group(1).rpartition(":")[2] if "#role:" in m.group(1) else "`%s`" % m.group(1),
+                      str(value or "").strip())
 
 
 def options_table(options, prefix=""):
