@@ -18,10 +18,8 @@ from ansible.plugins.filter.core import comment
 from ansible_collections.vpbx.hardened.plugins.module_utils import plan as planner
 from ansible_collections.vpbx.hardened.plugins.module_utils.plain import plain
 
-try:  # ansible-core 2.19+: where each value was written (data tagging)
-    from ansible.module_utils._internal._datatag import AnsibleTagHelper
-except ImportError:  # pragma: no cover - older cores cannot tell; nothing is refused then
-    AnsibleTagHelper = None
+# Where each value was written (ansible-core 2.19's data tagging; meta/runtime.yml requires 2.19).
+from ansible.module_utils._internal._datatag import AnsibleTagHelper
 
 ROLES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "roles")
 SECRET_CONCERNS = ("sip", "dialplan", "cdr")
@@ -41,7 +39,7 @@ def collection_defaults():
 def clear_text_origin(value):
     """Where `value` (templated) was written in clear text - "file:line" - or None: a vault value
     (inline, or from a vault-encrypted file), an empty one, or one from no file (extra vars, a lookup)."""
-    if AnsibleTagHelper is None or type(value).__name__ == "EncryptedString" or value in (None, ""):
+    if type(value).__name__ == "EncryptedString" or value in (None, ""):
         return None
     origin = None
     for tag in AnsibleTagHelper.tags(value):
