@@ -13,6 +13,8 @@ import statistics
 
 from ansible_collections.vpbx.hardened.plugins.module_utils.asterisk import parse_module_show
 
+import charts
+
 # The targets (issue 8). A ratio is figure / baseline of the same run.
 TARGETS = {
     "lean.modules": ("<=", 70, "modules loaded by the hardened PBX (reference how-to's feature set)"),
@@ -362,6 +364,7 @@ def markdown(results):
                 "The calls are held until the PBX hangs them up (benchmarks/sipp/hold.xml): counted on both "
                 "sides when the playbook ends, then ended with `channel request hangup all`; completed = "
                 "calls sipp saw answered and hung up by the PBX.", ""]
+    out.append(charts.markdown(results))
     return "\n".join(out).rstrip() + "\n"
 
 

@@ -42,6 +42,7 @@ REPO = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 # The collection as `make collection` links it: the benchmarks parse Asterisk's output with its parsers.
 sys.path.insert(0, os.path.join(REPO, ".ansible", "collections"))
+import charts  # noqa: E402
 import figures  # noqa: E402
 
 from ansible_collections.vpbx.hardened.plugins.module_utils import sip_model  # noqa: E402
@@ -908,7 +909,7 @@ def main(argv=None):
             document = handle.read()
         with open(path, "w", encoding="utf-8") as handle:
             handle.write(figures.splice(document, section))
-        step("figures written into %s" % path)
+        step("figures written into %s, charts into %s" % (path, ", ".join(charts.write(results, REPO))))
     if args.smoke:
         problems = check_smoke(results, only)
         if problems:

@@ -17,6 +17,7 @@ antsibull-docs --config-file "$repo/docs/site/antsibull-docs.cfg" collection --c
 # The guides, and a front page that lists them next to the reference.
 mkdir -p "$rst/guides"
 cp "$repo"/docs/*.md "$rst/guides/"
+cp -r "$repo/docs/images" "$rst/guides/images"
 cp "$repo/README.md" "$rst/guides/overview.md"
 cat > "$rst/index.rst" <<RST
 vpbx.hardened
