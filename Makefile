@@ -6,13 +6,13 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 COLLECTION_LINK := .ansible/collections/ansible_collections/vpbx/hardened
 SCENARIOS ?= $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))
 
-.PHONY: help bootstrap collection demo demo-clean test lint yamllint ansible-lint sanity docs-check plugin-docs docs-lint docs-site unit molecule integration bench bench-smoke docs clean
+.PHONY: help bootstrap collection demo demo-clean test lint yamllint ansible-lint sanity docs-check plugin-docs docs-lint docs-site ee unit molecule integration bench bench-smoke docs clean
 
 help:
 	@echo "make demo    - bootstrap, then build a hardened PBX in a throwaway local container"
 	@echo "make test    - yamllint, ansible-lint, ansible-test sanity, unit tests, every Molecule scenario and the benchmarks' smoke run"
 	@echo "make bench   - the benchmarks at full size (about an hour; BENCH_ARGS='--only lean,calls'), docs/performance.md"
-	@echo "make unit | lint | sanity | docs-site | molecule [SCENARIOS='default'] | bench-smoke | docs | demo-clean"
+	@echo "make unit | lint | sanity | docs-site | ee | molecule [SCENARIOS='default'] | bench-smoke | docs | demo-clean"
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -52,6 +52,11 @@ docs-lint: collection
 docs-site: collection
 	@echo "==> documentation site (scripts/docs-site.sh)"
 	@scripts/docs-site.sh
+
+# The execution environment built and checked with docker, offline (scripts/ee.sh; several minutes,
+# not part of make test).
+ee: bootstrap
+	@scripts/ee.sh
 
 docs-check:
 	@echo "==> role READMEs up to date with meta/argument_specs.yml"

@@ -11,10 +11,13 @@ against broken specs too, so that the checker cannot pass everything."""
 from __future__ import annotations
 
 import ast
+import configparser
 import copy
 import json
+import os
 import pathlib
 import re
+import subprocess
 import sys
 
 import pytest
@@ -325,9 +328,58 @@ def test_ee_turns_pipelining_on():
     assert "ENV ANSIBLE_PIPELINING=True" in _ee()["additional_build_steps"]["append_final"]
 
 
-def test_ee_enables_the_preload_callback():
-    """The filter plugins imported once per job (plugins/callback/preload.py, docs/performance.md)."""
-    assert "ENV ANSIBLE_CALLBACKS_ENABLED=vpbx.hardened.preload" in _ee()["additional_build_steps"]["append_final"]
+def test_the_preload_callback_is_enabled_where_the_collection_is_installed_not_by_the_ee():
+    """The EE does not carry vpbx.hardened (the project does): enabling its callback there would warn
+    in every job that runs without the project. The project's ansible.cfg, which AWX runs the job
+    with, enables it (plugins/callback/preload.py, docs/performance.md)."""
+    assert not any("CALLBACKS" in step for step in _ee()["additional_build_steps"]["append_final"])
+    config = configparser.ConfigParser()
+    config.read(ROOT / "ansible.cfg")
+    assert "vpbx.hardened.preload" in config["defaults"]["callbacks_enabled"]
+
+
+def _bundled_version(name):
+    import ansible_collections
+
+    manifests = [pathlib.Path(root).joinpath(*name.split("."), "MANIFEST.json") for root in ansible_collections.__path__]
+    return json.loads(next(m for m in manifests if m.is_file()).read_text())["collection_info"]["version"]
+
+
+def test_ee_collections_are_pinned_to_the_versions_make_test_runs():
+    """Exact pins, equal to the collections of the `ansible` package requirements.txt pins (what the
+    Molecule scenarios run); make ee installs those very files."""
+    for entry in yaml.safe_load((ROOT / "execution-environment/requirements.yml").read_text())["collections"]:
+        assert entry["version"].startswith("=="), entry
+        assert entry["version"][2:] == _bundled_version(entry["name"]), entry
+
+
+def test_ee_base_image_recipe_builds_from_debians_archive_with_the_package_manager_the_ee_names():
+    recipe = (ROOT / "execution-environment/base/build.sh").read_text()
+    assert "debootstrap" in recipe and "docker import" in recipe and "bookworm" in recipe
+    assert not HOST_NAME.findall(recipe)
+    assert _ee()["options"]["package_manager_path"] == "/usr/local/bin/vpbx-apt"
+    assert "$root/usr/local/bin/vpbx-apt" in recipe
+    assert _ee()["images"]["base_image"]["name"] in (ROOT / "scripts/ee.sh").read_text() or "localhost/" in recipe
+
+
+@pytest.mark.parametrize("arguments, apt_calls", [
+    # What ansible-builder's assemble and install-from-bindep scripts run (dnf style).
+    (["install", "-y", "--nodocs", "--setopt", "install_weak_deps=0", "gcc", "libffi-dev"],
+     ["update -qq", "install -y -qq --no-install-recommends gcc libffi-dev"]),
+    (["install", "-y", "--enablerepo", "epel", "openssh-client"],
+     ["update -qq", "install -y -qq --no-install-recommends openssh-client"]),
+    (["install", "-y"], []),
+    (["clean", "all"], ["clean"]),
+])
+def test_the_apt_wrapper_speaks_dnf_to_ansible_builder(tmp_path, arguments, apt_calls):
+    log = tmp_path / "apt.log"
+    fake = tmp_path / "apt-get"
+    fake.write_text('#!/bin/sh\necho "$*" >> %s\n' % log)
+    fake.chmod(0o755)
+    env = dict(os.environ, PATH="%s:%s" % (tmp_path, os.environ["PATH"]))
+    subprocess.run(["sh", str(ROOT / "execution-environment/base/vpbx-apt")] + arguments, env=env, check=True,
+                   capture_output=True)
+    assert (log.read_text().splitlines() if log.exists() else []) == apt_calls
 
 
 def test_ee_python_requirements_are_what_the_plugins_import():
