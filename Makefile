@@ -9,7 +9,7 @@ SCENARIOS ?= $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule
 .PHONY: help bootstrap collection demo demo-clean test lint yamllint ansible-lint sanity docs-check plugin-docs docs-lint docs-site ee unit molecule integration bench bench-smoke docs clean
 
 help:
-	@echo "make demo    - bootstrap, then build a hardened PBX in a throwaway local container"
+	@echo "make demo    - the how-to's office in throwaway local containers, then a real call between its two phones"
 	@echo "make test    - yamllint, ansible-lint, ansible-test sanity, unit tests, every Molecule scenario and the benchmarks' smoke run"
 	@echo "make bench   - the benchmarks at full size (about an hour; BENCH_ARGS='--only lean,calls'), docs/performance.md"
 	@echo "make unit | lint | sanity | docs-site | ee | molecule [SCENARIOS='default'] | bench-smoke | docs | demo-clean"
@@ -22,7 +22,10 @@ collection:
 	@mkdir -p $(dir $(COLLECTION_LINK))
 	@ln -sfn $(CURDIR) $(COLLECTION_LINK)
 
-demo: bootstrap
+# The demo builds only the images it needs (scripts/demo.sh), not every test image.
+demo:
+	@scripts/bootstrap.sh --no-images
+	@$(MAKE) --no-print-directory collection
 	@scripts/demo.sh
 
 demo-clean:

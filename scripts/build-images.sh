@@ -8,7 +8,10 @@
 # An image that already exists is skipped. The image names/tags are the ones in
 # .config/molecule/config.yml; bump the tag there and here together when the recipe changes.
 # Debootstrap uses its default mirror (or VPBX_DEBOOTSTRAP_MIRROR when set).
+# Usage: scripts/build-images.sh [IMAGE...]   (no argument: every image; make demo names its two)
 set -euo pipefail
+wanted=" $* "
+want() { [ "$wanted" = "  " ] || [[ "$wanted" == *" $1 "* ]]; }
 
 # name:tag  suite  kind (systemd: a Molecule platform; sipclient: SIP test peer, no init)
 images=(
@@ -124,9 +127,16 @@ build_asterisk() {
   step "$ref: built"
 }
 
+# An asterisk image needs its systemd base image.
+for spec in "${asterisk_images[@]}"; do
+  read -r ref base suite <<<"$spec"
+  if [ "$wanted" != "  " ] && want "$ref"; then wanted="$wanted$base "; fi
+done
+
 pids=()
 for spec in "${images[@]}"; do
   read -r ref suite kind <<<"$spec"
+  want "$ref" || continue
   if docker image inspect "$ref" >/dev/null 2>&1; then
     step "$ref already built (skipped)"
     continue
@@ -141,6 +151,7 @@ for pid in "${pids[@]}"; do wait "$pid" || rc=1; done
 pids=()
 for spec in "${asterisk_images[@]}"; do
   read -r ref base suite <<<"$spec"
+  want "$ref" || continue
   if docker image inspect "$ref" >/dev/null 2>&1; then
     step "$ref already built (skipped)"
     continue
