@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 name: preload
 type: aggregate
 short_description: Load the collection's filter and action plugins once, before any task runs
-version_added: 0.9.0
+version_added: 0.1.0
 description:
   - Ansible runs every task in a worker process forked from C(ansible-playbook), and a worker
     imports each filter plugin its templates use and the action plugin it runs - with the

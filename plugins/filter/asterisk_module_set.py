@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 ---
 name: asterisk_module_set
 short_description: Complete a planned module set with what only the host knows
-version_added: 0.9.0
+version_added: 0.1.0
 author:
   - vpbx.hardened contributors (!UNKNOWN)
 description:

@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 ---
 module: asterisk_apply
 short_description: Apply one concern's Asterisk files in one run - write, reload, verify, roll back
-version_added: 0.10.0
+version_added: 0.1.0
 description:
   - Compares a concern's files with the host and writes only those that differ, each atomically
     (a copy of the previous version in O(backup_dir) when given).

@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 ---
 module: asterisk_modules_apply
 short_description: Apply the Asterisk module set in one run - modules.conf, load and unload at runtime, verify
-version_added: 0.10.0
+version_added: 0.1.0
 description:
   - Resolves the features into modules from the installed modules' own dependency declarations
     (as M(vpbx.hardened.asterisk_module_plan) does), writes C(modules.conf), the closed stubs some

@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 ---
 module: asterisk_xmldoc
 short_description: Trim Asterisk's XML documentation to what the running Asterisk registered
-version_added: 0.9.0
+version_added: 0.1.0
 description:
   - Asterisk parses its whole XML documentation at start and keeps it in memory (about 29 MiB for
     Debian's C(core-en_US.xml)). This module writes O(path) as a copy of the full documentation

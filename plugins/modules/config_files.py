@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 ---
 module: config_files
 short_description: Write a set of rendered configuration files in one pass
-version_added: 0.8.0
+version_added: 0.1.0
 description:
   - Compares each file's wanted content, owner, group and mode with what is on the host and writes
     only the files that differ, each atomically, after copying the previous version to a backup

@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 ---
 module: fail2ban_apply
 short_description: Bring fail2ban to the planned jails in one run - write, test, start or reload, verify
-version_added: 0.10.0
+version_added: 0.1.0
 description:
   - Compares the collection's fail2ban files (the jails, the filter, the action) with the host and
     writes only those that differ, each atomically after a copy of the previous version next to it

@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 ---
 module: fail2ban_query
 short_description: Ask the running fail2ban server several questions in one run, and look for its packages and service
-version_added: 0.8.0
+version_added: 0.1.0
 description:
   - Sends read-only commands (C(status), C(status JAIL), C(get JAIL logpath), ...) to the running
     fail2ban server and returns what C(fail2ban-client) would print for each.

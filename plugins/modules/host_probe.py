@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 ---
 module: host_probe
 short_description: What only the host can tell a plan - how it resolves names, and its login environment
-version_added: 0.10.0
+version_added: 0.1.0
 description:
   - Resolves host names as the host's own resolver does (C(getent ahosts), as Asterisk resolves a
     trunk's host) and reads environment variables of the module's process, in one run.

@@ -12,7 +12,7 @@ DOCUMENTATION = r"""
 ---
 module: plan
 short_description: Plan one concern of a PBX host from the inventory, on the controller
-version_added: 0.10.0
+version_added: 0.1.0
 description:
   - Computes the desired state of one concern (C(core), C(sip), C(dialplan), C(cdr), C(firewall), C(fail2ban)) as a
     pure function of the collection's public variables - every role's defaults overlaid by the

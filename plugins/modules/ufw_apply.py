@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 ---
 module: ufw_apply
 short_description: Bring UFW to a whole firewall plan in one run, and verify it
-version_added: 0.10.0
+version_added: 0.1.0
 description:
   - Takes the whole rule set the M(vpbx.hardened.plan) action plans (concern C(firewall)), with the default
     policies, the logging level, the C(IPV6=) setting and the SIP flood-limit blocks of

@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 ---
 module: ufw_state
 short_description: Read UFW's stored rules, its IPv6 setting and what it enforces, in one run
-version_added: 0.8.0
+version_added: 0.1.0
 description:
   - A read-only probe for the asterisk_firewall role. Reports whether UFW is installed, the C(IPV6)
     setting of C(/etc/default/ufw), the text of the stored rule files and the output of
@@ -39,13 +39,13 @@ options:
     type: list
     elements: path
     default: []
-    version_added: 0.10.0
+    version_added: 0.1.0
   chain:
     description:
       - A chain whose live rules C(iptables -S) lists in RV(chain_rules) (and C(ip6tables -S) the
         same chain named C(ufw6-...), UFW's IPv6 prefix); empty when it does not exist.
     type: str
-    version_added: 0.10.0
+    version_added: 0.1.0
   defaults_file:
     description: The file holding UFW's C(IPV6=) setting.
     type: path

@@ -27,3 +27,24 @@ def test_the_tarball_holds_what_a_user_needs_and_nothing_of_the_repositorys_tool
     assert not [name for name in names if "vault-password" in name or "__pycache__" in name]
     assert "GNU GENERAL PUBLIC LICENSE" in (ROOT / "LICENSE").read_text()[:200]
     assert "roles/asterisk_cdr/meta/argument_specs.yml" in names
+
+
+def test_one_version_across_galaxy_yml_the_plugins_and_the_changelog():
+    """Every plugin's version_added is a released version (changelogs/changelog.yaml) or the one
+    galaxy.yml is about to release, never a later one."""
+    import re
+
+    import yaml
+    from packaging.version import Version
+
+    root = pathlib.Path(__file__).resolve().parents[2]
+    version = yaml.safe_load((root / "galaxy.yml").read_text())["version"]
+    released = set((yaml.safe_load((root / "changelogs" / "changelog.yaml").read_text()).get("releases") or {}))
+    known = released | {version}
+    added = {}
+    for path in (root / "plugins").rglob("*.py"):
+        for found in re.findall(r"^version_added: *['\"]?([0-9.]+)", path.read_text(), re.M):
+            added[str(path.relative_to(root))] = found
+    assert len(added) >= 20, added
+    wrong = {p: v for p, v in added.items() if v not in known or Version(v) > Version(version)}
+    assert not wrong, (version, sorted(known), wrong)
