@@ -66,7 +66,7 @@ def bar_chart(title, y_label, groups, series):
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     out = _frame(title, y_label, top)
     slot = plot_w / max(1, len(groups))
-    bar = slot * 0.7 / max(1, len(series))
+    bar_width = slot * 0.7 / max(1, len(series))
     for g, group in enumerate(groups):
         x0 = LEFT + g * slot + slot * 0.15
         for s, (_name, row) in enumerate(series):
@@ -74,13 +74,13 @@ def bar_chart(title, y_label, groups, series):
             if value is None:
                 continue
             h = plot_h * value / top
-            x = x0 + s * bar
+            x = x0 + s * bar_width
             out.append('<rect class="bar" x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s</title></rect>'
-                       % (x, TOP + plot_h - h, bar - 2, h, COLOURS[s % len(COLOURS)], label(value)))
+                       % (x, TOP + plot_h - h, bar_width - 2, h, COLOURS[s % len(COLOURS)], label(value)))
             out.append('<text x="%.1f" y="%.1f" text-anchor="middle" font-size="10">%s</text>'
-                       % (x + (bar - 2) / 2, TOP + plot_h - h - 3, label(value)))
+                       % (x + (bar_width - 2) / 2, TOP + plot_h - h - 3, label(value)))
         out.append('<text x="%.1f" y="%d" text-anchor="middle">%s</text>' % (LEFT + g * slot + slot / 2, TOP + plot_h + 16,
-                                                                            escape(str(group))))
+                                                                             escape(str(group))))
     return "\n".join(out + _legend([name for name, _row in series]) + ["</svg>"]) + "\n"
 
 
@@ -104,7 +104,7 @@ def line_chart(title, x_label, y_label, series):
     for x in xs:
         out.append('<text x="%.1f" y="%d" text-anchor="middle">%s</text>' % (px(x), TOP + plot_h + 16, label(x)))
     out.append('<text x="%d" y="%d" text-anchor="middle">%s</text>' % (LEFT + plot_w / 2, TOP + plot_h + 32,
-                                                                        escape(x_label + (" (log scale)" if log else ""))))
+                                                                       escape(x_label + (" (log scale)" if log else ""))))
     for s, (_name, points) in enumerate(series):
         colour = COLOURS[s % len(COLOURS)]
         coords = [(px(x), TOP + plot_h - plot_h * y / top) for x, y in sorted(points)]
