@@ -91,20 +91,24 @@ sipp_base="timeout 60 sipp -m 1 -nostdin -timeout 30s -timeout_error -i $subnet.
 docker exec "$phones" sh -c "$sipp_base -sf /opt/vpbx-sip/register_auth_ok.xml -s 1002 -au 1002 -ap '$s1002' \
   -p 5072 $subnet.10:5060 >/tmp/demo-register.out 2>&1" \
   || { step "1002 could not register:"; docker exec "$phones" tail -5 /tmp/demo-register.out; exit 1; }
+# (No -m: the PBX's voicemail NOTIFY to 1002 would count as the one call; timeout bounds it.)
 docker exec "$phones" sh -c "rm -f /tmp/demo-answer.msg; nohup timeout 60 sipp -sf /opt/vpbx-sip/answer.xml \
-  -i $subnet.50 -p 5072 -m 1 -nostdin -trace_msg -message_file /tmp/demo-answer.msg >/dev/null 2>&1 &"
+  -i $subnet.50 -p 5072 -nostdin -trace_msg -message_file /tmp/demo-answer.msg >/dev/null 2>&1 &"
 sleep 1
 started=$(date +%s.%N)
 rc=0
-docker exec "$phones" sh -c "$sipp_base -sf /opt/vpbx-sip/invite.xml -s 1002 -au 1001 -ap '$s1001' \
-  -inf /opt/vpbx-sip/caller_1001.csv -p 5071 -d 3000 $subnet.10:5060 >/tmp/demo-call.out 2>&1" || rc=$?
+docker exec "$phones" sh -c "rm -f /tmp/demo-call.log; $sipp_base -sf /opt/vpbx-sip/invite.xml -s 1002 -au 1001 \
+  -ap '$s1001' -inf /opt/vpbx-sip/caller_1001.csv -p 5071 -d 3000 -trace_logs -log_file /tmp/demo-call.log \
+  $subnet.10:5060 >/tmp/demo-call.out 2>&1" || rc=$?
+# invite.xml logs the final answer it got: "VPBX-FINAL SIP/2.0 200 answered".
+final=$(docker exec "$phones" sh -c "sed -n 's/^VPBX-FINAL //p' /tmp/demo-call.log 2>/dev/null | tail -n1")
 seconds=$(python3 -c "import time; print('%.1f' % (time.time() - $started))")
 answered=$(docker exec "$phones" sh -c "grep -c '^INVITE sip:1002' /tmp/demo-answer.msg 2>/dev/null || true")
 hung_up=$(docker exec "$phones" sh -c "grep -c '^BYE ' /tmp/demo-answer.msg 2>/dev/null || true")
-if [ "$rc" = 0 ] && [ "${answered:-0}" -ge 1 ] && [ "${hung_up:-0}" -ge 1 ]; then
-  step "call 1001 -> 1002: rang 1002, answered, 3 s of audio, hung up by 1001 - $seconds s end to end"
+if [ "$rc" = 0 ] && [ "$final" = "SIP/2.0 200 answered" ] && [ "${answered:-0}" -ge 1 ] && [ "${hung_up:-0}" -ge 1 ]; then
+  step "call 1001 -> 1002: 1002's phone rang and answered (200 OK), 3 s of audio, 1001 hung up - $seconds s end to end"
 else
-  step "call 1001 -> 1002 FAILED (sipp exit $rc, INVITEs at 1002: ${answered:-0}, BYEs: ${hung_up:-0}):"
+  step "call 1001 -> 1002 FAILED (sipp exit $rc, final answer: ${final:-none}, INVITEs at 1002: ${answered:-0}, BYEs at 1002: ${hung_up:-0}):"
   docker exec "$phones" tail -15 /tmp/demo-call.out
   exit 1
 fi
