@@ -22,7 +22,7 @@ fi
 
 echo "==> the execution environment's definition, collections from the pinned bundle where it matches"
 "$python" - "$repo" "$context" <<'PY'
-import json, os, shutil, subprocess, sys, tarfile
+import hashlib, io, json, os, shutil, sys, tarfile
 import yaml
 import ansible_collections
 
@@ -43,9 +43,23 @@ for entry in wanted:
         sys.exit("%s: the pinned %s is not the bundled %s - build with Galaxy (ansible-builder build -f "
                  "execution-environment.yml) or move the pin" % (entry["name"], pin, have))
     tarball = "%s-%s-%s.tar.gz" % (namespace, name, pin)
+    # The package ships each collection without its CI files (.azure-pipelines...): its FILES.json
+    # lists only what is there, and MANIFEST.json the new FILES.json's digest, as ansible-galaxy checks.
+    with open(os.path.join(path, "FILES.json"), encoding="utf-8") as handle:
+        files = json.load(handle)
+    files["files"] = [f for f in files["files"] if f["name"] == "." or os.path.lexists(os.path.join(path, f["name"]))]
+    files_json = json.dumps(files, indent=4).encode()
+    with open(os.path.join(path, "MANIFEST.json"), encoding="utf-8") as handle:
+        manifest = json.load(handle)
+    manifest["file_manifest_file"]["chksum_sha256"] = hashlib.sha256(files_json).hexdigest()
+    manifest_json = json.dumps(manifest, indent=4).encode()
     with tarfile.open(os.path.join(context, "collections", tarball), "w:gz") as archive:
+        for item, data in (("MANIFEST.json", manifest_json), ("FILES.json", files_json)):
+            info = tarfile.TarInfo(item)
+            info.size, info.mode = len(data), 0o644
+            archive.addfile(info, io.BytesIO(data))
         for item in sorted(os.listdir(path)):
-            if item != "__pycache__":
+            if item not in ("__pycache__", "MANIFEST.json", "FILES.json"):
                 archive.add(os.path.join(path, item), arcname=item,
                             filter=lambda info: None if "__pycache__" in info.name else info)
     local.append({"name": "/build/collections/" + tarball, "type": "file"})
