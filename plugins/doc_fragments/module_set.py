@@ -134,9 +134,6 @@ options:
     default: /var/log/asterisk/messages.log
 """
 
-    # asterisk_apply takes every option of a set as the suboptions of its own module_set option.
-    MODULE_SET_OPTION = None  # set below, from the options above
-
 
 def _as_suboptions(*fragments):
     """The options of `fragments` as the suboptions of a module_set option, their O() references
@@ -149,5 +146,7 @@ def _as_suboptions(*fragments):
     return re.sub(r"O\((%s)([.=)])" % names, r"O(module_set.\1\2", dumped)
 
 
+# asterisk_apply takes every option of a set as the suboptions of its own module_set option
+# (vpbx.hardened.module_set.module_set_option).
 ModuleDocFragment.MODULE_SET_OPTION = _as_suboptions(ModuleDocFragment.DOCUMENTATION, ModuleDocFragment.APPLY,
                                                      _Asterisk.DOCUMENTATION)
